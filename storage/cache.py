@@ -1,0 +1,589 @@
+"""The local cache: applying pulled pages, queue queries, and local changes with their outbox rows.
+
+Hot paths (apply_page, queue_page) use raw executemany upserts and Core SQL, never ORM objects.
+Every local change is written together with its outbox row in one transaction, before any
+network call, so a crash can lose neither.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+import orjson
+from sqlalchemy import text as _text
+from sqlalchemy.engine import Connection, Engine
+
+from storage.db import OpenResult, open_engine, write_tx
+from storage.models import ACTIVE_STATUSES, NO_DUE, PRIORITIES, STATUSES
+from storage.rows import QueueRow
+
+AT_RISK_SECONDS = 15 * 60
+
+
+def _dumps(v: Any) -> str:
+    return orjson.dumps(v).decode()
+
+
+def new_change_id() -> str:
+    return str(uuid.uuid4())
+
+
+# --- upsert statements: replaying a page after a crash is harmless ------------------------
+
+_TICKET_COLS = (
+    "id", "subject", "queue", "status", "priority", "channel", "requester_id", "assignee_id", "tags",
+    "language", "created_at", "updated_at", "version", "first_reply_at", "solved_at", "sla_due", "sla",
+)
+
+
+def _upsert_sql(table: str, cols: Sequence[str], key: str = "id", version: bool = False) -> str:
+    sets = ", ".join(f"{c}=excluded.{c}" for c in cols if c != key)
+    where = f" WHERE excluded.version > {table}.version" if version else ""
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+        f"ON CONFLICT({key}) DO UPDATE SET {sets}{where}"
+    )
+
+
+TICKET_UPSERT = _upsert_sql("tickets", _TICKET_COLS, version=True)
+_MESSAGE_COLS = ("id", "ticket_id", "kind", "author_id", "author_name", "body", "created_at", "pending")
+MESSAGE_UPSERT = _upsert_sql("messages", _MESSAGE_COLS)
+_CUSTOMER_COLS = ("id", "name", "first_name", "email", "tier", "language", "kyc_status", "updated_at", "version")
+CUSTOMER_UPSERT = _upsert_sql("customers", _CUSTOMER_COLS, version=True)
+_AGENT_COLS = ("id", "name", "email", "role", "presence", "current_ticket_id", "updated_at")
+AGENT_UPSERT = _upsert_sql("agents", _AGENT_COLS)
+_QUEUE_COLS = ("id", "name", "position")
+QUEUE_UPSERT = _upsert_sql("queues", _QUEUE_COLS)
+_ADDRESS_COLS = ("id", "customer_id", "network", "asset", "address", "memo")
+ADDRESS_UPSERT = _upsert_sql("deposit_addresses", _ADDRESS_COLS)
+_DEPOSIT_COLS = ("id", "customer_id", "txid", "network", "asset", "amount", "output_index", "status", "created_at")
+DEPOSIT_UPSERT = _upsert_sql("deposits", _DEPOSIT_COLS)
+_MACRO_COLS = (
+    "id", "key", "title", "category", "visibility", "owner_id", "shortcut", "bodies", "actions",
+    "usage_count", "updated_at", "version",
+)
+MACRO_UPSERT = _upsert_sql("macros", _MACRO_COLS, version=True)
+POLICY_UPSERT = _upsert_sql("sla_policies", ("id", "name", "position", "body"))
+ASSET_UPSERT = _upsert_sql("asset_config", ("network", "body"), key="network")
+
+
+def ticket_tuple(d: dict) -> tuple:
+    return (
+        d["id"], d["subject"], d["queue"], d["status"], d["priority"], d["channel"], d["requester_id"],
+        d.get("assignee_id"), _dumps(d.get("tags") or []), d.get("language") or "en", d["created_at"],
+        d["updated_at"], d["version"], d.get("first_reply_at"), d.get("solved_at"),
+        d.get("sla_due") if d.get("sla_due") is not None else NO_DUE, _dumps(d.get("sla") or []),
+    )
+
+
+def _message_tuple(d: dict) -> tuple:
+    return (d["id"], d["ticket_id"], d["kind"], d.get("author_id"), d.get("author_name") or "", d["body"], d["created_at"], 0)
+
+
+def _simple(cols: Sequence[str], json_cols: Iterable[str] = ()):
+    jc = set(json_cols)
+
+    def make(d: dict) -> tuple:
+        return tuple(_dumps(d.get(c)) if c in jc else d.get(c) for c in cols)
+
+    return make
+
+
+_APPLY = (
+    # (key in the page, statement, row -> tuple)
+    ("queues", QUEUE_UPSERT, _simple(_QUEUE_COLS)),
+    ("agents", AGENT_UPSERT, _simple(_AGENT_COLS)),
+    ("customers", CUSTOMER_UPSERT, _simple(_CUSTOMER_COLS)),
+    ("addresses", ADDRESS_UPSERT, _simple(_ADDRESS_COLS)),
+    ("deposits", DEPOSIT_UPSERT, _simple(_DEPOSIT_COLS)),
+    ("macros", MACRO_UPSERT, _simple(_MACRO_COLS, json_cols=("bodies", "actions"))),
+    ("policies", POLICY_UPSERT, lambda d: (d["id"], d["name"], d.get("position", 0), _dumps(d))),
+    ("assets", ASSET_UPSERT, lambda d: (d["network"], _dumps(d))),
+    ("tickets", TICKET_UPSERT, ticket_tuple),
+    ("messages", MESSAGE_UPSERT, _message_tuple),
+)
+
+
+@dataclass
+class PageStats:
+    tickets: int = 0
+    messages: int = 0
+    deleted: int = 0
+    other: int = 0
+
+    def add(self, other: "PageStats") -> None:
+        self.tickets += other.tickets
+        self.messages += other.messages
+        self.deleted += other.deleted
+        self.other += other.other
+
+
+# --- views of the queue -------------------------------------------------------------------
+
+SORTS = {
+    "sla": "t.sla_due ASC, t.id ASC",
+    "updated": "t.updated_at DESC, t.id DESC",
+    "priority": "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, t.sla_due, t.id",
+    "created": "t.created_at ASC, t.id ASC",
+}
+
+_ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATUSES) + ")"
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A list of tickets the sidebar offers: built-in ones and the user's own from the config."""
+
+    key: str
+    title: str
+    queue: Optional[str] = None
+    statuses: tuple[str, ...] = ACTIVE_STATUSES
+    assignee: Optional[str] = None  # "me" | "none" | None (anyone)
+    due: Optional[str] = None  # "at_risk" | "breached" | None
+    priorities: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    language: Optional[str] = None
+
+    def where(self, me: Optional[int], now: float, at_risk: float) -> tuple[str, dict]:
+        parts: list[str] = []
+        params: dict[str, Any] = {}
+        if self.queue:
+            parts.append("t.queue = :queue")
+            params["queue"] = self.queue
+        if len(self.statuses) == 1:
+            parts.append("t.status = :status")
+            params["status"] = self.statuses[0]
+        elif self.statuses:
+            names = [f":st{i}" for i in range(len(self.statuses))]
+            parts.append(f"t.status IN ({', '.join(names)})")
+            params.update({f"st{i}": s for i, s in enumerate(self.statuses)})
+        if self.assignee == "me":
+            parts.append("t.assignee_id = :me")
+            params["me"] = me if me is not None else -1
+        elif self.assignee == "none":
+            parts.append("t.assignee_id IS NULL")
+        if self.due == "breached":
+            parts.append("t.sla_due < :now")
+            params["now"] = now
+        elif self.due == "at_risk":
+            parts.append("t.sla_due >= :now AND t.sla_due < :risk")
+            params["now"] = now
+            params["risk"] = now + at_risk
+        for name, values, col in (("pr", self.priorities, "priority"), ("ch", self.channels, "channel")):
+            if values:
+                keys = [f":{name}{i}" for i in range(len(values))]
+                parts.append(f"t.{col} IN ({', '.join(keys)})")
+                params.update({f"{name}{i}": v for i, v in enumerate(values)})
+        if self.language:
+            parts.append("t.language = :lang")
+            params["lang"] = self.language
+        return (" AND ".join(parts) or "1=1"), params
+
+
+def builtin_views(queues: Sequence[tuple[str, str]]) -> list[ViewSpec]:
+    views = [
+        ViewSpec("mine", "My tickets", assignee="me"),
+        ViewSpec("unassigned", "Unassigned", assignee="none", statuses=("new", "open")),
+    ]
+    views += [ViewSpec(f"queue:{qid}", name, queue=qid) for qid, name in queues]
+    views += [
+        ViewSpec("at_risk", "At risk", statuses=("new", "open"), due="at_risk"),
+        ViewSpec("breached", "Breached", statuses=("new", "open"), due="breached"),
+    ]
+    return views
+
+
+def view_from_config(key: str, d: dict) -> ViewSpec:
+    """A user view from the config: {"title":..., "queue":..., "statuses": [...], "assignee": "me"|"none", ...}."""
+    statuses = tuple(d.get("statuses") or ACTIVE_STATUSES)
+    bad = [s for s in statuses if s not in STATUSES]
+    if bad:
+        raise ValueError(f"view {key!r}: unknown status {bad[0]!r}")
+    pri = tuple(d.get("priorities") or ())
+    if any(p not in PRIORITIES for p in pri):
+        raise ValueError(f"view {key!r}: unknown priority in {list(pri)}")
+    return ViewSpec(
+        key=f"user:{key}",
+        title=str(d.get("title") or key),
+        queue=d.get("queue"),
+        statuses=statuses,
+        assignee=d.get("assignee"),
+        due=d.get("due"),
+        priorities=pri,
+        channels=tuple(d.get("channels") or ()),
+        language=d.get("language"),
+    )
+
+
+_ROW_SELECT = (
+    "SELECT t.id, t.subject, t.queue, t.status, t.priority, t.channel, t.language, "
+    "COALESCE(c.name, ''), COALESCE(c.tier, 'standard'), t.assignee_id, COALESCE(a.name, ''), "
+    "t.sla_due, t.sla, t.updated_at, t.version "
+    "FROM tickets t LEFT JOIN customers c ON c.id = t.requester_id LEFT JOIN agents a ON a.id = t.assignee_id "
+)
+
+
+def _paused(sla_json: str, due: float) -> bool:
+    if due < NO_DUE or sla_json in ("[]", ""):
+        return False
+    return any(m.get("stage") == "paused" for m in orjson.loads(sla_json))
+
+
+def _row(r) -> QueueRow:
+    return QueueRow(
+        id=r[0], subject=r[1], queue=r[2], status=r[3], priority=r[4], channel=r[5], language=r[6],
+        customer_name=r[7], customer_tier=r[8], assignee_id=r[9], assignee_name=r[10], sla_due=r[11],
+        sla_paused=_paused(r[12], r[11]), updated_at=r[13], version=r[14],
+    )
+
+
+class Cache:
+    """The app's local SQLite cache. Thread-safe: every call takes its own pooled connection."""
+
+    def __init__(self, opened: OpenResult):
+        self.engine: Engine = opened.engine
+        self.path: Path = opened.path
+        self.notes = opened.notes
+
+    @classmethod
+    def open(cls, path: Path | str) -> "Cache":
+        return cls(open_engine(Path(path)))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- sync state ------------------------------------------------------------------------
+
+    def get_state(self, key: str, default: str = "") -> str:
+        with self.engine.connect() as conn:
+            v = conn.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (key,)).scalar()
+        return default if v is None else v
+
+    def set_state(self, key: str, value: str, conn: Connection | None = None) -> None:
+        sql = "INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        if conn is not None:
+            conn.exec_driver_sql(sql, (key, value))
+            return
+        with write_tx(self.engine) as c:
+            c.exec_driver_sql(sql, (key, value))
+
+    @property
+    def cursor(self) -> str:
+        return self.get_state("cursor", "")
+
+    # --- applying a pulled page (the hot path) ----------------------------------------------
+
+    def apply_page(self, page: dict, cursor: Optional[str]) -> PageStats:
+        """Upsert everything in one pulled page and save the cursor in the same transaction."""
+        stats = PageStats()
+        with write_tx(self.engine) as conn:
+            self._apply(conn, page, stats)
+            if cursor is not None:
+                self.set_state("cursor", cursor, conn)
+        return stats
+
+    def _apply(self, conn: Connection, page: dict, stats: PageStats) -> None:
+        for key, sql, make in _APPLY:
+            rows = page.get(key)
+            if not rows:
+                continue
+            conn.exec_driver_sql(sql, [make(d) for d in rows])
+            if key == "tickets":
+                stats.tickets += len(rows)
+            elif key == "messages":
+                stats.messages += len(rows)
+            else:
+                stats.other += len(rows)
+        deleted = page.get("deleted_tickets") or []
+        if deleted:
+            ids = [(i,) for i in deleted]
+            conn.exec_driver_sql("DELETE FROM tickets WHERE id = ?", ids)
+            conn.exec_driver_sql("DELETE FROM messages WHERE ticket_id = ?", ids)
+            conn.exec_driver_sql("DELETE FROM drafts WHERE ticket_id = ?", ids)
+            stats.deleted += len(deleted)
+        macros_deleted = page.get("deleted_macros") or []
+        if macros_deleted:
+            conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", [(i,) for i in macros_deleted])
+
+    def put_ticket(self, ticket: dict, message: Optional[dict] = None, force: bool = False) -> None:
+        """Store the server's copy of one ticket (after a confirmed change or a conflict)."""
+        with write_tx(self.engine) as conn:
+            if force:
+                conn.exec_driver_sql("DELETE FROM tickets WHERE id = ?", (ticket["id"],))
+            conn.exec_driver_sql(TICKET_UPSERT, [ticket_tuple(ticket)])
+            if message:
+                conn.exec_driver_sql(MESSAGE_UPSERT, [_message_tuple(message)])
+
+    # --- queue queries ---------------------------------------------------------------------
+
+    def queue_page(
+        self, view: ViewSpec, offset: int, limit: int, *, me: Optional[int] = None, now: Optional[float] = None,
+        sort: str = "sla", text: str = "", at_risk: float = AT_RISK_SECONDS,
+    ) -> list[QueueRow]:
+        where, params = view.where(me, now if now is not None else time.time(), at_risk)
+        where, params = _with_text(where, params, text)
+        sql = f"{_ROW_SELECT} WHERE {where} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(_text(sql), params)]
+
+    def queue_count(
+        self, view: ViewSpec, *, me: Optional[int] = None, now: Optional[float] = None, text: str = "",
+        at_risk: float = AT_RISK_SECONDS,
+    ) -> int:
+        where, params = view.where(me, now if now is not None else time.time(), at_risk)
+        where, params = _with_text(where, params, text)
+        join = " LEFT JOIN customers c ON c.id = t.requester_id" if text else ""
+        with self.engine.connect() as conn:
+            return int(conn.execute(_text(f"SELECT count(*) FROM tickets t{join} WHERE {where}"), params).scalar() or 0)
+
+    def view_counts(self, views: Sequence[ViewSpec], *, me: Optional[int], now: float, at_risk: float = AT_RISK_SECONDS) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for v in views:
+                where, params = v.where(me, now, at_risk)
+                out[v.key] = int(conn.execute(_text(f"SELECT count(*) FROM tickets t WHERE {where}"), params).scalar() or 0)
+        return out
+
+    def queues(self) -> list[tuple[str, str]]:
+        with self.engine.connect() as conn:
+            return [(r[0], r[1]) for r in conn.exec_driver_sql("SELECT id, name FROM queues ORDER BY position, id")]
+
+    # --- one ticket ------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: int) -> Optional[dict]:
+        with self.engine.connect() as conn:
+            r = conn.exec_driver_sql("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).mappings().first()
+        if r is None:
+            return None
+        d = dict(r)
+        d["tags"] = orjson.loads(d["tags"])
+        d["sla"] = orjson.loads(d["sla"])
+        return d
+
+    def thread(self, ticket_id: int) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT * FROM messages WHERE ticket_id = ? ORDER BY created_at, id", (ticket_id,)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def customer(self, customer_id: int) -> Optional[dict]:
+        with self.engine.connect() as conn:
+            c = conn.exec_driver_sql("SELECT * FROM customers WHERE id = ?", (customer_id,)).mappings().first()
+            if c is None:
+                return None
+            d = dict(c)
+            d["addresses"] = [
+                dict(r) for r in conn.exec_driver_sql(
+                    "SELECT network, asset, address, memo FROM deposit_addresses WHERE customer_id = ? ORDER BY network, id",
+                    (customer_id,),
+                ).mappings()
+            ]
+            d["deposits"] = [
+                dict(r) for r in conn.exec_driver_sql(
+                    "SELECT txid, network, asset, amount, output_index, status, created_at FROM deposits "
+                    "WHERE customer_id = ? ORDER BY created_at DESC LIMIT 20",
+                    (customer_id,),
+                ).mappings()
+            ]
+        return d
+
+    def agents(self) -> dict[int, dict]:
+        with self.engine.connect() as conn:
+            return {r["id"]: dict(r) for r in conn.exec_driver_sql("SELECT * FROM agents").mappings()}
+
+    def macros(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT * FROM macros ORDER BY title").mappings().all()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["bodies"] = orjson.loads(d["bodies"])
+            d["actions"] = orjson.loads(d["actions"])
+            out.append(d)
+        return out
+
+    def policies(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [orjson.loads(r[0]) for r in conn.exec_driver_sql("SELECT body FROM sla_policies ORDER BY position")]
+
+    def asset_config(self) -> dict:
+        with self.engine.connect() as conn:
+            return {"networks": [orjson.loads(r[0]) for r in conn.exec_driver_sql("SELECT body FROM asset_config ORDER BY network")]}
+
+    def stats(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            one = lambda sql: int(conn.exec_driver_sql(sql).scalar() or 0)  # noqa: E731
+            return {
+                "tickets": one("SELECT count(*) FROM tickets"),
+                "messages": one("SELECT count(*) FROM messages"),
+                "customers": one("SELECT count(*) FROM customers"),
+                "outbox": one("SELECT count(*) FROM outbox"),
+                "rejections": one("SELECT count(*) FROM rejections WHERE acknowledged = 0"),
+            }
+
+    # --- drafts ----------------------------------------------------------------------------
+
+    def save_draft(self, ticket_id: int, body: str, internal: bool = False) -> None:
+        with write_tx(self.engine) as conn:
+            if body.strip():
+                conn.exec_driver_sql(
+                    "INSERT INTO drafts (ticket_id, body, internal, updated_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(ticket_id) DO UPDATE SET body = excluded.body, internal = excluded.internal, "
+                    "updated_at = excluded.updated_at",
+                    (ticket_id, body, int(internal), time.time()),
+                )
+            else:
+                conn.exec_driver_sql("DELETE FROM drafts WHERE ticket_id = ?", (ticket_id,))
+
+    def draft(self, ticket_id: int) -> Optional[dict]:
+        with self.engine.connect() as conn:
+            r = conn.exec_driver_sql("SELECT body, internal FROM drafts WHERE ticket_id = ?", (ticket_id,)).first()
+        return None if r is None else {"body": r[0], "internal": bool(r[1])}
+
+    # --- local changes: the change and its outbox row in one transaction -------------------
+
+    def _enqueue(self, conn: Connection, kind: str, ticket_id: int, payload: dict, base_version: Optional[int], change_id: str) -> None:
+        conn.exec_driver_sql(
+            "INSERT INTO outbox (change_id, kind, ticket_id, payload, base_version, created_at, attempts, next_attempt_at, last_error) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0, 0, '')",
+            (change_id, kind, ticket_id, _dumps(payload), base_version, time.time()),
+        )
+
+    def _version(self, conn: Connection, ticket_id: int) -> int:
+        v = conn.exec_driver_sql("SELECT version FROM tickets WHERE id = ?", (ticket_id,)).scalar()
+        if v is None:
+            raise LookupError(f"ticket {ticket_id} is not in the cache")
+        return int(v)
+
+    def queue_reply(self, ticket_id: int, body: str, *, internal: bool, agent_id: Optional[int], agent_name: str) -> str:
+        """Write a reply (or internal note) locally, queue it and drop the draft: one transaction."""
+        if not body.strip():
+            raise ValueError("the reply is empty")
+        change_id = new_change_id()
+        kind = "note" if internal else "reply"
+        now = time.time()
+        with write_tx(self.engine) as conn:
+            version = self._version(conn, ticket_id)
+            conn.exec_driver_sql(
+                MESSAGE_UPSERT,
+                [(change_id, ticket_id, kind, agent_id, agent_name, body, now, 1)],
+            )
+            self._enqueue(conn, kind, ticket_id, {"id": change_id, "kind": kind, "body": body}, version, change_id)
+            conn.exec_driver_sql("DELETE FROM drafts WHERE ticket_id = ?", (ticket_id,))
+        return change_id
+
+    UPDATABLE = ("status", "priority", "queue", "tags", "assignee_id")
+
+    def queue_update(self, ticket_id: int, changes: dict) -> str:
+        bad = [k for k in changes if k not in self.UPDATABLE]
+        if bad:
+            raise ValueError(f"cannot change {bad[0]!r} on a ticket")
+        if "status" in changes and changes["status"] not in STATUSES:
+            raise ValueError(f"unknown status {changes['status']!r}")
+        if "priority" in changes and changes["priority"] not in PRIORITIES:
+            raise ValueError(f"unknown priority {changes['priority']!r}")
+        change_id = new_change_id()
+        with write_tx(self.engine) as conn:
+            version = self._version(conn, ticket_id)
+            sets = ", ".join(f"{k} = :{k}" for k in changes)
+            values = {k: (_dumps(v) if k == "tags" else v) for k, v in changes.items()}
+            conn.execute(_text(f"UPDATE tickets SET {sets}, updated_at = :now WHERE id = :id"), {**values, "now": time.time(), "id": ticket_id})
+            self._enqueue(conn, "update", ticket_id, dict(changes), version, change_id)
+        return change_id
+
+    def queue_claim(self, ticket_id: int, agent_id: int) -> str:
+        change_id = new_change_id()
+        with write_tx(self.engine) as conn:
+            version = self._version(conn, ticket_id)
+            conn.exec_driver_sql("UPDATE tickets SET assignee_id = ? WHERE id = ?", (agent_id, ticket_id))
+            self._enqueue(conn, "claim", ticket_id, {}, version, change_id)
+        return change_id
+
+    # --- the outbox, as the sync engine drains it ------------------------------------------
+
+    def outbox(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT * FROM outbox ORDER BY seq").mappings().all()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["payload"] = orjson.loads(d["payload"])
+            out.append(d)
+        return out
+
+    def outbox_depth(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
+
+    def confirm(self, change: dict, ticket: Optional[dict], message: Optional[dict], previous_version: Optional[int]) -> None:
+        """The server applied a change: store its answer and drop the outbox row, atomically.
+
+        Later queued changes to the same ticket were based on the version this change started
+        from; if the server moved exactly from there, they move along with it (our own change
+        must not make our next one look stale)."""
+        with write_tx(self.engine) as conn:
+            if ticket is not None:
+                conn.exec_driver_sql(TICKET_UPSERT, [ticket_tuple(ticket)])
+                if previous_version is not None and previous_version == change.get("base_version"):
+                    conn.exec_driver_sql(
+                        "UPDATE outbox SET base_version = ? WHERE ticket_id = ? AND base_version = ? AND seq > ?",
+                        (ticket["version"], change["ticket_id"], previous_version, change["seq"]),
+                    )
+            if message is not None:
+                conn.exec_driver_sql(MESSAGE_UPSERT, [_message_tuple(message)])
+            conn.exec_driver_sql("DELETE FROM outbox WHERE seq = ?", (change["seq"],))
+
+    def reject(self, change: dict, status_code: int, reason: str, ticket: Optional[dict]) -> None:
+        """The server refused a change: keep it for the agent to see and take the server's state."""
+        with write_tx(self.engine) as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO rejections (change_id, kind, ticket_id, payload, status_code, reason, at, acknowledged) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (change["change_id"], change["kind"], change["ticket_id"], _dumps(change["payload"]), status_code, reason, time.time()),
+            )
+            conn.exec_driver_sql("DELETE FROM outbox WHERE seq = ?", (change["seq"],))
+            if change["kind"] in ("reply", "note"):
+                # the message never reached the server: it stays visible as rejected text, not as sent
+                conn.exec_driver_sql("DELETE FROM messages WHERE id = ? AND pending = 1", (change["change_id"],))
+            if ticket is not None:
+                conn.exec_driver_sql("DELETE FROM tickets WHERE id = ?", (ticket["id"],))
+                conn.exec_driver_sql(TICKET_UPSERT, [ticket_tuple(ticket)])
+
+    def defer(self, change: dict, error: str, next_attempt_at: float) -> None:
+        with write_tx(self.engine) as conn:
+            conn.exec_driver_sql(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE seq = ?",
+                (error[:500], next_attempt_at, change["seq"]),
+            )
+
+    def rejections(self, include_acknowledged: bool = False) -> list[dict]:
+        sql = "SELECT * FROM rejections" + ("" if include_acknowledged else " WHERE acknowledged = 0") + " ORDER BY id"
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.exec_driver_sql(sql).mappings()]
+
+    def acknowledge(self, rejection_id: int) -> None:
+        with write_tx(self.engine) as conn:
+            conn.exec_driver_sql("UPDATE rejections SET acknowledged = 1 WHERE id = ?", (rejection_id,))
+
+
+def _with_text(where: str, params: dict, text: str) -> tuple[str, dict]:
+    text = text.strip()
+    if not text:
+        return where, params
+    params = dict(params)
+    clause = "(t.subject LIKE :q ESCAPE '\\' OR c.name LIKE :q ESCAPE '\\' OR t.tags LIKE :q ESCAPE '\\'"
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    params["q"] = f"%{escaped}%"
+    digits = text.lstrip("#")
+    if digits.isdigit():
+        clause += " OR t.id = :qid"
+        params["qid"] = int(digits)
+    return f"{where} AND {clause})", params
+
+

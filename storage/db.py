@@ -1,0 +1,218 @@
+"""The SQLite engine of the local cache: WAL, file mode 0600, schema versions and migrations.
+
+An older cache is upgraded step by step; a cache we cannot read (newer schema, unknown layout,
+not a database at all) is rebuilt empty and pulled again from the server. Local work that the
+server does not have yet (the outbox, drafts, rejections) is carried across a rebuild.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+from storage import models
+from storage.models import SCHEMA_VERSION
+
+# Tables whose rows exist only here until the server confirms them: never thrown away.
+LOCAL_ONLY = ("outbox", "drafts", "rejections")
+
+# MIGRATIONS[n] upgrades a cache at schema version n to n + 1, inside one transaction.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def default_cache_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("agent-tui", appauthor=False)) / "cache.db"
+
+
+def resolve_cache_path(configured: str | os.PathLike | None = None) -> Path:
+    """AGENT_TUI_CACHE beats the config file, which beats the platform default."""
+    env = os.environ.get("AGENT_TUI_CACHE")
+    if env:
+        return Path(env).expanduser()
+    if configured:
+        return Path(configured).expanduser()
+    return default_cache_path()
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)  # also tightens a file an older version left readable
+
+
+def _on_connect(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed reply or outbox row survives power loss, not only an app crash. One
+    # fsync per commit costs well under a millisecond here, and pages commit thousands of rows.
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.close()
+
+
+def _begin(conn: Connection) -> None:
+    # Writers take the write lock up front (no SQLITE_BUSY on a read-to-write upgrade);
+    # readers stay deferred so they never wait for the sync worker in WAL mode.
+    immediate = conn.get_execution_options().get("sqlite_immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def write_tx(engine: Engine):
+    """A write transaction: `with write_tx(engine) as conn: ...` commits or rolls back."""
+    return engine.execution_options(sqlite_immediate=True).begin()
+
+
+def make_engine(path: Path) -> Engine:
+    _create_private(path)
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": 10},
+    )
+    event.listen(engine, "connect", _on_connect)
+    # Let SQLAlchemy's transaction handling drive BEGIN, so a `with engine.begin()` is one
+    # SQLite transaction (pysqlite's own implicit BEGIN would defer it past the first SELECT).
+    event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+@dataclass
+class OpenResult:
+    engine: Engine
+    path: Path
+    notes: list[str] = field(default_factory=list)  # one line each: what happened on opening
+
+
+def _user_version(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+
+
+def _table_names(conn: Connection) -> set[str]:
+    rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'").all()
+    return {r[0] for r in rows}
+
+
+def _save_local(conn: Connection) -> dict[str, list[dict]]:
+    saved: dict[str, list[dict]] = {}
+    tables = _table_names(conn)
+    for name in LOCAL_ONLY:
+        if name in tables:
+            try:
+                saved[name] = [dict(r._mapping) for r in conn.exec_driver_sql(f"SELECT * FROM {name}")]
+            except Exception:  # an unreadable old layout: nothing we can carry
+                saved[name] = []
+    return saved
+
+
+def _restore_local(conn: Connection, saved: dict[str, list[dict]]) -> int:
+    restored = 0
+    for name, rows in saved.items():
+        table = SQLModel.metadata.tables[name]
+        cols = set(table.c.keys())
+        for row in rows:
+            values = {k: v for k, v in row.items() if k in cols}
+            try:
+                conn.execute(table.insert().values(**values))
+                restored += 1
+            except Exception:
+                continue  # a row the new layout cannot hold is better lost than crashing the app
+    return restored
+
+
+def _rebuild(conn: Connection, why: str, notes: list[str]) -> None:
+    saved = _save_local(conn)
+    for name in _table_names(conn):
+        if not name.startswith("sqlite_"):
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+    SQLModel.metadata.create_all(conn)
+    kept = _restore_local(conn, saved)
+    conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
+    notes.append(f"Cache rebuilt ({why}); it will be pulled again from the server. Kept {kept} local changes and drafts.")
+
+
+def migrate(engine: Engine) -> list[str]:
+    notes: list[str] = []
+    with write_tx(engine) as conn:
+        version = _user_version(conn)
+        tables = _table_names(conn)
+        if version == 0 and not tables:
+            SQLModel.metadata.create_all(conn)
+            conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
+            return notes
+        if version == SCHEMA_VERSION:
+            SQLModel.metadata.create_all(conn)  # a table added without a layout change
+            return notes
+        if version > SCHEMA_VERSION:
+            _rebuild(conn, f"written by a newer agent-tui, schema {version}", notes)
+            return notes
+        if version == 0:
+            _rebuild(conn, "unknown layout", notes)
+            return notes
+        start = version
+        try:
+            while version < SCHEMA_VERSION:
+                step = MIGRATIONS.get(version)
+                if step is None:
+                    raise LookupError(f"no migration from schema {version}")
+                step(conn)
+                version += 1
+                conn.exec_driver_sql(f"PRAGMA user_version={version}")
+            notes.append(f"Cache upgraded from schema {start} to {SCHEMA_VERSION}.")
+        except Exception as exc:
+            _rebuild(conn, f"upgrade from schema {start} failed: {exc}", notes)
+    return notes
+
+
+def open_engine(path: Path) -> OpenResult:
+    """Open (creating, upgrading or rebuilding) the cache at path."""
+    notes: list[str] = []
+    engine = make_engine(path)
+    try:
+        notes += migrate(engine)
+    except sqlite3.DatabaseError as exc:  # via SQLAlchemy's wrapper too
+        notes.append(_quarantine(engine, path, exc))
+        engine = make_engine(path)
+        notes += migrate(engine)
+    except Exception as exc:
+        if "not a database" not in str(exc) and "malformed" not in str(exc):
+            raise
+        notes.append(_quarantine(engine, path, exc))
+        engine = make_engine(path)
+        notes += migrate(engine)
+    return OpenResult(engine=engine, path=path, notes=notes)
+
+
+def _quarantine(engine: Engine, path: Path, exc: Exception) -> str:
+    engine.dispose()
+    aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+    os.replace(path, aside)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(path) + suffix)
+        if side.exists():
+            side.unlink()
+    return f"The cache file could not be read; moved it to {aside.name} and started a new one."
+
+
+__all__ = [
+    "MIGRATIONS",
+    "OpenResult",
+    "default_cache_path",
+    "migrate",
+    "models",
+    "open_engine",
+    "resolve_cache_path",
+    "text",
+    "write_tx",
+]
