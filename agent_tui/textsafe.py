@@ -1,0 +1,123 @@
+"""Make hostile text (ticket subjects, customer names, message bodies) inert before it is drawn.
+
+Everything a customer can type reaches an agent's terminal. Left alone it could:
+
+* run terminal escape sequences: ``ESC[2J`` clears the screen, ``ESC]52;c;...BEL`` writes the
+  agent's clipboard (a swapped withdrawal address), ``ESC]8;;url ESC\\`` hides a link behind
+  innocent text, 8-bit C1 controls (``\\x9b`` is a one-byte CSI) do the same on some terminals;
+* be read as Rich/Textual markup: ``[link=https://evil]support[/]`` or ``[bold red]``;
+* reorder or hide what the agent sees: bidi overrides (``U+202E``) and isolates make
+  ``exe.txt`` read as ``txt.exe``; zero-width and tag characters hide text from the eye and
+  from search.
+
+So the rule for the UI: customer text goes through :func:`clean` (a string) and is drawn as
+plain Segments or through :func:`safe_text` (a Rich ``Text`` built without markup parsing).
+List cells use :func:`one_line`.
+
+Pure: no Textual import (Rich is used only for ``Text`` and cell widths).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+
+__all__ = ["clean", "safe_text", "one_line", "TAB_SIZE"]
+
+TAB_SIZE = 4
+
+# --- escape sequences --------------------------------------------------------------------
+# Order matters: string-type sequences (OSC, DCS, SOS, PM, APC) swallow everything up to their
+# terminator (BEL or ST, in 7-bit ``ESC \\`` or 8-bit ``\x9c`` form), or to the end of the text
+# when unterminated, so the payload (a clipboard value, a URL) is dropped along with the
+# introducer instead of being shown as text. Then CSI, then any other ESC sequence, then a lone
+# ESC.
+_STRING_SEQ = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])(?:[^\x07\x1b\x9c]|\x1b(?!\\))*(?:\x07|\x1b\\|\x9c|$)"
+_CSI_SEQ = r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+_OTHER_ESC = r"\x1b[\x20-\x2f]*[\x30-\x7e]?"
+_ESCAPES = re.compile("|".join((_STRING_SEQ, _CSI_SEQ, _OTHER_ESC)))
+
+# --- single characters to drop --------------------------------------------------------------
+_DROP_CHARS = (
+    # C0 controls except \t (0x09) and \n (0x0a); \r is handled before this runs
+    r"\x00-\x08\x0b-\x1f\x7f"
+    # C1 controls (8-bit CSI, OSC, ST, NEL, ...)
+    r"\x80-\x9f"
+    # soft hyphen (invisible in most places), Arabic letter mark, Mongolian vowel separator
+    r"\u00ad\u061c\u180e"
+    # zero-width space/non-joiner/joiner, LRM, RLM
+    r"\u200b-\u200f"
+    # bidi embeddings and overrides: LRE RLE PDF LRO RLO
+    r"\u202a-\u202e"
+    # word joiner, invisible operators, bidi isolates LRI RLI FSI PDI, deprecated format chars
+    r"\u2060-\u206f"
+    # zero-width no-break space / BOM, interlinear annotation controls
+    r"\ufeff\ufff9-\ufffb"
+    # Hangul fillers that render as blank space
+    r"\u115f\u1160\u3164\uffa0"
+    # tag characters (used to smuggle invisible ASCII)
+    r"\U000e0000-\U000e007f"
+    # lone surrogates (from surrogateescape decoding) cannot be encoded for the terminal
+    r"\ud800-\udfff"
+)
+_DROP = re.compile(f"[{_DROP_CHARS}]")
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+_WHITESPACE_RUN = re.compile(r"[ \t\n\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def clean(text: str) -> str:
+    """Remove everything from `text` that a terminal or the eye could be tricked by.
+
+    Drops ANSI/CSI/OSC/DCS/SOS/PM/APC escape sequences (7-bit and 8-bit forms, with their
+    payloads), other C0/C1 control characters except ``\\n`` and ``\\t``, bidi embeddings,
+    overrides and isolates, zero-width and tag characters. ``\\r\\n``, ``\\r`` and the Unicode
+    line/paragraph separators become ``\\n``. Rich markup is left as literal text: it is only
+    dangerous when something parses it, and :func:`safe_text` never does.
+    """
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    text = _ESCAPES.sub("", text)
+    text = _NEWLINES.sub("\n", text)
+    return _DROP.sub("", text)
+
+
+def safe_text(text: str, style: str | Style | None = None) -> Text:
+    """A Rich ``Text`` holding `text` cleaned and literal: ``[bold]`` and ``[link=...]`` stay as
+    characters, never markup. Tabs are expanded to spaces so cell widths stay true."""
+    cleaned = clean(text)
+    if "\t" in cleaned:
+        cleaned = "\n".join(line.expandtabs(TAB_SIZE) for line in cleaned.split("\n"))
+    return Text(cleaned, style=style or "", end="")
+
+
+def one_line(text: str, width: int | None = None, ellipsis: str = "…") -> str:
+    """`text` cleaned and folded onto one line, for list cells.
+
+    Newlines, tabs and runs of whitespace become one space; leading/trailing space is stripped.
+    With `width`, the result is at most `width` terminal cells, ending in `ellipsis` when cut
+    (double-width characters are never split).
+    """
+    folded = _WHITESPACE_RUN.sub(" ", clean(text)).strip()
+    if width is None:
+        return folded
+    if width <= 0:
+        return ""
+    if cell_len(folded) <= width:
+        return folded
+    budget = width - cell_len(ellipsis)
+    if budget <= 0:
+        return ellipsis[:width]
+    out: list[str] = []
+    used = 0
+    for char in folded:
+        w = cell_len(char)
+        if used + w > budget:
+            break
+        out.append(char)
+        used += w
+    return "".join(out).rstrip() + ellipsis
