@@ -1,0 +1,423 @@
+"""The reference helpdesk server: a FastAPI app documented by its OpenAPI schema (/openapi.json).
+
+Auth is a Bearer token per agent (roles agent, recovery, supervisor). Errors are JSON:
+{"error": "<stable code>", "message": "<one line>"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from contextlib import asynccontextmanager
+from typing import Any, Literal, Optional
+
+import anyio
+import orjson
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sse_starlette.sse import EventSourceResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend import schema as S
+from backend import service as svc
+from backend.service import ServiceError
+
+API = "/api/v1"
+
+
+def _json(body: Any, status: int = 200, headers: Optional[dict] = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def _error(status: int, code: str, message: str, extra: Optional[dict] = None, headers: Optional[dict] = None) -> Response:
+    return _json({"error": code, "message": message, **(extra or {})}, status, headers)
+
+
+# --- request bodies (they are the OpenAPI documentation too) --------------------------------
+
+
+class MessageIn(BaseModel):
+    id: Optional[str] = Field(None, description="Client-made message id (UUID); the outbox sends its change id.", max_length=64)
+    kind: Literal["reply", "note"] = Field(description="reply = public reply to the customer; note = internal note")
+    body: str = Field(min_length=1, max_length=64_000)
+
+
+class TicketPatch(BaseModel):
+    status: Optional[Literal["new", "open", "pending", "on_hold", "solved", "closed"]] = None
+    priority: Optional[Literal["low", "normal", "high", "urgent"]] = None
+    queue: Optional[str] = None
+    tags: Optional[list[str]] = None
+    assignee_id: Optional[int] = None
+    escalated: Optional[bool] = None
+
+
+class TicketIn(BaseModel):
+    subject: str = Field(min_length=1, max_length=500)
+    queue: str
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    channel: Literal["chat", "email", "telegram", "phone", "web"] = "email"
+    requester_id: int
+    body: str = Field(min_length=1, max_length=64_000)
+    language: str = "en"
+    tags: list[str] = []
+
+
+class PresenceIn(BaseModel):
+    presence: Literal["online", "away", "offline"]
+    ticket_id: Optional[int] = None
+
+
+class MacroIn(BaseModel):
+    id: Optional[str] = None
+    key: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=200)
+    category: str = ""
+    visibility: Literal["shared", "personal"] = "personal"
+    shortcut: str = ""
+    bodies: dict[str, str]
+    actions: list[dict] = []
+
+
+class FaultIn(BaseModel):
+    path: str = Field(description="Path prefix the fault applies to, e.g. /api/v1/changes")
+    kind: Literal["500", "503", "429", "malformed", "delay", "reset", "kill"]
+    count: int = 1
+    retry_after: Optional[float] = None
+    delay: float = 0.0
+
+
+# --- the app --------------------------------------------------------------------------------
+
+
+class Faults:
+    """Faults a test asks for (only when the server was started with faults enabled)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def take(self, path: str) -> Optional[dict]:
+        for f in self.items:
+            if path.startswith(f["path"]) and f["count"] > 0:
+                f["count"] -= 1
+                return f
+        return None
+
+
+def create_app(database_url: str, *, faults: bool = False, simulator: Any = None) -> FastAPI:
+    engine = S.make_engine(database_url)
+    S.create_schema(engine)
+    fault_box = Faults()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        task = None
+        if simulator is not None:
+            task = asyncio.create_task(simulator.run(engine))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+            engine.dispose()
+
+    app = FastAPI(
+        title="agent-tui reference helpdesk",
+        version="1",
+        description=(
+            "The helpdesk server agent-tui syncs with. Times are Unix epoch seconds (UTC). "
+            "Pull with GET /api/v1/changes?cursor=; push replies with an Idempotency-Key and edits with If-Match."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.faults = fault_box
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_req: Request, exc: ServiceError):
+        return _error(exc.status, exc.code, exc.message, exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
+        return _error(422, "invalid", f"{where or 'request'}: {first.get('msg', 'invalid value')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException):
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    if faults:
+        @app.middleware("http")
+        async def inject(request: Request, call_next):
+            f = fault_box.take(request.url.path)
+            if f is None:
+                return await call_next(request)
+            kind = f["kind"]
+            if kind == "kill":
+                os._exit(137)
+            if kind == "reset":
+                raise ConnectionResetError("fault injected: connection reset")
+            if kind == "delay":
+                await asyncio.sleep(f["delay"])
+                return await call_next(request)
+            if kind == "malformed":
+                return Response(b'{"tickets": [{"id": 1, "subj', media_type="application/json")
+            if kind == "429":
+                return _error(429, "rate_limited", "Too many requests.", headers={"Retry-After": str(f.get("retry_after") or 1)})
+            return _error(int(kind), "server_error", "Injected server error.")
+
+        @app.post("/_faults", include_in_schema=False)
+        async def add_fault(f: FaultIn):
+            fault_box.items.append(f.model_dump())
+            return {"ok": True}
+
+        @app.delete("/_faults", include_in_schema=False)
+        async def clear_faults():
+            fault_box.items.clear()
+            return {"ok": True}
+
+    # --- auth -----------------------------------------------------------------------------
+
+    def agent_of(authorization: Optional[str] = Header(None)) -> dict:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise ServiceError(401, "unauthorized", "Missing bearer token; sign in with `agent-tui login URL`.")
+        token = authorization[7:].strip()
+        with engine.connect() as conn:
+            row = conn.execute(select(S.agents).where(S.agents.c.token == token)).first()
+        if row is None:
+            raise ServiceError(401, "unauthorized", "The token is not valid; sign in again with `agent-tui login URL`.")
+        return dict(row._mapping)
+
+    def supervisor(agent: dict = Depends(agent_of)) -> dict:
+        if agent["role"] != "supervisor":
+            raise ServiceError(403, "forbidden", "This needs a supervisor token.")
+        return agent
+
+    # --- idempotency ----------------------------------------------------------------------
+
+    def idempotent(request_key: Optional[str], agent: dict, method: str, path: str, payload: Any, required: bool, work):
+        """Run work(conn) -> (status, body) once per key; repeats get the stored first response."""
+        if request_key is None:
+            if required:
+                raise ServiceError(400, "idempotency_key_required", "This endpoint needs an Idempotency-Key header.")
+            with svc.write(engine) as conn:
+                return work(conn)
+        if len(request_key) > 200:
+            raise ServiceError(400, "invalid", "Idempotency-Key is longer than 200 characters.")
+        digest = hashlib.sha256(orjson.dumps([method, path, payload], option=orjson.OPT_SORT_KEYS)).hexdigest()
+        for _attempt in range(3):
+            try:
+                with svc.write(engine) as conn:
+                    stored = conn.execute(
+                        select(S.idempotency).where(S.idempotency.c.key == request_key, S.idempotency.c.agent_id == agent["id"])
+                    ).first()
+                    if stored is not None:
+                        if stored.request_hash != digest:
+                            raise ServiceError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request.")
+                        return stored.status_code, orjson.loads(stored.body)
+                    # Claim the key first: a concurrent twin blocks here until we commit, then replays.
+                    conn.execute(S.idempotency.insert().values(
+                        key=request_key, agent_id=agent["id"], request_hash=digest, status_code=0, body="null", created_at=time.time()))
+                    try:
+                        status, body = work(conn)
+                    except ServiceError as exc:
+                        if exc.status >= 500 or exc.status == 409 and exc.code == "in_flight":
+                            raise
+                        status, body = exc.status, {"error": exc.code, "message": exc.message, **exc.extra}
+                    conn.execute(
+                        S.idempotency.update()
+                        .where(S.idempotency.c.key == request_key, S.idempotency.c.agent_id == agent["id"])
+                        .values(status_code=status, body=orjson.dumps(body).decode())
+                    )
+                    return status, body
+            except IntegrityError:
+                continue  # the twin committed first: read its answer
+        raise ServiceError(409, "in_flight", "A request with this Idempotency-Key is still being processed; retry shortly.")
+
+    # --- endpoints ------------------------------------------------------------------------
+
+    @app.get(f"{API}/health", tags=["meta"])
+    def health():
+        return {"ok": True}
+
+    @app.get(f"{API}/me", tags=["meta"])
+    def me(agent: dict = Depends(agent_of)):
+        return {k: agent[k] for k in ("id", "name", "email", "role", "presence")}
+
+    @app.get(f"{API}/changes", tags=["sync"])
+    def changes(cursor: str = Query("", description="Opaque cursor from the previous page; empty for the first"),
+                limit: int = Query(1000, ge=1, le=10_000), agent: dict = Depends(agent_of)):
+        """The incremental changes feed (like Zendesk's cursor export): everything changed after the
+        cursor, oldest first, with tombstones in deleted_tickets. Follow `cursor` until has_more is false."""
+        try:
+            c = int(cursor) if cursor else 0
+        except ValueError:
+            raise ServiceError(400, "invalid_cursor", "The cursor is not one this server gave out; sync from the start.")
+        with engine.connect() as conn:
+            page = svc.changes(conn, c, limit)
+        body = page.body
+        body["cursor"] = str(page.cursor)
+        body["has_more"] = page.has_more
+        return _json(body)
+
+    @app.get(f"{API}/tickets/{{ticket_id}}", tags=["tickets"])
+    def ticket(ticket_id: int, agent: dict = Depends(agent_of)):
+        with engine.connect() as conn:
+            t = svc.get_ticket(conn, ticket_id)
+            msgs = conn.execute(select(S.messages).where(S.messages.c.ticket_id == ticket_id).order_by(S.messages.c.created_at)).all()
+        return _json({"ticket": svc.ticket_wire(t), "messages": [svc.message_wire(m) for m in msgs]}, headers={"ETag": f'"{t.version}"'})
+
+    @app.post(f"{API}/tickets", status_code=201, tags=["tickets"])
+    def create(body: TicketIn, agent: dict = Depends(agent_of), idempotency_key: Optional[str] = Header(None)):
+        def work(conn):
+            t = svc.create_ticket(conn, subject=body.subject, queue=body.queue, priority=body.priority, channel=body.channel,
+                                  requester_id=body.requester_id, body=body.body, language=body.language, tags=body.tags)
+            return 201, {"ticket": t}
+        status, out = idempotent(idempotency_key, agent, "POST", "/tickets", body.model_dump(), False, work)
+        return _json(out, status)
+
+    @app.post(f"{API}/tickets/{{ticket_id}}/messages", status_code=201, tags=["tickets"])
+    def post_message(ticket_id: int, body: MessageIn, agent: dict = Depends(agent_of),
+                     idempotency_key: Optional[str] = Header(None, description="Required. A repeat returns the first response.")):
+        """Post a public reply or an internal note. Idempotency-Key is required: a repeat returns the
+        stored first response; the same key with a different payload gets 422."""
+        def work(conn):
+            t, m, prev = svc.add_message(conn, ticket_id, kind=body.kind, body=body.body, author_id=agent["id"],
+                                         author_name=agent["name"], message_id=body.id)
+            return 201, {"ticket": t, "message": m, "previous_version": prev}
+        status, out = idempotent(idempotency_key, agent, "POST", f"/tickets/{ticket_id}/messages", body.model_dump(), True, work)
+        return _json(out, status)
+
+    @app.patch(f"{API}/tickets/{{ticket_id}}", tags=["tickets"])
+    def patch(ticket_id: int, body: TicketPatch, agent: dict = Depends(agent_of),
+              if_match: Optional[str] = Header(None, description="Required: the version you saw. 412 when it changed."),
+              idempotency_key: Optional[str] = Header(None)):
+        if if_match is None:
+            raise ServiceError(428, "if_match_required", "Send If-Match with the ticket version you saw.")
+        changes = body.model_dump(exclude_unset=True)
+
+        def work(conn):
+            t, prev = svc.update_ticket(conn, ticket_id, changes, if_match=if_match, agent_id=agent["id"])
+            return 200, {"ticket": t, "previous_version": prev}
+        status, out = idempotent(idempotency_key, agent, "PATCH", f"/tickets/{ticket_id}", [changes, if_match], False, work)
+        return _json(out, status)
+
+    @app.post(f"{API}/tickets/{{ticket_id}}/claim", tags=["tickets"])
+    def claim(ticket_id: int, agent: dict = Depends(agent_of), if_match: Optional[str] = Header(None),
+              idempotency_key: Optional[str] = Header(None)):
+        """Claim an unassigned ticket. Atomic: of two agents claiming at once exactly one wins; the other gets 409."""
+        def work(conn):
+            t, prev = svc.claim_ticket(conn, ticket_id, agent["id"], if_match=if_match)
+            return 200, {"ticket": t, "previous_version": prev}
+        status, out = idempotent(idempotency_key, agent, "POST", f"/tickets/{ticket_id}/claim", [if_match], False, work)
+        return _json(out, status)
+
+    @app.delete(f"{API}/tickets/{{ticket_id}}", tags=["tickets"])
+    def delete(ticket_id: int, merged_into: Optional[int] = None, agent: dict = Depends(supervisor)):
+        with svc.write(engine) as conn:
+            svc.delete_ticket(conn, ticket_id, merged_into)
+        return {"ok": True}
+
+    @app.post(f"{API}/presence", tags=["agents"])
+    def presence(body: PresenceIn, agent: dict = Depends(agent_of)):
+        with svc.write(engine) as conn:
+            return svc.set_presence(conn, agent["id"], body.presence, body.ticket_id)
+
+    @app.get(f"{API}/customers/{{customer_id}}", tags=["customers"])
+    def customer(customer_id: int, agent: dict = Depends(agent_of)):
+        with engine.connect() as conn:
+            c = conn.execute(select(S.customers).where(S.customers.c.id == customer_id)).first()
+            if c is None:
+                raise ServiceError(404, "not_found", f"Customer {customer_id} does not exist.")
+            addrs = conn.execute(select(S.deposit_addresses).where(S.deposit_addresses.c.customer_id == customer_id)).all()
+        out = svc.plain_wire("customers", c)
+        out["addresses"] = [svc.plain_wire("addresses", a) for a in addrs]
+        return _json(out)
+
+    @app.get(f"{API}/customers/{{customer_id}}/deposits", tags=["customers"])
+    def customer_deposits(customer_id: int, agent: dict = Depends(agent_of)):
+        with engine.connect() as conn:
+            rows = conn.execute(select(S.deposits).where(S.deposits.c.customer_id == customer_id).order_by(S.deposits.c.created_at.desc())).all()
+        return _json({"deposits": [svc.plain_wire("deposits", r) for r in rows]})
+
+    @app.get(f"{API}/assets", tags=["config"])
+    def asset_config(agent: dict = Depends(agent_of)):
+        """The exchange's asset/network configuration: required confirmations, minimum deposits,
+        memo rules and listed token contracts, per network."""
+        with engine.connect() as conn:
+            rows = conn.execute(select(S.assets.c.body).order_by(S.assets.c.network)).all()
+        return _json({"networks": [orjson.loads(r[0]) for r in rows]})
+
+    @app.get(f"{API}/sla-policies", tags=["config"])
+    def policies(agent: dict = Depends(agent_of)):
+        with engine.connect() as conn:
+            rows = conn.execute(select(S.sla_policies).order_by(S.sla_policies.c.position)).all()
+        return _json({"policies": [orjson.loads(r.body) | {"id": r.id, "name": r.name, "position": r.position} for r in rows]})
+
+    @app.get(f"{API}/macros", tags=["macros"])
+    def macros(agent: dict = Depends(agent_of)):
+        with engine.connect() as conn:
+            rows = conn.execute(select(S.macros).where(S.macros.c.deleted.is_(False))).all()
+        visible = [r for r in rows if r.visibility == "shared" or r.owner_id == agent["id"]]
+        return _json({"macros": [svc.macro_wire(r) for r in visible]})
+
+    @app.post(f"{API}/macros", status_code=201, tags=["macros"])
+    def create_macro(body: MacroIn, agent: dict = Depends(agent_of), idempotency_key: Optional[str] = Header(None)):
+        if body.visibility == "shared" and agent["role"] != "supervisor":
+            raise ServiceError(403, "forbidden", "Only supervisors manage shared macros; save it as personal.")
+
+        def work(conn):
+            import uuid as _uuid
+
+            mid = body.id or str(_uuid.uuid4())
+            conn.execute(S.macros.insert().values(
+                id=mid, key=body.key, title=body.title, category=body.category, visibility=body.visibility,
+                owner_id=agent["id"], shortcut=body.shortcut, bodies=orjson.dumps(body.bodies).decode(),
+                actions=orjson.dumps(body.actions).decode(), usage_count=0, updated_at=time.time(), version=1,
+                deleted=False, seq=svc.next_seq(conn)))
+            return 201, {"macro": svc.macro_wire(conn.execute(select(S.macros).where(S.macros.c.id == mid)).one())}
+        status, out = idempotent(idempotency_key, agent, "POST", "/macros", body.model_dump(), False, work)
+        return _json(out, status)
+
+    @app.get(f"{API}/events", tags=["sync"])
+    async def events(request: Request, agent: dict = Depends(agent_of), last_event_id: Optional[str] = Header(None)):
+        """Server-sent events: a `change` poke (id = the newest seq) whenever anything changed.
+        The poke is not the data: on a poke, pull the changes feed."""
+
+        def top() -> int:
+            with engine.connect() as conn:
+                return svc.current_seq(conn)
+
+        async def stream():
+            try:
+                seen = int(last_event_id) if last_event_id else -1
+            except ValueError:
+                seen = -1
+            idle = 0.0
+            while True:
+                if await request.is_disconnected():
+                    return
+                now_seq = await anyio.to_thread.run_sync(top)
+                if now_seq != seen:
+                    seen = now_seq
+                    idle = 0.0
+                    yield {"event": "change", "id": str(now_seq), "data": orjson.dumps({"seq": now_seq}).decode()}
+                await asyncio.sleep(0.25)
+                idle += 0.25
+                if idle >= 15:
+                    idle = 0.0
+                    yield {"comment": "keep-alive"}
+
+        return EventSourceResponse(stream())
+
+    return app

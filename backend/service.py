@@ -1,0 +1,362 @@
+"""The helpdesk's rules, on the database: shared by the HTTP API, the seeder and the simulator."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+import orjson
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from agent_tui import sla as sla_engine
+from backend import schema as S
+from storage.models import NO_DUE, PRIORITIES, STATUSES
+
+
+class ServiceError(Exception):
+    """A refusal the API turns into a JSON error: status, stable code, one-line message."""
+
+    def __init__(self, status: int, code: str, message: str, extra: Optional[dict] = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra or {}
+
+
+def write(engine: Engine):
+    return engine.execution_options(write=True).begin()
+
+
+def next_seq(conn: Connection, n: int = 1) -> int:
+    """Reserve n sequence numbers; returns the last. Holds the counter's row lock until commit."""
+    value = conn.execute(
+        update(S.counters).where(S.counters.c.name == "seq").values(value=S.counters.c.value + n).returning(S.counters.c.value)
+    ).scalar_one()
+    return int(value)
+
+
+def _loads(v: Any) -> Any:
+    return orjson.loads(v) if isinstance(v, (str, bytes)) else v
+
+
+def ticket_wire(r) -> dict:
+    m = r._mapping if hasattr(r, "_mapping") else r
+    return {
+        "id": m["id"], "subject": m["subject"], "queue": m["queue"], "status": m["status"],
+        "priority": m["priority"], "channel": m["channel"], "requester_id": m["requester_id"],
+        "assignee_id": m["assignee_id"], "tags": _loads(m["tags"]), "language": m["language"],
+        "created_at": m["created_at"], "updated_at": m["updated_at"], "version": m["version"],
+        "first_reply_at": m["first_reply_at"], "solved_at": m["solved_at"], "sla_due": m["sla_due"],
+        "sla": _loads(m["sla"]),
+    }
+
+
+def message_wire(r) -> dict:
+    m = r._mapping if hasattr(r, "_mapping") else r
+    return {k: m[k] for k in ("id", "ticket_id", "kind", "author_id", "author_name", "body", "created_at")}
+
+
+_PLAIN = {
+    "queues": ("id", "name", "position"),
+    "agents": ("id", "name", "email", "role", "presence", "current_ticket_id", "updated_at"),
+    "customers": ("id", "name", "first_name", "email", "tier", "language", "kyc_status", "updated_at", "version"),
+    "addresses": ("id", "customer_id", "network", "asset", "address", "memo"),
+    "deposits": ("id", "customer_id", "txid", "network", "asset", "amount", "output_index", "status", "created_at"),
+}
+
+
+def _macro_wire(m) -> dict:
+    d = {k: m[k] for k in ("id", "key", "title", "category", "visibility", "owner_id", "shortcut", "usage_count", "updated_at", "version")}
+    d["bodies"] = _loads(m["bodies"])
+    d["actions"] = _loads(m["actions"])
+    return d
+
+
+# --- SLA ------------------------------------------------------------------------------------
+
+
+class Policies:
+    """The SLA policies, loaded once and reloaded when they change."""
+
+    def __init__(self) -> None:
+        self._loaded_seq = -1
+        self.items: list[sla_engine.Policy] = []
+
+    def get(self, conn: Connection) -> list[sla_engine.Policy]:
+        top = conn.execute(select(func.max(S.sla_policies.c.seq))).scalar() or 0
+        if top != self._loaded_seq:
+            rows = conn.execute(select(S.sla_policies.c.body).order_by(S.sla_policies.c.position)).all()
+            self.items = [sla_engine.policy_from_dict(orjson.loads(r[0])) for r in rows]
+            self._loaded_seq = top
+        return self.items
+
+
+POLICIES = Policies()
+
+
+def evaluate_sla(policies: list, queue: str, priority: str, channel: str, events: Iterable[tuple], now: float) -> tuple[float, str]:
+    policy = sla_engine.match_policy(policies, queue, priority, channel)
+    evs = [sla_engine.TicketEvent(at=at, kind=kind, status=status) for at, kind, status in events]
+    result = sla_engine.evaluate(policy, evs, now)
+    due = result.next_due if result.next_due is not None else NO_DUE
+    return due, orjson.dumps(result.to_dicts()).decode()
+
+
+def recompute_sla(conn: Connection, ticket_id: int, now: float) -> dict:
+    t = conn.execute(select(S.tickets.c.queue, S.tickets.c.priority, S.tickets.c.channel).where(S.tickets.c.id == ticket_id)).one()
+    events = conn.execute(
+        select(S.ticket_events.c.at, S.ticket_events.c.kind, S.ticket_events.c.status)
+        .where(S.ticket_events.c.ticket_id == ticket_id)
+        .order_by(S.ticket_events.c.at, S.ticket_events.c.id)
+    ).all()
+    due, sla_json = evaluate_sla(POLICIES.get(conn), t.queue, t.priority, t.channel, [tuple(e) for e in events], now)
+    return {"sla_due": due, "sla": sla_json}
+
+
+def _event(conn: Connection, ticket_id: int, at: float, kind: str, status: Optional[str] = None, agent_id: Optional[int] = None) -> None:
+    conn.execute(S.ticket_events.insert().values(ticket_id=ticket_id, at=at, kind=kind, status=status, agent_id=agent_id))
+
+
+# --- tickets --------------------------------------------------------------------------------
+
+
+def get_ticket(conn: Connection, ticket_id: int, *, lock: bool = False):
+    q = select(S.tickets).where(S.tickets.c.id == ticket_id)
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = conn.execute(q).first()
+    if row is None or row.deleted:
+        raise ServiceError(404, "not_found", f"Ticket #{ticket_id} does not exist.")
+    return row
+
+
+def create_ticket(
+    conn: Connection, *, subject: str, queue: str, priority: str, channel: str, requester_id: int,
+    body: str, language: str = "en", tags: Iterable[str] = (), now: Optional[float] = None,
+    author_name: str = "",
+) -> dict:
+    now = time.time() if now is None else now
+    if priority not in PRIORITIES:
+        raise ServiceError(422, "invalid", f"Unknown priority {priority!r}.")
+    if conn.execute(select(S.queues.c.id).where(S.queues.c.id == queue)).first() is None:
+        raise ServiceError(422, "invalid", f"Unknown queue {queue!r}.")
+    seq = next_seq(conn, 2)
+    tid = conn.execute(
+        S.tickets.insert().values(
+            subject=subject, queue=queue, status="new", priority=priority, channel=channel, requester_id=requester_id,
+            tags=orjson.dumps(list(tags)).decode(), language=language, created_at=now, updated_at=now, version=1,
+            sla_due=NO_DUE, sla="[]", seq=seq,
+        ).returning(S.tickets.c.id)
+    ).scalar_one()
+    _event(conn, tid, now, "created", "new")
+    _event(conn, tid, now, "customer_message")
+    conn.execute(S.messages.insert().values(
+        id=str(uuid.uuid4()), ticket_id=tid, kind="customer", author_id=None, author_name=author_name,
+        body=body, created_at=now, seq=seq - 1,
+    ))
+    conn.execute(update(S.tickets).where(S.tickets.c.id == tid).values(**recompute_sla(conn, tid, now)))
+    return ticket_wire(get_ticket(conn, tid))
+
+
+def add_message(
+    conn: Connection, ticket_id: int, *, kind: str, body: str, author_id: Optional[int], author_name: str,
+    message_id: Optional[str] = None, now: Optional[float] = None,
+) -> tuple[dict, dict, int]:
+    """Append a customer message, public reply or internal note. Returns (ticket, message, previous version)."""
+    now = time.time() if now is None else now
+    if kind not in ("customer", "reply", "note"):
+        raise ServiceError(422, "invalid", f"Unknown message kind {kind!r}: use reply or note.")
+    if not body or not body.strip():
+        raise ServiceError(422, "invalid", "The message body is empty.")
+    if len(body) > 64_000:
+        raise ServiceError(422, "invalid", "The message is longer than 64,000 characters.")
+    t = get_ticket(conn, ticket_id, lock=True)
+    seq = next_seq(conn, 2)
+    mid = message_id or str(uuid.uuid4())
+    if conn.execute(select(S.messages.c.id).where(S.messages.c.id == mid)).first() is not None:
+        raise ServiceError(409, "duplicate_id", f"A message with id {mid} already exists.")
+    conn.execute(S.messages.insert().values(
+        id=mid, ticket_id=ticket_id, kind=kind, author_id=author_id, author_name=author_name, body=body, created_at=now, seq=seq - 1,
+    ))
+    values: dict[str, Any] = {"version": t.version + 1, "updated_at": now, "seq": seq}
+    if kind == "reply":
+        _event(conn, ticket_id, now, "agent_reply", agent_id=author_id)
+        values["agent_replies"] = t.agent_replies + 1
+        if t.first_reply_at is None:
+            values["first_reply_at"] = now
+        if t.status == "new":
+            values["status"] = "open"
+            _event(conn, ticket_id, now, "status", "open", author_id)
+    elif kind == "note":
+        _event(conn, ticket_id, now, "internal_note", agent_id=author_id)
+    else:
+        _event(conn, ticket_id, now, "customer_message")
+        if t.status in ("pending", "solved", "closed", "on_hold"):
+            values["status"] = "open"
+            if t.status in ("solved", "closed"):
+                values["reopens"] = t.reopens + 1
+                values["solved_at"] = None
+            _event(conn, ticket_id, now, "status", "open")
+    conn.execute(update(S.tickets).where(S.tickets.c.id == ticket_id).values(**values))
+    conn.execute(update(S.tickets).where(S.tickets.c.id == ticket_id).values(**recompute_sla(conn, ticket_id, now)))
+    msg = message_wire(conn.execute(select(S.messages).where(S.messages.c.id == mid)).one())
+    return ticket_wire(get_ticket(conn, ticket_id)), msg, t.version
+
+
+def check_version(t, if_match: Optional[str]) -> None:
+    if if_match is None:
+        return
+    want = if_match.strip().strip('"').removeprefix("W/").strip('"')
+    if str(t.version) != want:
+        raise ServiceError(
+            412, "version_mismatch",
+            f"Ticket #{t.id} changed on the server (now version {t.version}, yours {want}).",
+            {"ticket": ticket_wire(t)},
+        )
+
+
+def update_ticket(
+    conn: Connection, ticket_id: int, changes: dict, *, if_match: Optional[str], agent_id: Optional[int],
+    now: Optional[float] = None,
+) -> tuple[dict, int]:
+    now = time.time() if now is None else now
+    allowed = {"status", "priority", "queue", "tags", "assignee_id", "escalated", "csat"}
+    bad = [k for k in changes if k not in allowed]
+    if bad:
+        raise ServiceError(422, "invalid", f"Field {bad[0]!r} cannot be changed.")
+    if not changes:
+        raise ServiceError(422, "invalid", "Nothing to change.")
+    if "status" in changes and changes["status"] not in STATUSES:
+        raise ServiceError(422, "invalid", f"Unknown status {changes['status']!r}.")
+    if "priority" in changes and changes["priority"] not in PRIORITIES:
+        raise ServiceError(422, "invalid", f"Unknown priority {changes['priority']!r}.")
+    if "queue" in changes and conn.execute(select(S.queues.c.id).where(S.queues.c.id == changes["queue"])).first() is None:
+        raise ServiceError(422, "invalid", f"Unknown queue {changes['queue']!r}.")
+    if "tags" in changes:
+        tags = changes["tags"]
+        if not isinstance(tags, list) or not all(isinstance(x, str) and 0 < len(x) <= 64 for x in tags):
+            raise ServiceError(422, "invalid", "Tags must be a list of short strings.")
+    if changes.get("assignee_id") is not None:
+        if conn.execute(select(S.agents.c.id).where(S.agents.c.id == changes["assignee_id"])).first() is None:
+            raise ServiceError(422, "invalid", f"No agent with id {changes['assignee_id']}.")
+    t = get_ticket(conn, ticket_id, lock=True)
+    check_version(t, if_match)
+    values: dict[str, Any] = dict(changes)
+    if "tags" in values:
+        values["tags"] = orjson.dumps(sorted(set(values["tags"]))).decode()
+    if "status" in changes and changes["status"] != t.status:
+        new = changes["status"]
+        _event(conn, ticket_id, now, "status", new, agent_id)
+        if new in ("solved", "closed") and t.solved_at is None:
+            values["solved_at"] = now
+        if new in ("new", "open", "pending", "on_hold") and t.status in ("solved", "closed"):
+            values["reopens"] = t.reopens + 1
+            values["solved_at"] = None
+    values.update(version=t.version + 1, updated_at=now, seq=next_seq(conn))
+    conn.execute(update(S.tickets).where(S.tickets.c.id == ticket_id).values(**values))
+    if {"status", "priority", "queue"} & set(changes):
+        conn.execute(update(S.tickets).where(S.tickets.c.id == ticket_id).values(**recompute_sla(conn, ticket_id, now)))
+    return ticket_wire(get_ticket(conn, ticket_id)), t.version
+
+
+def claim_ticket(conn: Connection, ticket_id: int, agent_id: int, *, if_match: Optional[str] = None, now: Optional[float] = None) -> tuple[dict, int]:
+    """Atomic: of two agents claiming one ticket, exactly one wins; the other gets 409."""
+    now = time.time() if now is None else now
+    t = get_ticket(conn, ticket_id)
+    check_version(t, if_match)
+    seq = next_seq(conn)
+    result = conn.execute(
+        update(S.tickets)
+        .where(and_(S.tickets.c.id == ticket_id, S.tickets.c.deleted.is_(False),
+                    or_(S.tickets.c.assignee_id.is_(None), S.tickets.c.assignee_id == agent_id)))
+        .values(assignee_id=agent_id, version=S.tickets.c.version + 1, updated_at=now, seq=seq)
+        .returning(S.tickets.c.version)
+    ).first()
+    if result is None:
+        holder = conn.execute(
+            select(S.agents.c.name).select_from(S.tickets.join(S.agents, S.agents.c.id == S.tickets.c.assignee_id))
+            .where(S.tickets.c.id == ticket_id)
+        ).scalar()
+        raise ServiceError(409, "already_claimed", f"Ticket #{ticket_id} is already claimed by {holder or 'another agent'}.")
+    _event(conn, ticket_id, now, "claim", agent_id=agent_id)
+    return ticket_wire(get_ticket(conn, ticket_id)), result.version - 1
+
+
+def delete_ticket(conn: Connection, ticket_id: int, merged_into: Optional[int] = None) -> None:
+    get_ticket(conn, ticket_id)
+    conn.execute(update(S.tickets).where(S.tickets.c.id == ticket_id).values(deleted=True, merged_into=merged_into, seq=next_seq(conn)))
+
+
+def set_presence(conn: Connection, agent_id: int, presence: str, ticket_id: Optional[int], now: Optional[float] = None) -> dict:
+    if presence not in ("online", "away", "offline"):
+        raise ServiceError(422, "invalid", f"Unknown presence {presence!r}.")
+    now = time.time() if now is None else now
+    conn.execute(update(S.agents).where(S.agents.c.id == agent_id).values(
+        presence=presence, current_ticket_id=ticket_id, updated_at=now, seq=next_seq(conn)))
+    row = conn.execute(select(S.agents).where(S.agents.c.id == agent_id)).one()
+    return {k: row._mapping[k] for k in _PLAIN["agents"]}
+
+
+# --- the changes feed -----------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    body: dict
+    cursor: int
+    has_more: bool
+
+
+def changes(conn: Connection, cursor: int, limit: int) -> Page:
+    """Everything with seq > cursor, oldest first, at most `limit` rows across all kinds."""
+    picked: list[tuple[int, str, Any]] = []
+    for key, table in S.SYNCED.items():
+        rows = conn.execute(select(table).where(table.c.seq > cursor).order_by(table.c.seq).limit(limit + 1)).all()
+        picked.extend((r.seq, key, r) for r in rows)
+    picked.sort(key=lambda x: x[0])
+    has_more = len(picked) > limit
+    picked = picked[:limit]
+    body: dict[str, list] = {}
+    deleted: list[int] = []
+    deleted_macros: list[str] = []
+    for _seq, key, r in picked:
+        m = r._mapping
+        if key == "tickets":
+            if m["deleted"]:
+                deleted.append(m["id"])
+                continue
+            body.setdefault(key, []).append(ticket_wire(m))
+        elif key == "messages":
+            body.setdefault(key, []).append(message_wire(m))
+        elif key == "macros":
+            if m["deleted"]:
+                deleted_macros.append(m["id"])
+                continue
+            body.setdefault(key, []).append(_macro_wire(m))
+        elif key in ("policies", "assets"):
+            body.setdefault(key, []).append(orjson.loads(m["body"]) | ({"id": m["id"], "name": m["name"], "position": m["position"]} if key == "policies" else {}))
+        else:
+            body.setdefault(key, []).append({k: m[k] for k in _PLAIN[key]})
+    if deleted:
+        body["deleted_tickets"] = deleted
+    if deleted_macros:
+        body["deleted_macros"] = deleted_macros
+    new_cursor = picked[-1][0] if picked else cursor
+    return Page(body=body, cursor=new_cursor, has_more=has_more)
+
+
+def current_seq(conn: Connection) -> int:
+    return int(conn.execute(select(S.counters.c.value).where(S.counters.c.name == "seq")).scalar() or 0)
+
+
+def macro_wire(m) -> dict:
+    return _macro_wire(m._mapping if hasattr(m, "_mapping") else m)
+
+
+def plain_wire(key: str, r) -> dict:
+    m = r._mapping if hasattr(r, "_mapping") else r
+    return {k: m[k] for k in _PLAIN[key]}
