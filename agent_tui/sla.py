@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.models import NO_DUE
@@ -217,3 +217,458 @@ def _local_epoch(d: date, minutes: int, zone: ZoneInfo) -> float:
     if days:
         d = d + timedelta(days=days)
     return datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=zone).timestamp()
+
+
+# --- policies -------------------------------------------------------------------------------
+
+METRICS = ("first_reply", "next_reply", "periodic_update", "resolution")
+EVENT_KINDS = ("created", "status", "customer_message", "agent_reply", "internal_note")
+# storage.models.MESSAGE_KINDS -> TicketEvent.kind
+MESSAGE_EVENT_KINDS = {"customer": "customer_message", "reply": "agent_reply", "note": "internal_note"}
+CLOSED_STATUSES = ("solved", "closed")
+
+# Where each metric's clock stops. pending = waiting on the customer, on_hold = waiting on a
+# third party (another team, a chain node). first_reply does not pause in pending: setting a
+# ticket to pending without having answered must not stop the first-reply clock. Zendesk's
+# agent_work_time / pausable_update pause the same way.
+DEFAULT_PAUSE_STATUSES: dict[str, tuple[str, ...]] = {
+    "first_reply": ("on_hold",),
+    "next_reply": ("pending", "on_hold"),
+    "periodic_update": ("pending", "on_hold"),
+    "resolution": ("pending", "on_hold"),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    metric: str  # first_reply | next_reply | periodic_update | resolution
+    minutes: float
+    business_hours: bool = False  # count only the policy calendar's business time
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            raise ValueError(f"unknown SLA metric {self.metric!r}; one of {', '.join(METRICS)}")
+        if not self.minutes > 0:
+            raise ValueError(f"an SLA target needs minutes > 0, got {self.minutes!r}")
+
+
+def _default_pauses() -> dict[str, tuple[str, ...]]:
+    return dict(DEFAULT_PAUSE_STATUSES)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An SLA policy. Empty `queues` / `priorities` / `channels` match anything.
+
+    `pause_statuses` maps a metric to the statuses in which its clock stops. What is given is
+    laid over DEFAULT_PAUSE_STATUSES (so `{"resolution": ()}` only makes resolution never
+    pause); the stored value is always the full, normalised mapping.
+    """
+
+    id: int
+    name: str
+    position: int
+    queues: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    targets: tuple[Target, ...] = ()
+    calendar: Calendar = Calendar()
+    pause_statuses: dict[str, tuple[str, ...]] = field(default_factory=_default_pauses)
+    at_risk_minutes: float = AT_RISK_SECONDS / 60
+
+    def __post_init__(self) -> None:
+        for name in ("queues", "priorities", "channels"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value))
+        targets = tuple(t if isinstance(t, Target) else Target(**t) for t in self.targets)
+        seen = [t.metric for t in targets]
+        if len(seen) != len(set(seen)):
+            raise ValueError(f"policy {self.name!r} has more than one target for a metric: {seen}")
+        object.__setattr__(self, "targets", targets)
+        pauses = dict(DEFAULT_PAUSE_STATUSES)
+        for metric, statuses in (self.pause_statuses or {}).items():
+            if metric not in METRICS:
+                raise ValueError(f"unknown SLA metric in pause_statuses: {metric!r}")
+            pauses[metric] = (statuses,) if isinstance(statuses, str) else tuple(statuses)
+        object.__setattr__(self, "pause_statuses", pauses)
+
+    def __hash__(self) -> int:  # pause_statuses is a dict; equal policies share these
+        return hash((self.id, self.name, self.position, self.targets))
+
+    @property
+    def at_risk_seconds(self) -> float:
+        """For countdown_state(..., at_risk_seconds=policy.at_risk_seconds)."""
+        return self.at_risk_minutes * 60
+
+    def target(self, metric: str) -> Target | None:
+        for t in self.targets:
+            if t.metric == metric:
+                return t
+        return None
+
+    def matches(self, queue: str, priority: str, channel: str) -> bool:
+        return (
+            (not self.queues or queue in self.queues)
+            and (not self.priorities or priority in self.priorities)
+            and (not self.channels or channel in self.channels)
+        )
+
+
+def match_policy(policies: Iterable[Policy], queue: str, priority: str, channel: str) -> Policy | None:
+    """The first policy by position (then id, for ties) whose filters all match."""
+    for p in sorted(policies, key=lambda p: (p.position, p.id)):
+        if p.matches(queue, priority, channel):
+            return p
+    return None
+
+
+def calendar_to_dict(c: Calendar) -> dict:
+    return {
+        "tz": c.tz,
+        "hours": None if c.hours is None else {str(wd): [list(r) for r in ranges] for wd, ranges in c.hours.items()},
+        "holidays": sorted(c.holidays),
+    }
+
+
+def calendar_from_dict(d: dict | None) -> Calendar:
+    if not d:
+        return Calendar()
+    hours = d.get("hours")
+    return Calendar(
+        tz=d.get("tz") or "UTC",
+        hours=None if hours is None else {int(wd): [tuple(r) for r in ranges] for wd, ranges in hours.items()},
+        holidays=frozenset(d.get("holidays") or ()),
+    )
+
+
+def policy_to_dict(p: Policy) -> dict:
+    """JSON-friendly: lists, string keys, no tuples or sets."""
+    return {
+        "id": p.id,
+        "name": p.name,
+        "position": p.position,
+        "queues": list(p.queues),
+        "priorities": list(p.priorities),
+        "channels": list(p.channels),
+        "targets": [{"metric": t.metric, "minutes": t.minutes, "business_hours": t.business_hours} for t in p.targets],
+        "calendar": calendar_to_dict(p.calendar),
+        "pause_statuses": {m: list(s) for m, s in p.pause_statuses.items()},
+        "at_risk_minutes": p.at_risk_minutes,
+    }
+
+
+def policy_from_dict(d: dict) -> Policy:
+    """The inverse of policy_to_dict; missing keys take the defaults. Raises ValueError
+    (or KeyError for a missing id/name) on a malformed policy."""
+    return Policy(
+        id=int(d["id"]),
+        name=str(d["name"]),
+        position=int(d.get("position", 0)),
+        queues=tuple(d.get("queues") or ()),
+        priorities=tuple(d.get("priorities") or ()),
+        channels=tuple(d.get("channels") or ()),
+        targets=tuple(
+            Target(metric=t["metric"], minutes=float(t["minutes"]), business_hours=bool(t.get("business_hours", False)))
+            for t in d.get("targets") or ()
+        ),
+        calendar=calendar_from_dict(d.get("calendar")),
+        pause_statuses={m: tuple(s) for m, s in (d.get("pause_statuses") or {}).items()},
+        at_risk_minutes=float(d.get("at_risk_minutes", AT_RISK_SECONDS / 60)),
+    )
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    at: float
+    kind: str  # created | status | customer_message | agent_reply (public) | internal_note
+    status: str | None = None  # for kind "status": the new status
+
+
+@dataclass(frozen=True)
+class MetricState:
+    """One metric of one ticket.
+
+    stage: active (clock running, deadline not yet passed), paused, achieved, breached (the
+    current cycle missed its deadline; stays breached after it is achieved late).
+    due_at: the wall-clock deadline while the clock runs, also once breached (negative
+    countdown); None when paused or finished. remaining: business seconds left while paused
+    (negative when it was paused after breaching); None otherwise.
+    breached_at: the earliest missed deadline of this metric on this ticket, in any cycle
+    (next_reply and periodic_update have cycles), so `breached_at is not None` answers
+    "did this ticket miss this target"; the stage describes the current cycle only.
+    """
+
+    metric: str
+    stage: str
+    due_at: float | None
+    remaining: float | None
+    achieved_at: float | None = None
+    breached_at: float | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "metric": self.metric,
+            "stage": self.stage,
+            "due_at": self.due_at,
+            "remaining": self.remaining,
+            "achieved_at": self.achieved_at,
+            "breached_at": self.breached_at,
+        }
+
+    @staticmethod
+    def from_dict(d: dict) -> MetricState:
+        return MetricState(
+            metric=d["metric"],
+            stage=d["stage"],
+            due_at=d.get("due_at"),
+            remaining=d.get("remaining"),
+            achieved_at=d.get("achieved_at"),
+            breached_at=d.get("breached_at"),
+        )
+
+
+@dataclass(frozen=True)
+class SlaResult:
+    policy_id: int | None
+    metrics: tuple[MetricState, ...]
+    next_due: float  # earliest due_at of a running clock (breached ones included), else NO_DUE
+    paused: bool  # some clock is paused and none is running
+
+    def to_dicts(self) -> list[dict]:
+        return [m.to_dict() for m in self.metrics]
+
+
+def metric_stage(m: MetricState, now: float) -> str:
+    """The stage at draw time: an active metric whose deadline has passed is breached."""
+    if m.stage == "active" and m.due_at is not None and m.due_at < now:
+        return "breached"
+    return m.stage
+
+
+_ALWAYS = Calendar()
+
+
+class _Cycle:
+    """One run of one metric's clock: a budget of (business) seconds, spent while running."""
+
+    __slots__ = ("cal", "budget", "used", "since", "due", "achieved_at", "breached_at", "open")
+
+    def __init__(self, cal: Calendar, budget: float, t: float, running: bool) -> None:
+        self.cal = cal
+        self.budget = budget
+        self.used = 0.0
+        self.since: float | None = None  # running since; None while paused
+        self.due: float | None = None
+        self.achieved_at: float | None = None
+        self.breached_at: float | None = None
+        self.open = True
+        if running:
+            self.resume(t)
+
+    def check(self, t: float) -> None:
+        """Record a breach if the deadline passed before t (reaching t == due is in time)."""
+        if self.since is not None and self.breached_at is None and self.due < t:
+            self.breached_at = self.due
+
+    def resume(self, t: float) -> None:
+        if not self.open or self.since is not None:
+            return
+        self.since = t
+        left = self.budget - self.used
+        # Over budget (paused after breaching): keep the overrun visible as a past deadline.
+        self.due = self.cal.add_business_seconds(t, left) if left > 0 else t + left
+
+    def pause(self, t: float) -> None:
+        if self.since is None:
+            return
+        self.check(t)
+        self.used += self.cal.business_seconds_between(self.since, t)
+        self.since = None
+        self.due = None
+
+    def finish(self, t: float) -> None:
+        if not self.open:
+            return
+        self.pause(t)
+        self.achieved_at = t
+        self.open = False
+
+    def reopen(self, t: float, running: bool) -> None:
+        """Resume after the ticket was reopened, with the time already used still counted."""
+        self.open = True
+        self.achieved_at = None
+        if running:
+            self.resume(t)
+
+
+class _Metric:
+    __slots__ = ("target", "cal", "pauses", "cycle", "first_breach")
+
+    def __init__(self, target: Target, policy: Policy) -> None:
+        self.target = target
+        self.cal = policy.calendar if target.business_hours else _ALWAYS
+        self.pauses = policy.pause_statuses.get(target.metric, ())
+        self.cycle: _Cycle | None = None
+        self.first_breach: float | None = None
+
+    def is_open(self) -> bool:
+        return self.cycle is not None and self.cycle.open
+
+    def start(self, t: float, status: str) -> None:
+        """A new cycle; an earlier cycle's breach is kept in first_breach."""
+        old = self.cycle
+        if old is not None:
+            old.finish(t)
+            self._remember(old.breached_at)
+        self.cycle = _Cycle(self.cal, self.target.minutes * 60, t, status not in self.pauses)
+
+    def _remember(self, breached_at: float | None) -> None:
+        if breached_at is not None and (self.first_breach is None or breached_at < self.first_breach):
+            self.first_breach = breached_at
+
+    def set_status(self, t: float, status: str) -> None:
+        c = self.cycle
+        if c is None or not c.open:
+            return
+        if status in self.pauses:
+            c.pause(t)
+        else:
+            c.resume(t)
+
+    def finish(self, t: float) -> None:
+        if self.cycle is not None:
+            self.cycle.finish(t)
+
+    def state(self) -> MetricState | None:
+        c = self.cycle
+        if c is None:
+            return None
+        self._remember(c.breached_at)
+        running = c.open and c.since is not None
+        if c.breached_at is not None:
+            stage = "breached"
+        elif not c.open:
+            stage = "achieved"
+        elif running:
+            stage = "active"
+        else:
+            stage = "paused"
+        return MetricState(
+            metric=self.target.metric,
+            stage=stage,
+            due_at=c.due if running else None,
+            remaining=(c.budget - c.used) if c.open and not running else None,
+            achieved_at=c.achieved_at,
+            breached_at=self.first_breach,
+        )
+
+
+def evaluate(policy: Policy | None, events: Sequence[TicketEvent], now: float) -> SlaResult:
+    """Replay a ticket's events under `policy` and report each metric as of `now`.
+
+    Events are taken in time order (stable for equal times); all of them are applied, even
+    ones later than `now` (clock skew), and `now` only decides whether a still-running clock
+    has breached. The clocks start at the "created" event (else the earliest event); events
+    before it count as happening at creation. Status changes are never inferred: a customer
+    message on a pending ticket pauses nothing and reopens nothing unless the caller also
+    sends the status event (the backend's pending -> open rule).
+
+    * first_reply: from creation to the first agent_reply; internal notes do not count.
+    * next_reply: a cycle starts with a customer_message once the first-reply window is over
+      (first agent reply, or the ticket was solved), if no cycle is open; the next
+      agent_reply achieves it. Only the latest cycle is reported; breached_at keeps the
+      earliest breach of any cycle. Not reported until its first cycle starts.
+    * periodic_update: from creation, restarted by every agent_reply while unsolved; a
+      reopen starts a fresh cycle at the reopen (the reply before the solve is not held
+      against it).
+    * resolution: from creation to solved/closed; a reopen resumes the same clock with the
+      business time already used counted. achieved_at is the latest solve.
+    * Solved/closed stops every clock: resolution is achieved, and every other open cycle
+      ends as achieved at the solve (solving answers the customer). A reopen does not bring
+      first_reply back; a customer message that arrived while solved starts a next_reply
+      cycle at the reopen.
+    * Pauses: a clock stops while the status is in the metric's pause_statuses and resumes
+      with the remaining (business) time when it leaves them.
+    * Breach: a clock whose deadline passes before it is achieved is breached with
+      breached_at = the deadline; reaching the target exactly at the deadline is in time.
+    """
+    if policy is None or not events or not policy.targets:
+        return SlaResult(policy.id if policy is not None else None, (), NO_DUE, False)
+    evs = sorted(events, key=lambda e: e.at)
+    t0 = next((e.at for e in evs if e.kind == "created"), evs[0].at)
+
+    status = "new"
+    solved = False
+    first_window_over = False  # first reply given, or the ticket was solved
+    customer_waiting = False  # a customer message since the last agent reply / solve
+    metrics = {t.metric: _Metric(t, policy) for t in policy.targets}
+    first_reply = metrics.get("first_reply")
+    next_reply = metrics.get("next_reply")
+    periodic = metrics.get("periodic_update")
+    resolution = metrics.get("resolution")
+    for m in (first_reply, periodic, resolution):
+        if m is not None:
+            m.start(t0, status)
+
+    for ev in evs:
+        t = ev.at if ev.at > t0 else t0
+        kind = ev.kind
+        if kind == "agent_reply":
+            first_window_over = True
+            customer_waiting = False
+            if first_reply is not None:
+                first_reply.finish(t)
+            if next_reply is not None and next_reply.is_open():
+                next_reply.finish(t)
+            if periodic is not None and not solved:
+                periodic.start(t, status)
+        elif kind == "customer_message":
+            customer_waiting = True
+            if next_reply is not None and not solved and first_window_over and not next_reply.is_open():
+                next_reply.start(t, status)
+        elif kind == "status" and ev.status:
+            new = ev.status
+            if new in CLOSED_STATUSES:
+                if not solved:
+                    solved = True
+                    first_window_over = True
+                    customer_waiting = False
+                    for m in metrics.values():
+                        m.finish(t)
+                status = new
+            elif solved:  # reopened
+                solved = False
+                status = new
+                if resolution is not None and resolution.cycle is not None:
+                    resolution.cycle.reopen(t, new not in resolution.pauses)
+                if periodic is not None:
+                    periodic.start(t, status)
+                if next_reply is not None and customer_waiting:
+                    next_reply.start(t, status)
+            else:
+                status = new
+                for m in metrics.values():
+                    m.set_status(t, status)
+        # "created" and "internal_note" move no clock
+
+    states = []
+    next_due = NO_DUE
+    running = paused = False
+    for m in metrics.values():
+        c = m.cycle
+        if c is not None and c.open:
+            c.check(now)
+            if c.since is not None:
+                running = True
+                next_due = min(next_due, c.due)
+            else:
+                paused = True
+        s = m.state()
+        if s is not None:
+            states.append(s)
+    return SlaResult(policy.id, tuple(states), next_due, paused and not running)

@@ -3,11 +3,20 @@ by hand and written as a datetime in UTC (local times are in the comments)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
 
-from agent_tui.sla import Calendar
+from agent_tui.sla import (
+    DEFAULT_PAUSE_STATUSES,
+    Calendar,
+    Policy,
+    Target,
+    match_policy,
+    policy_from_dict,
+    policy_to_dict,
+)
 
 
 def utc(*args: int) -> float:
@@ -127,3 +136,122 @@ def test_calendar_normalises_and_hashes() -> None:
     b = Calendar("UTC", {0: [("09:00", "17:00")]}, frozenset({"2026-12-25"}))
     assert a == b and hash(a) == hash(b)
     assert a.hours == {0: [("09:00", "17:00")]}
+
+
+# --- policies -------------------------------------------------------------------------------
+
+DEPOSITS_URGENT = Policy(10, "deposits urgent", 2, queues=("deposits",), priorities=("urgent",))
+DEPOSITS = Policy(11, "deposits", 1, queues=("deposits",))
+CATCH_ALL = Policy(12, "everything", 3)
+CHAT_HOT = Policy(13, "hot chats", 0, priorities=("high", "urgent"), channels=("chat",))
+WITHDRAWALS = Policy(14, "withdrawals", 5, queues=("withdrawals",))
+SAME_POSITION_LOW_ID = Policy(3, "kyc a", 4, queues=("kyc",))
+SAME_POSITION_HIGH_ID = Policy(7, "kyc b", 4, queues=("kyc",))
+ALL_POLICIES = [WITHDRAWALS, CATCH_ALL, DEPOSITS_URGENT, CHAT_HOT, DEPOSITS, SAME_POSITION_HIGH_ID, SAME_POSITION_LOW_ID]
+
+MATCH_CASES = [
+    # id, policies, (queue, priority, channel), expected policy id or None
+    ("lower-position-wins-over-narrower", ALL_POLICIES, ("deposits", "urgent", "email"), 11),
+    ("position-0-channel-filter", ALL_POLICIES, ("deposits", "urgent", "chat"), 13),
+    ("priority-filter-excludes", ALL_POLICIES, ("deposits", "normal", "chat"), 11),
+    ("wildcard-before-later-specific", ALL_POLICIES, ("withdrawals", "low", "email"), 12),
+    ("only-the-wildcard-matches", ALL_POLICIES, ("kyc", "normal", "phone"), 12),
+    ("specific-when-wildcard-absent", [WITHDRAWALS, DEPOSITS_URGENT], ("withdrawals", "low", "web"), 14),
+    ("narrower-when-broader-absent", [DEPOSITS_URGENT, WITHDRAWALS], ("deposits", "urgent", "email"), 10),
+    ("no-match", [DEPOSITS_URGENT, WITHDRAWALS], ("kyc", "normal", "email"), None),
+    ("no-policies", [], ("kyc", "normal", "email"), None),
+    ("same-position-lower-id", [SAME_POSITION_HIGH_ID, SAME_POSITION_LOW_ID], ("kyc", "low", "web"), 3),
+    ("generator-input", (p for p in ALL_POLICIES), ("deposits", "high", "chat"), 13),
+]
+
+
+@pytest.mark.parametrize("policies,ticket,expected", [c[1:] for c in MATCH_CASES], ids=[c[0] for c in MATCH_CASES])
+def test_match_policy(policies, ticket: tuple[str, str, str], expected: int | None) -> None:
+    got = match_policy(policies, *ticket)
+    assert (got.id if got is not None else None) == expected
+
+
+FULL_POLICY = Policy(
+    id=7,
+    name="VIP deposits",
+    position=1,
+    queues=("deposits", "withdrawals"),
+    priorities=("high", "urgent"),
+    channels=("chat",),
+    targets=(
+        Target("first_reply", 1.0),
+        Target("next_reply", 30, business_hours=True),
+        Target("periodic_update", 120),
+        Target("resolution", 240, business_hours=True),
+    ),
+    calendar=Calendar("Europe/Berlin", {0: [("09:00", "12:00"), ("13:00", "18:00")], 5: [("22:00", "06:00")]}, frozenset({"2026-12-25", "2026-12-24"})),
+    pause_statuses={"resolution": ("on_hold",), "first_reply": ()},
+    at_risk_minutes=5,
+)
+
+ROUND_TRIP_CASES = [
+    ("minimal", Policy(1, "default", 0)),
+    ("targets-only", Policy(2, "chat", 0, targets=(Target("first_reply", 0.5),))),
+    ("everything", FULL_POLICY),
+    ("24-7-with-holidays", Policy(3, "x", 9, calendar=Calendar("Asia/Singapore", holidays=frozenset({"2026-02-17"})))),
+]
+
+
+@pytest.mark.parametrize("policy", [c[1] for c in ROUND_TRIP_CASES], ids=[c[0] for c in ROUND_TRIP_CASES])
+def test_policy_dict_round_trip_through_json(policy: Policy) -> None:
+    wire = json.dumps(policy_to_dict(policy))
+    assert policy_from_dict(json.loads(wire)) == policy
+
+
+def test_policy_to_dict_shape() -> None:
+    assert policy_to_dict(FULL_POLICY) == {
+        "id": 7,
+        "name": "VIP deposits",
+        "position": 1,
+        "queues": ["deposits", "withdrawals"],
+        "priorities": ["high", "urgent"],
+        "channels": ["chat"],
+        "targets": [
+            {"metric": "first_reply", "minutes": 1.0, "business_hours": False},
+            {"metric": "next_reply", "minutes": 30, "business_hours": True},
+            {"metric": "periodic_update", "minutes": 120, "business_hours": False},
+            {"metric": "resolution", "minutes": 240, "business_hours": True},
+        ],
+        "calendar": {
+            "tz": "Europe/Berlin",
+            "hours": {"0": [["09:00", "12:00"], ["13:00", "18:00"]], "5": [["22:00", "06:00"]]},
+            "holidays": ["2026-12-24", "2026-12-25"],
+        },
+        "pause_statuses": {
+            "first_reply": [],
+            "next_reply": ["pending", "on_hold"],
+            "periodic_update": ["pending", "on_hold"],
+            "resolution": ["on_hold"],
+        },
+        "at_risk_minutes": 5,
+    }
+
+
+def test_policy_from_sparse_dict_takes_defaults() -> None:
+    p = policy_from_dict({"id": 4, "name": "sparse", "targets": [{"metric": "resolution", "minutes": 60}]})
+    assert p == Policy(4, "sparse", 0, targets=(Target("resolution", 60.0),))
+    assert p.pause_statuses == DEFAULT_PAUSE_STATUSES
+    assert p.pause_statuses["first_reply"] == ("on_hold",)
+    assert p.calendar == Calendar()
+    assert p.at_risk_seconds == 15 * 60
+
+
+@pytest.mark.parametrize(
+    "d",
+    [
+        {"id": 1, "name": "x", "targets": [{"metric": "first_response", "minutes": 5}]},
+        {"id": 1, "name": "x", "targets": [{"metric": "first_reply", "minutes": 0}]},
+        {"id": 1, "name": "x", "targets": [{"metric": "first_reply", "minutes": 5}, {"metric": "first_reply", "minutes": 9}]},
+        {"id": 1, "name": "x", "pause_statuses": {"solution": ["pending"]}},
+        {"id": 1, "name": "x", "calendar": {"tz": "Nowhere/Special"}},
+    ],
+    ids=["unknown-metric", "zero-minutes", "duplicate-metric", "unknown-pause-metric", "unknown-zone"],
+)
+def test_policy_from_dict_rejects_malformed(d: dict) -> None:
+    with pytest.raises(ValueError):
+        policy_from_dict(d)
