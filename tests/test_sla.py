@@ -8,12 +8,21 @@ from datetime import datetime, timezone
 
 import pytest
 
+from storage.models import NO_DUE
+
 from agent_tui.sla import (
+    AT_RISK_SECONDS,
     DEFAULT_PAUSE_STATUSES,
     Calendar,
+    MetricState,
     Policy,
+    SlaResult,
     Target,
+    TicketEvent,
+    countdown_state,
+    evaluate,
     match_policy,
+    metric_stage,
     policy_from_dict,
     policy_to_dict,
 )
@@ -255,3 +264,269 @@ def test_policy_from_sparse_dict_takes_defaults() -> None:
 def test_policy_from_dict_rejects_malformed(d: dict) -> None:
     with pytest.raises(ValueError):
         policy_from_dict(d)
+
+
+# --- evaluation -----------------------------------------------------------------------------
+# Wall-clock policy: first reply 60 min, next reply 30 min, periodic update 120 min,
+# resolution 480 min. Business policies: the same targets counted in business hours.
+
+WALL = Policy(
+    1, "24/7", 0,
+    targets=(Target("first_reply", 60), Target("next_reply", 30), Target("periodic_update", 120), Target("resolution", 480)),
+)
+
+
+def business(cal: Calendar) -> Policy:
+    return Policy(
+        2, "office", 0,
+        targets=tuple(Target(t.metric, t.minutes, business_hours=True) for t in WALL.targets),
+        calendar=cal,
+    )
+
+
+UTC_BIZ = business(UTC_OFFICE_XMAS)
+BERLIN_BIZ = business(BERLIN_OFFICE)
+
+
+def created(at: float) -> TicketEvent:
+    return TicketEvent(at, "created")
+
+
+def reply(at: float) -> TicketEvent:
+    return TicketEvent(at, "agent_reply")
+
+
+def note(at: float) -> TicketEvent:
+    return TicketEvent(at, "internal_note")
+
+
+def customer(at: float) -> TicketEvent:
+    return TicketEvent(at, "customer_message")
+
+
+def status(at: float, s: str) -> TicketEvent:
+    return TicketEvent(at, "status", s)
+
+
+MON = (2026, 3, 2)  # a Monday
+TUE = (2026, 3, 3)
+
+
+def mon(h: int, m: int = 0) -> float:
+    return utc(*MON, h, m)
+
+
+def tue(h: int, m: int = 0) -> float:
+    return utc(*TUE, h, m)
+
+
+def active(metric: str, due: float, breached_at: float | None = None) -> MetricState:
+    return MetricState(metric, "active", due, None, None, breached_at)
+
+
+def paused(metric: str, remaining: float, breached_at: float | None = None) -> MetricState:
+    return MetricState(metric, "paused", None, remaining, None, breached_at)
+
+
+def achieved(metric: str, at: float, breached_at: float | None = None) -> MetricState:
+    return MetricState(metric, "achieved", None, None, at, breached_at)
+
+
+def breached(metric: str, at: float, due: float | None = None, achieved_at: float | None = None, remaining: float | None = None) -> MetricState:
+    return MetricState(metric, "breached", due, remaining, achieved_at, at)
+
+
+M = 60.0
+
+METRIC_CASES = [
+    # id, policy, events, now, expected state of the metric named in it
+    # first_reply
+    ("first-reply-active", WALL, [created(mon(10))], mon(10, 30), active("first_reply", mon(11))),
+    ("first-reply-achieved", WALL, [created(mon(10)), reply(mon(10, 45))], mon(12), achieved("first_reply", mon(10, 45))),
+    ("first-reply-at-the-deadline-is-in-time", WALL, [created(mon(10)), reply(mon(11))], mon(12), achieved("first_reply", mon(11))),
+    ("first-reply-breached-waiting", WALL, [created(mon(10))], mon(11, 30), breached("first_reply", mon(11), due=mon(11))),
+    ("first-reply-breached-then-achieved", WALL, [created(mon(10)), reply(mon(11, 30))], mon(12), breached("first_reply", mon(11), achieved_at=mon(11, 30))),
+    ("first-reply-internal-note-does-not-count", WALL, [created(mon(10)), note(mon(10, 30))], mon(10, 50), active("first_reply", mon(11))),
+    ("first-reply-second-reply-changes-nothing", WALL, [created(mon(10)), reply(mon(10, 5)), reply(mon(13))], mon(14), achieved("first_reply", mon(10, 5))),
+    ("first-reply-solved-without-reply", WALL, [created(mon(10)), status(mon(10, 30), "solved")], mon(12), achieved("first_reply", mon(10, 30))),
+    # on_hold pauses first_reply: 20 min used, 40 min left from 12:00
+    ("first-reply-on-hold-resumes", WALL, [created(mon(10)), status(mon(10, 20), "on_hold"), status(mon(12), "open")], mon(12, 10), active("first_reply", mon(12, 40))),
+    ("first-reply-on-hold-paused", WALL, [created(mon(10)), status(mon(10, 20), "on_hold")], mon(15), paused("first_reply", 40 * M)),
+    ("first-reply-pending-does-not-pause", WALL, [created(mon(10)), status(mon(10, 20), "pending"), status(mon(12), "open")], mon(12, 10), breached("first_reply", mon(11), due=mon(11))),
+    ("first-reply-on-hold-after-breach", WALL, [created(mon(10)), status(mon(11, 30), "on_hold")], mon(12), breached("first_reply", mon(11), remaining=-30 * M)),
+    # business hours (UTC office 09-17 Mon-Fri, Christmas off)
+    ("first-reply-business-same-day", UTC_BIZ, [created(mon(10))], mon(10), active("first_reply", mon(11))),
+    ("first-reply-business-over-the-night", UTC_BIZ, [created(mon(16, 30))], mon(17), active("first_reply", tue(9, 30))),
+    ("first-reply-business-night-is-not-a-breach", UTC_BIZ, [created(mon(16, 30)), reply(tue(9, 15))], tue(10), achieved("first_reply", tue(9, 15))),
+    ("first-reply-business-weekend", UTC_BIZ, [created(utc(2026, 3, 6, 16, 30))], utc(2026, 3, 7, 12), active("first_reply", utc(2026, 3, 9, 9, 30))),
+    ("first-reply-business-created-on-sunday", UTC_BIZ, [created(utc(2026, 3, 8, 12))], utc(2026, 3, 8, 13), active("first_reply", utc(2026, 3, 9, 10))),
+    ("first-reply-business-holiday", UTC_BIZ, [created(utc(2026, 12, 24, 16, 30))], utc(2026, 12, 24, 17), active("first_reply", utc(2026, 12, 28, 9, 30))),
+    ("first-reply-business-breached-monday", UTC_BIZ, [created(utc(2026, 3, 6, 16, 30))], utc(2026, 3, 9, 9, 31), breached("first_reply", utc(2026, 3, 9, 9, 30), due=utc(2026, 3, 9, 9, 30))),
+    # Berlin: Fri 27 Mar 16:30 CET (15:30Z) + 1 business hour -> Mon 30 Mar 09:30 CEST (07:30Z)
+    ("first-reply-business-dst-spring", BERLIN_BIZ, [created(utc(2026, 3, 27, 15, 30))], utc(2026, 3, 27, 16), active("first_reply", utc(2026, 3, 30, 7, 30))),
+    # Berlin: Fri 23 Oct 16:30 CEST (14:30Z) + 1 business hour -> Mon 26 Oct 09:30 CET (08:30Z)
+    ("first-reply-business-dst-autumn", BERLIN_BIZ, [created(utc(2026, 10, 23, 14, 30))], utc(2026, 10, 23, 15), active("first_reply", utc(2026, 10, 26, 8, 30))),
+    # next_reply
+    ("next-reply-active", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11))], mon(11, 10), active("next_reply", mon(11, 30))),
+    ("next-reply-achieved", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), reply(mon(11, 20))], mon(12), achieved("next_reply", mon(11, 20))),
+    ("next-reply-breached", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11))], mon(12), breached("next_reply", mon(11, 30), due=mon(11, 30))),
+    ("next-reply-breached-then-achieved", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), reply(mon(12))], mon(13), breached("next_reply", mon(11, 30), achieved_at=mon(12))),
+    ("next-reply-second-message-does-not-restart", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), customer(mon(11, 20))], mon(11, 25), active("next_reply", mon(11, 30))),
+    ("next-reply-note-does-not-answer", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), note(mon(11, 10))], mon(11, 15), active("next_reply", mon(11, 30))),
+    ("next-reply-earlier-cycle-breach-kept", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), reply(mon(12)), customer(mon(13))], mon(13, 10), active("next_reply", mon(13, 30), breached_at=mon(11, 30))),
+    ("next-reply-earliest-breach-kept", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), reply(mon(12)), customer(mon(13)), reply(mon(14))], mon(15), breached("next_reply", mon(11, 30), achieved_at=mon(14))),
+    ("next-reply-pending-pauses", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), status(mon(11, 10), "pending"), status(mon(12), "open")], mon(12), active("next_reply", mon(12, 20))),
+    ("next-reply-pending-paused", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), status(mon(11, 10), "pending")], mon(16), paused("next_reply", 20 * M)),
+    ("next-reply-starts-paused-when-pending", WALL, [created(mon(10)), reply(mon(10, 30)), status(mon(10, 30), "pending"), customer(mon(11))], mon(11, 10), paused("next_reply", 30 * M)),
+    ("next-reply-business-over-the-night", UTC_BIZ, [created(mon(9)), reply(mon(9, 30)), customer(mon(16, 50))], mon(18), active("next_reply", tue(9, 20))),
+    # solved while the customer waits: the reply clock ends with the solve
+    ("next-reply-ended-by-solve", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), status(mon(11, 10), "solved")], mon(12), achieved("next_reply", mon(11, 10))),
+    # a message that lands on a solved ticket starts the cycle when the ticket reopens
+    ("next-reply-message-then-reopen", WALL, [created(mon(10)), reply(mon(10, 30)), status(mon(10, 40), "solved"), customer(mon(14)), status(mon(14, 5), "open")], mon(14, 10), active("next_reply", mon(14, 35))),
+    ("next-reply-reopen-then-message", WALL, [created(mon(10)), reply(mon(10, 30)), status(mon(10, 40), "solved"), status(mon(14), "open"), customer(mon(14, 5))], mon(14, 10), active("next_reply", mon(14, 35))),
+    # solved before any reply: the customer writing again is waiting on a next reply
+    ("next-reply-after-solve-without-reply", WALL, [created(mon(10)), status(mon(10, 10), "solved"), status(mon(11), "open"), customer(mon(11))], mon(11, 5), active("next_reply", mon(11, 30))),
+    # periodic_update
+    ("periodic-from-creation", WALL, [created(mon(10))], mon(11), active("periodic_update", mon(12))),
+    ("periodic-restarted-by-reply", WALL, [created(mon(10)), reply(mon(11))], mon(11, 30), active("periodic_update", mon(13))),
+    ("periodic-not-restarted-by-note", WALL, [created(mon(10)), note(mon(11))], mon(11, 30), active("periodic_update", mon(12))),
+    ("periodic-not-restarted-by-customer", WALL, [created(mon(10)), customer(mon(11))], mon(11, 30), active("periodic_update", mon(12))),
+    ("periodic-breached", WALL, [created(mon(10))], mon(12, 30), breached("periodic_update", mon(12), due=mon(12))),
+    ("periodic-late-reply-remembered", WALL, [created(mon(10)), reply(mon(12, 30))], mon(13), active("periodic_update", mon(14, 30), breached_at=mon(12))),
+    ("periodic-pending-pauses", WALL, [created(mon(10)), status(mon(11), "pending"), status(mon(15), "open")], mon(15), active("periodic_update", mon(16))),
+    ("periodic-ended-by-solve", WALL, [created(mon(10)), reply(mon(11)), status(mon(12), "solved")], mon(18), achieved("periodic_update", mon(12))),
+    ("periodic-fresh-after-reopen", WALL, [created(mon(10)), reply(mon(11)), status(mon(12), "solved"), status(tue(9), "open")], tue(9), active("periodic_update", tue(11))),
+    ("periodic-reply-while-solved-changes-nothing", WALL, [created(mon(10)), status(mon(11), "solved"), reply(mon(12))], mon(18), achieved("periodic_update", mon(11))),
+    # resolution
+    ("resolution-active", WALL, [created(mon(10))], mon(12), active("resolution", mon(18))),
+    ("resolution-achieved", WALL, [created(mon(10)), status(mon(15), "solved")], mon(20), achieved("resolution", mon(15))),
+    ("resolution-closed-counts", WALL, [created(mon(10)), status(mon(15), "closed")], mon(20), achieved("resolution", mon(15))),
+    ("resolution-solved-then-closed", WALL, [created(mon(10)), status(mon(15), "solved"), status(tue(15), "closed")], tue(20), achieved("resolution", mon(15))),
+    ("resolution-breached", WALL, [created(mon(10))], mon(18, 30), breached("resolution", mon(18), due=mon(18))),
+    ("resolution-solved-late", WALL, [created(mon(10)), status(mon(19), "solved")], mon(20), breached("resolution", mon(18), achieved_at=mon(19))),
+    # pending 11:00-13:00: 1 h used, 7 h left from 13:00
+    ("resolution-pending-resumes", WALL, [created(mon(10)), status(mon(11), "pending"), status(mon(13), "open")], mon(13), active("resolution", mon(20))),
+    ("resolution-pending-paused", WALL, [created(mon(10)), status(mon(11), "pending")], mon(12), paused("resolution", 7 * H)),
+    ("resolution-on-hold-paused", WALL, [created(mon(10)), status(mon(12), "on_hold")], tue(12), paused("resolution", 6 * H)),
+    ("resolution-pending-to-on-hold-stays-paused", WALL, [created(mon(10)), status(mon(11), "pending"), status(mon(12), "on_hold"), status(mon(14), "open")], mon(14), active("resolution", mon(21))),
+    ("resolution-two-pauses", WALL, [created(mon(10)), status(mon(11), "pending"), status(mon(12), "open"), status(mon(13), "on_hold"), status(mon(15), "open")], mon(15), active("resolution", mon(21))),
+    # business: Fri 09:00-12:00 used 3 h, pending over the weekend, 5 h left from Mon 11:00
+    ("resolution-business-pause-over-weekend", UTC_BIZ, [created(utc(2026, 3, 6, 9)), status(utc(2026, 3, 6, 12), "pending"), status(utc(2026, 3, 9, 11), "open")], utc(2026, 3, 9, 11), active("resolution", utc(2026, 3, 9, 16))),
+    ("resolution-business-paused-remaining", UTC_BIZ, [created(utc(2026, 3, 6, 9)), status(utc(2026, 3, 6, 12), "pending")], utc(2026, 3, 9, 11), paused("resolution", 5 * H)),
+    # 8 business hours from Mon 13:00 run over the night to Tue 13:00
+    ("resolution-business-over-the-night", UTC_BIZ, [created(mon(13))], tue(9), active("resolution", tue(13))),
+    # reopened: Mon 09:00-12:00 used 3 h, reopened Tue 10:00 with 5 h left -> Tue 15:00
+    ("resolution-reopened-resumes", UTC_BIZ, [created(mon(9)), status(mon(12), "solved"), status(tue(10), "open")], tue(11), active("resolution", tue(15))),
+    ("resolution-reopened-solved-again", UTC_BIZ, [created(mon(9)), status(mon(12), "solved"), status(tue(10), "open"), status(tue(14), "solved")], tue(16), achieved("resolution", tue(14))),
+    ("resolution-reopened-late", UTC_BIZ, [created(mon(9)), status(mon(12), "solved"), status(tue(10), "open"), status(tue(16), "solved")], tue(16), breached("resolution", tue(15), achieved_at=tue(16))),
+    ("resolution-reopened-into-pending", UTC_BIZ, [created(mon(9)), status(mon(12), "solved"), status(tue(10), "pending")], tue(11), paused("resolution", 5 * H)),
+    ("resolution-reopened-by-new", WALL, [created(mon(10)), status(mon(12), "solved"), status(tue(10), "new")], tue(10), active("resolution", tue(16))),
+    # solved at 19:00 after an 18:00 deadline (9 h used of 8), reopened: still breached, the
+    # 1 h overrun shows as a deadline 1 h before the reopen
+    ("resolution-breach-survives-reopen", WALL, [created(mon(10)), status(mon(19), "solved"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(18), due=tue(8))),
+    # events before creation and out of order are sorted and clamped to creation
+    ("unsorted-events", WALL, [status(mon(13), "open"), created(mon(10)), status(mon(11), "pending")], mon(13), active("resolution", mon(20))),
+]
+
+
+@pytest.mark.parametrize("policy,events,now,expected", [c[1:] for c in METRIC_CASES], ids=[c[0] for c in METRIC_CASES])
+def test_evaluate_metric(policy: Policy, events: list[TicketEvent], now: float, expected: MetricState) -> None:
+    result = evaluate(policy, events, now)
+    got = {m.metric: m for m in result.metrics}
+    assert got.get(expected.metric) == expected
+
+
+RESULT_CASES = [
+    # id, policy, events, now, (metrics reported, next_due, paused)
+    ("earliest-running-deadline", WALL, [created(mon(10))], mon(10), (("first_reply", "periodic_update", "resolution"), mon(11), False)),
+    ("next-reply-only-once-started", WALL, [created(mon(10)), reply(mon(10, 30))], mon(10, 40), (("first_reply", "periodic_update", "resolution"), mon(12, 30), False)),
+    ("next-reply-reported-once-waiting", WALL, [created(mon(10)), reply(mon(10, 30)), customer(mon(10, 40))], mon(10, 40), (("first_reply", "next_reply", "periodic_update", "resolution"), mon(11, 10), False)),
+    ("breached-clock-still-sorts-first", WALL, [created(mon(10))], mon(11, 30), (("first_reply", "periodic_update", "resolution"), mon(11), False)),
+    ("all-paused-on-hold", WALL, [created(mon(10)), status(mon(10, 10), "on_hold")], mon(11), (("first_reply", "periodic_update", "resolution"), NO_DUE, True)),
+    ("pending-first-reply-runs", WALL, [created(mon(10)), status(mon(10, 10), "pending")], mon(10, 30), (("first_reply", "periodic_update", "resolution"), mon(11), False)),
+    ("pending-after-reply-all-paused", WALL, [created(mon(10)), reply(mon(10, 10)), status(mon(10, 10), "pending")], mon(10, 30), (("first_reply", "periodic_update", "resolution"), NO_DUE, True)),
+    ("solved-stops-everything", WALL, [created(mon(10)), reply(mon(10, 10)), customer(mon(10, 20)), status(mon(10, 30), "solved")], mon(11), (("first_reply", "next_reply", "periodic_update", "resolution"), NO_DUE, False)),
+    ("order-follows-policy-targets", Policy(5, "r", 0, targets=(Target("resolution", 60), Target("first_reply", 5))), [created(mon(10))], mon(10), (("resolution", "first_reply"), mon(10, 5), False)),
+    ("no-targets", Policy(6, "empty", 0), [created(mon(10))], mon(10), ((), NO_DUE, False)),
+    ("no-events", WALL, [], mon(10), ((), NO_DUE, False)),
+]
+
+
+@pytest.mark.parametrize("policy,events,now,expected", [c[1:] for c in RESULT_CASES], ids=[c[0] for c in RESULT_CASES])
+def test_evaluate_result(policy: Policy, events: list[TicketEvent], now: float, expected: tuple) -> None:
+    result = evaluate(policy, events, now)
+    assert (tuple(m.metric for m in result.metrics), result.next_due, result.paused) == expected
+    assert result.policy_id == policy.id
+
+
+def test_evaluate_without_policy() -> None:
+    assert evaluate(None, [created(mon(10))], mon(11)) == SlaResult(None, (), NO_DUE, False)
+
+
+def test_result_dicts_round_trip_through_json() -> None:
+    result = evaluate(WALL, [created(mon(10)), reply(mon(11, 30)), customer(mon(12)), status(mon(12, 10), "pending")], mon(13))
+    wire = json.loads(json.dumps(result.to_dicts()))
+    assert wire == [
+        {"metric": "first_reply", "stage": "breached", "due_at": None, "remaining": None, "achieved_at": mon(11, 30), "breached_at": mon(11)},
+        {"metric": "next_reply", "stage": "paused", "due_at": None, "remaining": 20 * M, "achieved_at": None, "breached_at": None},
+        {"metric": "periodic_update", "stage": "paused", "due_at": None, "remaining": 80 * M, "achieved_at": None, "breached_at": None},
+        {"metric": "resolution", "stage": "paused", "due_at": None, "remaining": 350 * M, "achieved_at": None, "breached_at": None},
+    ]
+    assert tuple(MetricState.from_dict(d) for d in wire) == result.metrics
+
+
+# --- at draw time ---------------------------------------------------------------------------
+
+STAGE_CASES = [
+    ("active-before-deadline", active("first_reply", mon(11)), mon(10, 59), "active"),
+    ("active-at-deadline", active("first_reply", mon(11)), mon(11), "active"),
+    ("active-one-second-late", active("first_reply", mon(11)), mon(11) + 1, "breached"),
+    ("paused-long-after", paused("resolution", 600), tue(23), "paused"),
+    ("achieved-long-after", achieved("first_reply", mon(10, 30)), tue(23), "achieved"),
+    ("breached-stays", breached("first_reply", mon(11), achieved_at=mon(12)), mon(10), "breached"),
+    ("old-breach-does-not-colour-new-cycle", active("next_reply", mon(14), breached_at=mon(11)), mon(13), "active"),
+]
+
+
+@pytest.mark.parametrize("state,now,expected", [c[1:] for c in STAGE_CASES], ids=[c[0] for c in STAGE_CASES])
+def test_metric_stage_at_draw_time(state: MetricState, now: float, expected: str) -> None:
+    assert metric_stage(state, now) == expected
+
+
+AT_RISK_POLICY = Policy(8, "tight", 0, targets=(Target("first_reply", 60),), at_risk_minutes=5)
+
+COUNTDOWN_CASES = [
+    # id, policy, events, now, countdown_state of the ticket (next_due, paused, now, policy's at-risk)
+    ("ok-16-min-left", WALL, [created(mon(10))], mon(10, 44), "ok"),
+    ("at-risk-15-min-left", WALL, [created(mon(10))], mon(10, 45), "at_risk"),
+    ("at-risk-last-second", WALL, [created(mon(10))], mon(11), "at_risk"),
+    ("breached", WALL, [created(mon(10))], mon(11) + 1, "breached"),
+    ("paused", WALL, [created(mon(10)), status(mon(10, 1), "on_hold")], mon(12), "paused"),
+    ("solved-none", WALL, [created(mon(10)), status(mon(10, 1), "solved")], mon(12), "none"),
+    ("policy-at-risk-5-ok", AT_RISK_POLICY, [created(mon(10))], mon(10, 54), "ok"),
+    ("policy-at-risk-5-amber", AT_RISK_POLICY, [created(mon(10))], mon(10, 55), "at_risk"),
+    # business hours: Mon 16:50 + 60 business min -> Tue 09:50; at 17:00 Mon it is far away
+    ("business-night-ok", UTC_BIZ, [created(mon(16, 50))], tue(9, 34), "ok"),
+    ("business-morning-at-risk", UTC_BIZ, [created(mon(16, 50))], tue(9, 35), "at_risk"),
+]
+
+
+@pytest.mark.parametrize("policy,events,now,expected", [c[1:] for c in COUNTDOWN_CASES], ids=[c[0] for c in COUNTDOWN_CASES])
+def test_countdown_state_from_result(policy: Policy, events: list[TicketEvent], now: float, expected: str) -> None:
+    result = evaluate(policy, events, now)
+    assert countdown_state(result.next_due, result.paused, now, policy.at_risk_seconds) == expected
+
+
+def test_default_at_risk_matches_display_threshold() -> None:
+    assert Policy(1, "p", 0).at_risk_seconds == AT_RISK_SECONDS
+
+
+def test_engine_stays_free_of_the_ui() -> None:
+    """The backend imports this module: it must not pull in textual, widgets or themes."""
+    import subprocess
+    import sys
+
+    code = "import sys, agent_tui.sla; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'widgets', 'themes')))"
+    root = __file__.rsplit("/tests/", 1)[0]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout.strip()
+    assert out == "[]"
