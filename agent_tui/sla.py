@@ -11,6 +11,19 @@ Unix epoch seconds (float, UTC) everywhere.
 * `evaluate(policy, events, now)`: replays a ticket's events and returns the state of each
   metric (`MetricState`) and the ticket's earliest running deadline (`SlaResult.next_due`).
 * `metric_stage`, `format_countdown`, `countdown_state`: computed by the UI at draw time.
+
+Choices (details in `evaluate` and `MetricState`):
+* Default pauses: first_reply pauses only in on_hold; the other metrics pause in pending and
+  on_hold (DEFAULT_PAUSE_STATUSES). A policy's pause_statuses are laid over the defaults.
+* Solved/closed stops every clock: resolution is achieved; any other open cycle ends as
+  achieved at the solve. A reopen resumes resolution with its used time, starts a fresh
+  periodic_update, never brings first_reply back.
+* next_reply and periodic_update report their latest cycle; `breached_at` keeps the earliest
+  breach of any cycle, so "missed this target on this ticket" is `breached_at is not None`.
+* `SlaResult.next_due` includes running clocks that already breached (their deadline is in
+  the past), so a breached ticket sorts first and shows a negative countdown.
+* A deadline reached exactly is met; breached means the deadline < the achieving event (or
+  `now`), like Zendesk's breach_at < now.
 """
 
 from __future__ import annotations
