@@ -1,0 +1,94 @@
+"""Headless deposit look-up: `agent-tui lookup TXID [--network N] [--address A] [--memo M] [--customer ID] [--json]`.
+
+Exit 0 with a verdict; exit 1 with one line on stderr when no verdict could be reached (endpoint
+unreachable, rate-limited, malformed answers), exit 2 for bad input (txid, address, network).
+Endpoints: AGENT_TUI_RPC_<NETWORK> environment variables, or a JSON file named by AGENT_TUI_CHAINS_CONFIG
+({"endpoints": {"ethereum": "https://...", ...}}).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any, Callable, Mapping, Optional
+
+import click
+import orjson
+
+from .config import default_asset_config, load_endpoints
+from .errors import ChainError, InvalidInput, clean
+from .lookup import lookup
+
+CONFIG_ENV = "AGENT_TUI_CHAINS_CONFIG"
+
+
+def _no_backend(customer_id: str) -> Mapping[str, Any]:
+    raise ChainError("customer look-up needs a backend; use --address")
+
+
+def render_text(v) -> str:
+    """Plain text (no Rich markup anywhere); every chain-derived string is already cleaned."""
+    e = v.evidence
+    lines = [f"verdict: {v.code}", f"  {v.explanation}"]
+    def row(label, value):
+        if value is not None and value != "":
+            lines.append(f"  {label:<14} {clean(value, 120)}")
+    row("network", e.network)
+    row("block", e.block)
+    if e.confirmations is not None:
+        row("confirmations", f"{e.confirmations}" + (f" of {e.required_confirmations} required" if e.required_confirmations else ""))
+    row("asset", e.asset)
+    row("contract", e.contract)
+    row("amount", e.amount)
+    row("recipient", e.recipient)
+    row("memo", e.memo)
+    row("failure", e.failure_reason)
+    lines.append(f"  {'recoverable':<14} {'yes' if v.recoverable else 'no'}: {v.recoverable_note}")
+    lines.append(f"  {'macro':<14} {v.macro}")
+    return "\n".join(lines)
+
+
+def make_lookup_command(
+    customer_loader: Callable[[str], Mapping[str, Any]] = _no_backend,
+    asset_config_loader: Callable[[], Mapping[str, Any]] = default_asset_config,
+    endpoints_loader: Optional[Callable[[], Any]] = None,
+    cache_factory: Optional[Callable[[], Any]] = None,
+) -> click.Command:
+    """The `lookup` command; the hooks let the main CLI wire the backend, the listing and the cache."""
+
+    @click.command("lookup")
+    @click.argument("txid")
+    @click.option("--network", "-n", default=None, help="Network the customer says they used (ethereum, bsc, tron, xrp, bitcoin...).")
+    @click.option("--address", "-a", default=None, help="The customer's deposit address.")
+    @click.option("--memo", "-m", default=None, help="The customer's memo / destination tag.")
+    @click.option("--customer", "-c", "customer_id", default=None, help="Customer id: deposit addresses and ledger from the backend.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON (schema in README).")
+    def lookup_cmd(txid: str, network: Optional[str], address: Optional[str], memo: Optional[str], customer_id: Optional[str], as_json: bool) -> None:
+        """Investigate a deposit that never arrived: on-chain facts and a verdict with evidence."""
+        try:
+            customer = customer_loader(customer_id) if customer_id else None
+            endpoints = endpoints_loader() if endpoints_loader else load_endpoints(os.environ.get(CONFIG_ENV) or None)
+            cache = cache_factory() if cache_factory else None
+            verdict = asyncio.run(lookup(txid, network=network, address=address, memo=memo, customer=customer,
+                                         asset_config=asset_config_loader(), endpoints=endpoints, cache=cache))
+        except InvalidInput as e:
+            click.echo(f"error: {e}", err=True)
+            raise SystemExit(2)
+        except ChainError as e:
+            click.echo(f"error: {e}", err=True)
+            raise SystemExit(1)
+        except Exception as e:  # never a traceback to the user
+            click.echo(f"error: look-up failed unexpectedly ({clean(e.__class__.__name__, 60)})", err=True)
+            raise SystemExit(1)
+        if as_json:
+            click.echo(orjson.dumps(verdict.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        else:
+            click.echo(render_text(verdict))
+
+    return lookup_cmd
+
+
+lookup_command = make_lookup_command()
+
+if __name__ == "__main__":
+    lookup_command()

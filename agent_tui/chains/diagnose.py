@@ -1,0 +1,382 @@
+"""Diagnosis: on-chain facts + the exchange's asset config + the customer's context -> one Verdict.
+
+Pure: no I/O, no clock. Verdict codes and macro keys are stable strings (they appear in JSON).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping, Optional
+
+from .addresses import normalize_address
+from .config import networks_from, network_entry
+from .errors import clean
+from .facts import FAILED, PENDING, ChainFacts, Transfer
+from .providers.common import fmt_units
+
+SCHEMA_VERSION = 1
+
+CREDITED = "credited"
+PENDING_CODE = "pending"
+INSUFFICIENT_CONFIRMATIONS = "insufficient_confirmations"
+FAILED_CODE = "failed"
+WRONG_ADDRESS = "wrong_address"
+MISSING_MEMO = "missing_memo"
+WRONG_MEMO = "wrong_memo"
+WRONG_NETWORK = "wrong_network"
+UNSUPPORTED_TOKEN = "unsupported_token"
+BELOW_MINIMUM = "below_minimum"
+NOT_FOUND = "not_found"
+NEEDS_MANUAL_CREDIT = "needs_manual_credit"
+
+# code -> (macro key, recoverable under policy, policy note)
+POLICY: dict[str, tuple[str, bool, str]] = {
+    CREDITED: ("deposit_credited", False, "Already credited to the customer's account; nothing to recover."),
+    PENDING_CODE: ("deposit_pending", True, "Not yet in a block; it credits automatically once confirmed. No action needed."),
+    INSUFFICIENT_CONFIRMATIONS: ("deposit_confirming", True, "Credits automatically when the required confirmations are reached. No action needed."),
+    FAILED_CODE: ("deposit_failed", False, "The transaction failed on-chain and moved no funds; the sender keeps them (minus the network fee)."),
+    WRONG_ADDRESS: ("deposit_wrong_address", False, "Sent to an address that is not the customer's deposit address; recovery is discretionary and only if the address is exchange-controlled."),
+    MISSING_MEMO: ("deposit_missing_memo", True, "Recoverable for listed coins with token, sender, amount and txid; a recovery fee may apply."),
+    WRONG_MEMO: ("deposit_wrong_memo", True, "Recoverable for listed coins with token, sender, amount and txid; a recovery fee may apply."),
+    WRONG_NETWORK: ("deposit_wrong_network", True, "Discretionary recovery by the recovery team if the receiving address is exchange-controlled on that network; a fee applies."),
+    UNSUPPORTED_TOKEN: ("deposit_unsupported_token", True, "Unlisted token: recovery is discretionary, case by case, with an admin fee; fake tokens are never credited."),
+    BELOW_MINIMUM: ("deposit_below_minimum", False, "Deposits below the minimum are not credited under policy."),
+    NOT_FOUND: ("deposit_not_found", False, "Nothing on-chain to recover; ask for the correct txid and network."),
+    NEEDS_MANUAL_CREDIT: ("deposit_manual_credit", True, "Valid deposit with no ledger record: credit manually after the back-office check."),
+}
+CODES = tuple(POLICY)
+MACROS = {code: p[0] for code, p in POLICY.items()}
+
+# when several transfers in one tx go to the customer, report the most actionable one
+_PRIORITY = [NEEDS_MANUAL_CREDIT, INSUFFICIENT_CONFIRMATIONS, PENDING_CODE, MISSING_MEMO, WRONG_MEMO,
+             BELOW_MINIMUM, UNSUPPORTED_TOKEN, WRONG_NETWORK, CREDITED]
+
+
+@dataclass
+class Evidence:
+    network: Optional[str] = None
+    chain_id: Optional[int] = None
+    status: Optional[str] = None
+    block: Optional[int] = None
+    tip: Optional[int] = None
+    confirmations: Optional[int] = None
+    required_confirmations: Optional[int] = None
+    final: bool = False
+    asset: Optional[str] = None
+    contract: Optional[str] = None
+    amount: Optional[str] = None
+    min_deposit: Optional[str] = None
+    recipient: Optional[str] = None
+    memo: Optional[str] = None
+    expected_memo: Optional[str] = None
+    index: Optional[int] = None
+    failure_reason: Optional[str] = None
+    ledger_status: Optional[str] = None
+
+
+@dataclass
+class Verdict:
+    code: str
+    explanation: str
+    evidence: Evidence
+    recoverable: bool
+    recoverable_note: str
+    macro: str
+    txid: str = ""
+    network: Optional[str] = None
+    claimed_network: Optional[str] = None
+    final: bool = False  # the chain facts behind it cannot change any more (cacheable for good)
+    transfers: list[dict] = field(default_factory=list)
+    probes: dict[str, str] = field(default_factory=dict)  # network -> found | not_found | error: ...
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["schema_version"] = SCHEMA_VERSION
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Verdict":
+        kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        kw["evidence"] = Evidence(**{k: v for k, v in (d.get("evidence") or {}).items() if k in Evidence.__dataclass_fields__})
+        return cls(**kw)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _make(code: str, explanation: str, ev: Evidence, *, facts: Optional[ChainFacts] = None, txid: str = "",
+          claimed: Optional[str] = None, transfers: list[Transfer] = (), probes: Optional[dict] = None,
+          note: Optional[str] = None, recoverable: Optional[bool] = None) -> Verdict:
+    macro, rec, default_note = POLICY[code]
+    final = bool(facts is not None and facts.found and facts.final and code not in (PENDING_CODE, INSUFFICIENT_CONFIRMATIONS))
+    return Verdict(
+        code=code,
+        explanation=clean(explanation, 600),
+        evidence=ev,
+        recoverable=rec if recoverable is None else recoverable,
+        recoverable_note=clean(note or default_note, 300),
+        macro=macro,
+        txid=clean(facts.txid if facts else txid, 100),
+        network=facts.network if facts else None,
+        claimed_network=claimed,
+        final=final,
+        transfers=[_clean_transfer(t) for t in transfers],
+        probes=dict(probes or {}),
+    )
+
+
+def _clean_transfer(t: Transfer) -> dict:
+    return {k: (clean(v, 120) if isinstance(v, str) else v) for k, v in t.to_dict().items()}
+
+
+def _s(v: Any, limit: int = 80) -> str:
+    return clean("" if v is None else v, limit)
+
+
+def _dec(v: Any) -> Optional[Decimal]:
+    try:
+        d = Decimal(str(v))
+        return d if d.is_finite() else None
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+
+
+def _norm_txid(t: Any) -> str:
+    s = str(t or "").strip().lower()
+    return s[2:] if s.startswith("0x") else s
+
+
+def _contract_key(contract: Optional[str], family: str) -> Optional[str]:
+    if contract is None:
+        return None
+    return contract.lower() if family == "evm" else contract
+
+
+def _find_asset(entry: Optional[Mapping], t: Transfer, family: str) -> Optional[Mapping]:
+    if not entry:
+        return None
+    for a in entry.get("assets") or []:
+        if t.kind == "native" and t.contract is None:
+            if a.get("contract") is None and (t.asset is None or a.get("asset") == t.asset):
+                return a
+        elif a.get("contract") is not None and _contract_key(str(a["contract"]), family) == _contract_key(t.contract, family):
+            return a
+    return None
+
+
+def _listed_elsewhere(asset_config: Mapping, network: str, t: Transfer, families: Mapping[str, str]) -> Optional[tuple[str, str]]:
+    if t.contract is None:
+        return None
+    for entry in asset_config.get("networks") or []:
+        other = str(entry.get("network") or "").lower()
+        if other == network:
+            continue
+        fam = families.get(other, "")
+        for a in entry.get("assets") or []:
+            if a.get("contract") is not None and _contract_key(str(a["contract"]), fam) == _contract_key(t.contract, fam):
+                return other, str(a.get("asset") or "?")
+    return None
+
+
+def _with_amount(t: Transfer, asset: Optional[Mapping]) -> Transfer:
+    """A copy with asset and a whole-unit amount from the listing's decimals (tokens)."""
+    if asset is None:
+        return t
+    amount = t.amount
+    if amount is None and t.raw_amount is not None:
+        try:
+            amount = fmt_units(int(t.raw_amount), int(asset.get("decimals") or 0))
+        except (ValueError, TypeError):
+            amount = None
+    return Transfer(**{**t.to_dict(), "asset": asset.get("asset") or t.asset, "amount": amount})
+
+
+def _addresses(customer: Mapping, network: str, family: str, families: Mapping[str, str]) -> list[Mapping]:
+    out = []
+    for a in customer.get("addresses") or []:
+        net = a.get("network")
+        if net is None:
+            fam_ok = True  # a bare --address: whatever network its format fits
+        else:
+            net = str(net).lower()
+            fam_ok = net == network
+        if fam_ok and a.get("address"):
+            out.append(a)
+    return out
+
+
+def _matches(t: Transfer, addrs: list[Mapping], family: str) -> list[Mapping]:
+    r = normalize_address(t.recipient, family)
+    return [a for a in addrs if r is not None and normalize_address(str(a["address"]), family) == r]
+
+
+def _evidence(f: ChainFacts, required: Optional[int], t: Optional[Transfer] = None, **extra: Any) -> Evidence:
+    ev = Evidence(network=f.network, chain_id=f.chain_id, status=f.status, block=f.block, tip=f.tip,
+                  confirmations=f.confirmations, required_confirmations=required, final=f.final,
+                  failure_reason=_s(f.failure_reason, 200) or None)
+    if t is not None:
+        ev.asset, ev.contract, ev.amount = t.asset, t.contract, t.amount if t.amount is not None else t.raw_amount
+        ev.recipient, ev.memo, ev.index = _s(t.recipient, 120), (_s(t.memo, 40) if t.memo is not None else None), t.index
+    for k, v in extra.items():
+        setattr(ev, k, v)
+    return ev
+
+
+def _probe_summary(facts_by_network: Mapping[str, ChainFacts]) -> dict[str, str]:
+    out = {}
+    for n, f in facts_by_network.items():
+        out[n] = f"error: {_s(f.error, 160)}" if f.error else ("found" if f.found else "not_found")
+    return out
+
+
+# --- the diagnosis --------------------------------------------------------------------------
+
+
+def diagnose(
+    facts_by_network: Mapping[str, ChainFacts],
+    asset_config: Mapping[str, Any],
+    customer_context: Optional[Mapping[str, Any]] = None,
+    claimed_network: Optional[str] = None,
+) -> Verdict:
+    customer = customer_context or {}
+    claimed = str(claimed_network).lower() if claimed_network else None
+    nets = networks_from(asset_config)
+    families = {n: d.family for n, d in nets.items()}
+    probes = _probe_summary(facts_by_network)
+    found = [f for f in facts_by_network.values() if f.found and not f.error]
+    any_txid = next((f.txid for f in facts_by_network.values() if f.txid), "")
+
+    if not found:
+        where = ", ".join(sorted(n for n, f in facts_by_network.items() if not f.error)) or "no network"
+        failed = sorted(n for n, f in facts_by_network.items() if f.error)
+        more = f" Could not check {', '.join(failed)} (endpoint error)." if failed else ""
+        return _make(NOT_FOUND, f"The transaction was not found on {where}.{more} Check the txid and the network the customer used.",
+                     Evidence(network=claimed), txid=any_txid, claimed=claimed, probes=probes)
+
+    # the network the tx is on: the claim if it is there, else one where it pays the customer, else the first
+    def pays_customer(f: ChainFacts) -> bool:
+        fam = families.get(f.network, "")
+        return any(_matches(t, _addresses(customer, f.network, fam, families), fam) for t in f.transfers)
+
+    f = next((x for x in found if x.network == claimed), None) or next((x for x in found if pays_customer(x)), None) or found[0]
+    net = f.network
+    fam = families.get(net, "")
+    entry = network_entry(asset_config, net)
+    required = int(entry.get("required_confirmations") or 1) if entry else None
+    common = dict(facts=f, claimed=claimed, probes=probes)
+    claim_note = f" (the customer said {claimed})" if claimed and claimed != net else ""
+
+    if f.status == FAILED:
+        t = f.transfers[0] if f.transfers else None
+        return _make(FAILED_CODE, f"The transaction failed on {net}{claim_note}: {_s(f.failure_reason, 160)}. No funds moved to the recipient.",
+                     _evidence(f, required, t), transfers=f.transfers, **common)
+
+    addrs = _addresses(customer, net, fam, families)
+    has_addresses = bool(customer.get("addresses"))
+    if entry is None:
+        t = f.transfers[0] if f.transfers else None
+        own = any(_matches(x, [a for a in customer.get("addresses") or [] if families.get(str(a.get("network") or "").lower(), fam) == fam], fam)
+                  for x in f.transfers)
+        return _make(WRONG_NETWORK, f"The transaction is on {net}{claim_note}, a network the exchange does not accept deposits on.",
+                     _evidence(f, required, t), transfers=f.transfers, recoverable=own,
+                     note=None if own else "The exchange does not support this network and the recipient is not a known deposit address: not recoverable by us.", **common)
+
+    if has_addresses:
+        paying = [t for t in f.transfers if _matches(t, addrs, fam)]
+        if not paying:
+            # same address registered for another network of the family (EVM): sent on the wrong chain
+            others = [a for a in customer.get("addresses") or [] if a.get("network") and str(a["network"]).lower() != net
+                      and families.get(str(a["network"]).lower()) == fam]
+            elsewhere = [t for t in f.transfers if _matches(t, others, fam)]
+            if elsewhere:
+                t = elsewhere[0]
+                reg = ", ".join(sorted({str(a["network"]).lower() for a in _matches(t, others, fam)}))
+                return _make(WRONG_NETWORK, f"The transaction is on {net}{claim_note} but the customer's address {_s(t.recipient)} is registered for {reg}, not {net}.",
+                             _evidence(f, required, t), transfers=f.transfers, **common)
+            t = f.transfers[0] if f.transfers else None
+            recips = ", ".join(sorted({_s(x.recipient, 60) for x in f.transfers})) or "nobody (no transfer in this transaction)"
+            return _make(WRONG_ADDRESS, f"The transaction on {net} pays {recips}, which is not a deposit address of this customer.",
+                         _evidence(f, required, t), transfers=f.transfers, **common)
+    else:
+        if claimed and net != claimed:
+            t = f.transfers[0] if f.transfers else None
+            return _make(WRONG_NETWORK, f"The transaction is on {net}, not on {claimed} as the customer said.",
+                         _evidence(f, required, t), transfers=f.transfers, **common)
+        paying = list(f.transfers)
+        if not paying:
+            return _make(WRONG_ADDRESS, f"The transaction on {net} transfers nothing to anybody (not a payment).",
+                         _evidence(f, required), **common)
+
+    results: list[Verdict] = []
+    for t in paying:
+        results.append(_judge(t, f, entry, required, customer, addrs if has_addresses else [], fam, families, asset_config, common, claim_note))
+    results.sort(key=lambda v: _PRIORITY.index(v.code) if v.code in _PRIORITY else len(_PRIORITY))
+    best = results[0]
+    best.transfers = [_clean_transfer(t) for t in paying]
+    if not has_addresses:
+        best.explanation = clean(best.explanation + " The recipient was not compared with a deposit address (none given).", 700)
+    return best
+
+
+def _judge(t: Transfer, f: ChainFacts, entry: Mapping, required: Optional[int], customer: Mapping, addrs: list[Mapping],
+           fam: str, families: Mapping[str, str], asset_config: Mapping, common: dict, claim_note: str) -> Verdict:
+    net = f.network
+    asset = _find_asset(entry, t, fam)
+    if asset is None:
+        t_ev = _evidence(f, required, t)
+        other = _listed_elsewhere(asset_config, net, t, families)
+        if other:
+            return _make(WRONG_NETWORK, f"Token contract {_s(t.contract)} is the {other[1]} contract on {other[0]}, not a listed token on {net}.",
+                         t_ev, **common)
+        what = f"token contract {_s(t.contract)}" if t.contract else f"{_s(t.asset)}"
+        return _make(UNSUPPORTED_TOKEN, f"The customer received {what} on {net}, which the exchange does not list (this also catches fake tokens named like listed ones). Amount in raw units: {_s(t.raw_amount or t.amount)}.",
+                     t_ev, **common)
+    t = _with_amount(t, asset)
+    ev = _evidence(f, required, t, min_deposit=str(asset.get("min_deposit")) if asset.get("min_deposit") is not None else None)
+    sym = _s(asset.get("asset"))
+
+    if entry.get("memo_required"):
+        wanted = [a.get("memo") for a in _matches(t, addrs, fam)] if addrs else []
+        known = [str(m) for m in wanted if m not in (None, "")]
+        ev.expected_memo = _s(known[0], 40) if known else None
+        if t.memo in (None, ""):
+            return _make(MISSING_MEMO, f"The {sym} payment on {net} has no memo/destination tag, which this network requires to identify the customer.",
+                         ev, **common)
+        if known and str(t.memo) not in known:
+            return _make(WRONG_MEMO, f"The {sym} payment on {net} carries tag {_s(t.memo, 40)}, but the customer's tag is {_s(known[0], 40)}.",
+                         ev, **common)
+
+    amount, minimum = _dec(t.amount), _dec(asset.get("min_deposit"))
+    if amount is not None and minimum is not None and amount < minimum:
+        return _make(BELOW_MINIMUM, f"{_s(t.amount)} {sym} on {net} is below the minimum deposit of {_s(asset.get('min_deposit'))} {sym}.",
+                     ev, **common)
+
+    if f.status == PENDING:
+        return _make(PENDING_CODE, f"The {_s(t.amount)} {sym} transfer on {net}{claim_note} is not in a block yet (pending).", ev, **common)
+
+    enough = (f.confirmations >= (required or 1)) if (f.confirmations is not None and f.tip is not None) else f.final
+    if not enough:
+        have = f.confirmations if f.confirmations is not None else 0
+        return _make(INSUFFICIENT_CONFIRMATIONS, f"The {_s(t.amount)} {sym} transfer on {net} has {have} of the {required} confirmations required; it credits automatically when reached.",
+                     ev, **common)
+
+    ledger = customer.get("ledger")
+    if ledger is not None:
+        for rec in ledger:
+            if _norm_txid(rec.get("txid")) != _norm_txid(f.txid):
+                continue
+            if rec.get("network") and str(rec["network"]).lower() != net:
+                continue
+            idx = rec.get("output_index")
+            if idx is not None and t.index is not None and idx != t.index:
+                continue
+            ev.ledger_status = _s(rec.get("status"), 30)
+            if rec.get("status") == "credited":
+                return _make(CREDITED, f"{_s(rec.get('amount') or t.amount)} {sym} from this transaction was credited to the customer's account.", ev, **common)
+            return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net} is valid and confirmed, but the ledger record is {ev.ledger_status!r}, not credited.",
+                         ev, **common)
+        return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net}{claim_note} is valid, to the customer's address and confirmed ({f.confirmations if f.confirmations is not None else 'validated'}), but there is no ledger record of it.",
+                     ev, **common)
+    return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net}{claim_note} is valid and confirmed; the ledger was not checked here, so confirm in the back office that it is not credited before crediting.",
+                 ev, **common)

@@ -1,0 +1,64 @@
+"""Normalised on-chain facts, the same shape for every chain family."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+PENDING = "pending"
+CONFIRMED = "confirmed"
+FAILED = "failed"
+
+
+@dataclass
+class Transfer:
+    """One value movement inside a transaction: a UTXO output, an ERC-20/TRC-20 log, a native send."""
+
+    recipient: str
+    asset: Optional[str] = None  # native symbol; None for a token until the asset config names it
+    contract: Optional[str] = None  # token contract (EVM lower-case 0x..., Tron T..., XRP "CUR.issuer")
+    amount: Optional[str] = None  # Decimal string in whole units, when the decimals are known
+    raw_amount: Optional[str] = None  # integer base units (tokens whose decimals the provider cannot know)
+    memo: Optional[str] = None  # XRP DestinationTag and the like
+    index: Optional[int] = None  # output index (UTXO) or log index (EVM/Tron)
+    sender: Optional[str] = None
+    kind: str = "native"  # native | token
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Transfer":
+        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass
+class ChainFacts:
+    network: str
+    txid: str
+    found: bool
+    status: Optional[str] = None  # pending | confirmed | failed
+    block: Optional[int] = None
+    tip: Optional[int] = None
+    confirmations: Optional[int] = None  # tip - block + 1
+    final: bool = False
+    transfers: list[Transfer] = field(default_factory=list)
+    failure_reason: Optional[str] = None
+    chain_id: Optional[int] = None
+    error: Optional[str] = None  # set when the probe itself failed (endpoint down...)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ChainFacts":
+        kw = {k: d.get(k) for k in cls.__dataclass_fields__ if k in d}
+        kw["transfers"] = [Transfer.from_dict(t) for t in d.get("transfers") or []]
+        return cls(**kw)
+
+
+def confirmations(tip: Optional[int], block: Optional[int]) -> Optional[int]:
+    if tip is None or block is None:
+        return None
+    return max(0, tip - block + 1)

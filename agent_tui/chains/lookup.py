@@ -1,0 +1,88 @@
+"""Orchestration: candidate networks probed in parallel, then the pure diagnosis."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Mapping, Optional
+
+from .addresses import parse_address
+from .cache import LookupCache, cache_key
+from .candidates import candidate_networks
+from .config import Endpoint, load_endpoints, networks_from
+from .diagnose import Verdict, diagnose
+from .errors import ChainError, EndpointError
+from .facts import ChainFacts
+from .providers import probe
+from .transport import Http, Limits
+
+
+def customer_from_cli(address: Optional[str], memo: Optional[str], network: Optional[str]) -> Optional[dict]:
+    """--address/--memo stand for the customer's deposit address; the ledger is unknown (None)."""
+    if not address:
+        return None
+    parse_address(address)  # InvalidInput for a malformed one
+    return {"addresses": [{"network": network.lower() if network else None, "asset": None, "address": address.strip(),
+                           "memo": memo.strip() if isinstance(memo, str) and memo.strip() else None}], "ledger": None}
+
+
+async def probe_all(names: tuple[str, ...], txid, networks, endpoints: Mapping[str, Endpoint], http: Http) -> dict[str, ChainFacts]:
+    async def one(name: str) -> ChainFacts:
+        try:
+            return await probe(http, networks[name], endpoints[name], txid)
+        except ChainError as e:
+            return ChainFacts(network=name, txid=txid.for_family(networks[name].family), found=False, error=str(e))
+
+    results = await asyncio.gather(*(one(n) for n in names))
+    return dict(zip(names, results))
+
+
+async def lookup(
+    txid: str,
+    *,
+    network: Optional[str] = None,
+    address: Optional[str] = None,
+    memo: Optional[str] = None,
+    customer: Optional[Mapping[str, Any]] = None,
+    asset_config: Mapping[str, Any],
+    endpoints: Any = None,
+    cache: Optional[LookupCache] = None,
+    limits: Optional[Limits] = None,
+    http: Optional[Http] = None,
+) -> Verdict:
+    """Raises ChainError (one line) when no verdict can be reached: bad input, endpoints unreachable."""
+    networks = networks_from(asset_config)
+    eps = endpoints if isinstance(endpoints, Mapping) and all(isinstance(v, Endpoint) for v in endpoints.values()) else load_endpoints(endpoints)
+    if customer is None:
+        customer = customer_from_cli(address, memo, network)
+    elif address:
+        customer = {**customer, "addresses": list(customer.get("addresses") or []) + (customer_from_cli(address, memo, network) or {}).get("addresses", [])}
+    cands = candidate_networks(txid, networks, claimed=network, address=address, available=[n for n in eps if n in networks])
+
+    key = cache_key(cands.txid.hex, network, customer)
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+
+    own_http = http is None
+    http = http or Http(limits)
+    try:
+        facts = await probe_all(cands.primary, cands.txid, networks, eps, http)
+        if not any(f.found for f in facts.values()) and cands.fallback:
+            facts.update(await probe_all(cands.fallback, cands.txid, networks, eps, http))
+    finally:
+        if own_http:
+            await http.aclose()
+
+    found = [f for f in facts.values() if f.found]
+    errors = {n: f.error for n, f in facts.items() if f.error}
+    claimed_err = errors.get(network.lower()) if network else None
+    if not found and (claimed_err or len(errors) == len(facts)):
+        # cannot say "not found" when the network that matters did not answer
+        msg = claimed_err or next(iter(errors.values()))
+        extra = f" (and {len(errors) - 1} more network(s) failed)" if len(errors) > 1 else ""
+        raise EndpointError(f"{msg}{extra}")
+    verdict = diagnose(facts, asset_config, customer, network)
+    if cache is not None:
+        cache.put(key, verdict)
+    return verdict

@@ -1,0 +1,144 @@
+"""HTTP for the providers: bounded time, bounded size, TLS verified, 429 honoured within bounds.
+
+Every failure becomes an EndpointError with one line; callers never see httpx or JSON exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import httpx
+import orjson
+
+from .config import redact
+from .errors import EndpointError
+
+USER_AGENT = "agent-tui-chains/0.1"
+
+
+@dataclass
+class Limits:
+    timeout: float = 10.0  # whole request, including a slow trickle of bytes
+    connect_timeout: float = 5.0
+    max_bytes: int = 8 * 1024 * 1024
+    retries_429: int = 2
+    max_retry_wait: float = 5.0  # a longer Retry-After is reported, not waited for
+    verify: bool = True  # TLS verification (keep it on outside tests)
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if dt is None:
+        return None
+    return max(0.0, dt.timestamp() - time.time())
+
+
+class Http:
+    """A thin wrapper on one httpx.AsyncClient shared by the providers of one look-up."""
+
+    def __init__(self, limits: Optional[Limits] = None, client: Optional[httpx.AsyncClient] = None):
+        self.limits = limits or Limits()
+        self._own = client is None
+        self.client = client or httpx.AsyncClient(
+            verify=self.limits.verify,
+            timeout=httpx.Timeout(self.limits.timeout, connect=self.limits.connect_timeout),
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+
+    async def __aenter__(self) -> "Http":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._own:
+            await self.client.aclose()
+
+    async def request(self, method: str, url: str, *, json_body: Any = None, label: str = "") -> tuple[int, bytes]:
+        """(status, body) for any status; raises EndpointError for transport trouble and exhausted 429s."""
+        where = f"{label}: " if label else ""
+        shown = redact(url)
+        content = orjson.dumps(json_body) if json_body is not None else None
+        headers = {"content-type": "application/json"} if content is not None else {}
+        attempt = 0
+        while True:
+            try:
+                async with asyncio.timeout(self.limits.timeout):
+                    status, body, retry_after = await self._once(method, url, content, headers)
+            except TimeoutError:
+                raise EndpointError(f"{where}{shown} did not answer within {self.limits.timeout:g} s") from None
+            except httpx.ConnectError:
+                raise EndpointError(f"{where}cannot connect to {shown}") from None
+            except httpx.TimeoutException:
+                raise EndpointError(f"{where}{shown} did not answer within {self.limits.timeout:g} s") from None
+            except httpx.HTTPError as e:
+                raise EndpointError(f"{where}{shown} failed: {e.__class__.__name__}") from None
+            if status != 429:
+                return status, body
+            wait = _retry_after(retry_after)
+            attempt += 1
+            if attempt > self.limits.retries_429:
+                raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429); try again later")
+            if wait is None:
+                wait = min(1.0 * attempt, self.limits.max_retry_wait)
+            if wait > self.limits.max_retry_wait:
+                raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429, retry after {wait:.0f} s)")
+            await asyncio.sleep(wait)
+
+    async def _once(self, method: str, url: str, content: Optional[bytes], headers: dict) -> tuple[int, bytes, Optional[str]]:
+        async with self.client.stream(method, url, content=content, headers=headers) as resp:
+            declared = resp.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > self.limits.max_bytes:
+                raise EndpointError(f"{redact(url)} answered {int(declared)} bytes (limit {self.limits.max_bytes})")
+            chunks, size = [], 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > self.limits.max_bytes:
+                    raise EndpointError(f"{redact(url)} answered more than {self.limits.max_bytes} bytes")
+                chunks.append(chunk)
+            return resp.status_code, b"".join(chunks), resp.headers.get("retry-after")
+
+
+def decode_json(body: bytes, *, label: str, url: str) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise EndpointError(f"{label}: {redact(url)} answered something that is not JSON") from None
+
+
+async def jsonrpc(http: Http, url: str, method: str, params: list, *, label: str) -> Any:
+    """A JSON-RPC 2.0 call: the result, or EndpointError (the caller maps known error codes)."""
+    status, body = await http.request("POST", url, json_body={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, label=label)
+    data = decode_json(body, label=label, url=url) if body else None
+    if isinstance(data, dict) and data.get("error"):
+        err = data["error"]
+        msg = err.get("message") if isinstance(err, dict) else err
+        raise RpcError(f"{label}: {method} failed: {msg}", code=err.get("code") if isinstance(err, dict) else None)
+    if status != 200:
+        raise EndpointError(f"{label}: {redact(url)} answered HTTP {status} to {method}")
+    if not isinstance(data, dict) or "result" not in data:
+        raise EndpointError(f"{label}: {redact(url)} answered {method} with malformed JSON-RPC")
+    return data["result"]
+
+
+class RpcError(EndpointError):
+    def __init__(self, message: str, code: Any = None):
+        super().__init__(message)
+        self.code = code if isinstance(code, int) else None

@@ -1,0 +1,115 @@
+"""Table-driven tests of the pure diagnosis."""
+
+import json
+
+import pytest
+
+from agent_tui.chains import ChainFacts, Transfer, Verdict, default_asset_config, diagnose
+from agent_tui.chains.diagnose import CODES, MACROS
+
+USDT = "0xdac17f958d2ee523a2206206994597c13d831ec7"
+BSC_USDT = "0x55d398326f99059ff775485246999027b3197955"
+CUST = "0x2ae6d1401af58f9fbe2eda032b8494d519af5813"
+OTHER = "0x1111111111111111111111111111111111111111"
+TX = "0x" + "ab" * 32
+XRP_HOT = "rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w"
+
+
+def usdt(recipient=CUST, raw="1000000000", contract=USDT, index=0):
+    return Transfer(recipient=recipient, contract=contract, raw_amount=raw, index=index, kind="token")
+
+
+def eth_facts(network="ethereum", status="confirmed", confs=20, transfers=None, chain_id=1, found=True, failure=None):
+    block = None if status == "pending" else 100
+    return ChainFacts(network=network, txid=TX, found=found, status=status if found else None, block=block if found else None,
+                      tip=block + confs - 1 if block is not None else 120, confirmations=confs if block is not None else None,
+                      final=bool(block is not None and confs >= 64), transfers=[usdt()] if transfers is None else transfers,
+                      failure_reason=failure, chain_id=chain_id)
+
+
+def xrp_facts(tag="42", amount="100"):
+    return ChainFacts(network="xrp", txid="AB" * 32, found=True, status="confirmed", block=57112010, confirmations=1, final=True,
+                      transfers=[Transfer(recipient=XRP_HOT, asset="XRP", amount=amount, memo=tag, index=0)])
+
+
+def cust(network="ethereum", address=CUST, memo=None, ledger=()):
+    return {"addresses": [{"network": network, "asset": "USDT", "address": address, "memo": memo}], "ledger": list(ledger)}
+
+
+NF = lambda n: ChainFacts(network=n, txid=TX, found=False)
+
+CASES = [
+    # id, facts, customer, claimed, expected code
+    ("credited", {"ethereum": eth_facts()}, cust(ledger=[{"txid": TX, "network": "ethereum", "asset": "USDT", "amount": "1000", "output_index": 0, "status": "credited"}]), "ethereum", "credited"),
+    ("manual_credit", {"ethereum": eth_facts()}, cust(), "ethereum", "needs_manual_credit"),
+    ("ledger_other_log_index", {"ethereum": eth_facts()}, cust(ledger=[{"txid": TX, "network": "ethereum", "output_index": 5, "status": "credited"}]), None, "needs_manual_credit"),
+    ("pending", {"ethereum": eth_facts(status="pending")}, cust(), "ethereum", "pending"),
+    ("few_confirmations", {"ethereum": eth_facts(confs=3)}, cust(), "ethereum", "insufficient_confirmations"),
+    ("failed", {"ethereum": eth_facts(status="failed", failure="reverted")}, cust(), "ethereum", "failed"),
+    ("wrong_address", {"ethereum": eth_facts(transfers=[usdt(recipient=OTHER)])}, cust(), "ethereum", "wrong_address"),
+    ("unlisted_token", {"ethereum": eth_facts(transfers=[usdt(contract="0x" + "99" * 20)])}, cust(), "ethereum", "unsupported_token"),
+    ("below_minimum", {"ethereum": eth_facts(transfers=[usdt(raw="5000000")])}, cust(), "ethereum", "below_minimum"),
+    ("not_found", {"ethereum": NF("ethereum"), "bsc": NF("bsc")}, cust(), "ethereum", "not_found"),
+    ("wrong_network_bsc", {"ethereum": NF("ethereum"), "bsc": eth_facts(network="bsc", chain_id=56, transfers=[usdt(contract=BSC_USDT, raw="1000" + "0" * 18)])}, cust(), "ethereum", "wrong_network"),
+    ("other_chain_contract", {"ethereum": eth_facts(transfers=[usdt(contract=BSC_USDT)])}, cust(), "ethereum", "wrong_network"),
+    ("unsupported_network", {"polygon": eth_facts(network="polygon", chain_id=137)}, cust(), None, "wrong_network"),
+    ("xrp_missing_tag", {"xrp": xrp_facts(tag=None)}, cust("xrp", XRP_HOT, "42"), "xrp", "missing_memo"),
+    ("xrp_wrong_tag", {"xrp": xrp_facts(tag="7")}, cust("xrp", XRP_HOT, "42"), "xrp", "wrong_memo"),
+    ("xrp_ok_tag", {"xrp": xrp_facts(tag="42")}, cust("xrp", XRP_HOT, "42"), "xrp", "needs_manual_credit"),
+    ("xrp_below_min", {"xrp": xrp_facts(amount="1")}, cust("xrp", XRP_HOT, "42"), "xrp", "below_minimum"),
+    ("no_customer_claim_mismatch", {"bsc": eth_facts(network="bsc", chain_id=56)}, None, "ethereum", "wrong_network"),
+]
+
+
+@pytest.mark.parametrize("facts,customer,claimed,code", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_verdict_table(facts, customer, claimed, code):
+    v = diagnose(facts, default_asset_config(), customer, claimed)
+    assert v.code == code, v.explanation
+    assert v.macro == MACROS[code]
+    assert isinstance(v.recoverable, bool) and v.recoverable_note
+    d = v.to_dict()
+    json.dumps(d)  # JSON-serialisable as documented
+    assert Verdict.from_dict(json.loads(json.dumps(d))).to_dict() == d
+    for key in ("network", "block", "confirmations", "required_confirmations", "asset", "contract", "amount", "recipient", "memo"):
+        assert key in d["evidence"]
+
+
+def test_evidence_of_a_manual_credit():
+    v = diagnose({"ethereum": eth_facts(confs=20)}, default_asset_config(), cust(), "ethereum")
+    e = v.evidence
+    assert (e.network, e.block, e.confirmations, e.required_confirmations) == ("ethereum", 100, 20, 12)
+    assert (e.asset, e.contract, e.amount, e.recipient) == ("USDT", USDT, "1000", CUST)
+    assert v.recoverable is True
+
+
+def test_several_transfers_reports_the_actionable_one():
+    fake = usdt(contract="0x" + "77" * 20, index=1)
+    v = diagnose({"ethereum": eth_facts(transfers=[fake, usdt(index=2)])}, default_asset_config(), cust(), "ethereum")
+    assert v.code == "needs_manual_credit" and v.evidence.index == 2
+    assert len(v.transfers) == 2
+
+
+def test_every_code_has_a_stable_macro():
+    assert set(CODES) == set(MACROS) and len(set(MACROS.values())) == len(CODES)
+    assert all(m.startswith("deposit_") for m in MACROS.values())
+
+
+def test_hostile_strings_are_cleaned():
+    evil = Transfer(recipient=CUST, contract="0x" + "99" * 20, raw_amount="1\x1b[31m[bold]x\u202e", index=0, kind="token")
+    f = eth_facts(transfers=[evil])
+    f.failure_reason = "boom\x00\x07"
+    v = diagnose({"ethereum": f}, default_asset_config(), cust(), "ethereum")
+    assert "\x1b" not in v.explanation and "\u202e" not in v.explanation
+    assert all(ord(c) >= 32 for c in v.explanation)
+
+
+def test_final_flag_only_for_settled_facts():
+    assert diagnose({"ethereum": eth_facts(confs=100)}, default_asset_config(), cust(), "ethereum").final is True
+    assert diagnose({"ethereum": eth_facts(confs=3)}, default_asset_config(), cust(), "ethereum").final is False
+    assert diagnose({"ethereum": eth_facts(status="pending")}, default_asset_config(), cust(), "ethereum").final is False
+
+
+def test_not_found_mentions_unreachable_networks():
+    f = ChainFacts(network="bsc", txid=TX, found=False, error="bsc: cannot connect")
+    v = diagnose({"ethereum": NF("ethereum"), "bsc": f}, default_asset_config(), None, None)
+    assert v.code == "not_found" and "bsc" in v.explanation and v.probes["bsc"].startswith("error:")
