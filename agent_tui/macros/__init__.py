@@ -1,0 +1,38 @@
+"""Macros (canned replies with ticket actions) and the reply safety guard: the pure core.
+
+Never imports textual, widgets or themes.
+"""
+
+from agent_tui.macros.guard import Finding, GuardReport, check_reply, record_override
+from agent_tui.macros.model import ACTION_TYPES, Macro, MacroError, visible_macros
+from agent_tui.macros.render import (
+    MacroTemplateError,
+    RenderResult,
+    check_template,
+    expand_shortcuts,
+    find_shortcut,
+    pick_body,
+    render,
+    render_string,
+    search,
+)
+
+__all__ = [
+    "ACTION_TYPES",
+    "Finding",
+    "GuardReport",
+    "Macro",
+    "MacroError",
+    "MacroTemplateError",
+    "RenderResult",
+    "check_reply",
+    "check_template",
+    "expand_shortcuts",
+    "find_shortcut",
+    "pick_body",
+    "record_override",
+    "render",
+    "render_string",
+    "search",
+    "visible_macros",
+]

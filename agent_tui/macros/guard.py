@@ -1,0 +1,857 @@
+"""The reply safety guard: run on the rendered text before any public reply is sent.
+
+BLOCK  the reply asks the customer for a seed/recovery phrase, a private key, a 2FA/SMS/
+       authenticator code or a password (en, ru, uk, es, tr, zh; the lexicon is data and can be
+       extended from config). A warning such as "we will never ask for your seed phrase" is not
+       a request: negations and scam-warning sentences are recognised per language.
+WARN   a link outside the allowed domains (look-alikes named as such), a crypto address that is
+       neither the customer's nor the exchange's, an unfilled placeholder.
+
+Sending anyway needs an explicit override, logged with `record_override`.
+Never imports textual, widgets or themes.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import hashlib
+import json
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable, Mapping, Optional
+from urllib.parse import urlsplit
+
+BLOCK = "block"
+WARN = "warn"
+
+SECRET_LABELS = {
+    "seed_phrase": "seed/recovery phrase",
+    "private_key": "private key",
+    "otp_code": "2FA/SMS/authenticator code",
+    "password": "password",
+}
+
+# --- the lexicon ----------------------------------------------------------------------------------
+#
+# Per language:
+#   secrets       {kind: [regex]}  what must never be asked for
+#   exclusions    [regex]          phrases that contain a secret noun but are not one ("password reset link")
+#   requests      [regex]          asking the customer to give something ("send us", "请提供")
+#   negations     [regex]          weak negation: cancels a request close before it in the same clause
+#   strong_negations [regex]       "never", "nunca", "никогда", "绝不": also across commas
+#   warnings      [regex]          a sentence about scams/phishing is a warning, never a request
+#   window, strong_window, proximity: distances in characters
+# Patterns are case-insensitive. A `lexicon` argument merges over this: dicts merge, a list
+# replaces the default list, and a key ending in "+" ("requests+") appends to it.
+
+DEFAULT_LEXICON: dict[str, dict[str, Any]] = {
+    "en": {
+        "secrets": {
+            "seed_phrase": [
+                r"\bseed(\s*|-)(phrase|words?)\b",
+                r"\brecovery\s+(phrase|words?|seed)\b",
+                r"\bmnemonic(\s+phrase)?\b",
+                r"\bsecret\s+(recovery\s+)?phrase\b",
+                r"\bbackup\s+phrase\b",
+                r"\bwallet\s+seed\b",
+                r"\b(12|24|twelve|twenty[-\s]four)[-\s]words?\b",
+            ],
+            "private_key": [r"\bprivate\s+keys?\b", r"\bapi\s+secret(\s+key)?\b", r"\bsecret\s+key\b"],
+            "otp_code": [
+                r"\b(2fa|mfa|two[-\s]factor|authenticator|google\s+authenticator|sms|otp|totp|verification|"
+                r"security|one[-\s]time|confirmation)\s+(code|pin|token)s?\b",
+                r"\botp\b",
+                r"\bone[-\s]time\s+pass(word|code)\b",
+                r"\b6[-\s]digit\s+code\b",
+            ],
+            "password": [r"\bpass(word|code|phrase)s?\b", r"\blogin\s+credentials\b"],
+        },
+        "exclusions": [
+            r"\bpass(word|code)\s+(reset|change|recovery|manager|strength|policy|requirements|rules|settings|page|link)\b",
+            r"\b(reset|change|forgot|forgotten|update|recover)\s+(your\s+|the\s+|a\s+)?pass(word|code)\b",
+        ],
+        "requests": [
+            r"\b(send|forward|share|provide|give|tell|submit|upload|paste|dictate|disclose|reveal|supply)\b"
+            r"(?!\s+(you|a\s+(new\s+)?link|an?\s+e-?mail)\b)",
+            r"\b(email|e-mail|text|message|dm)\s+(us|me|it)\b",
+            r"\b(reply|respond|answer)\s+with\b",
+            r"\bread\s+(it\s+|them\s+)?(out|back)\b",
+            r"\bask(s|ed|ing)?\s+(you\s+)?(for|to)\b",
+            r"\brequest(s|ed|ing)?\s+(your|the|that\s+you)\b",
+            r"\b(we|i)\s*('ll|'d|\s+will|\s+would|\s+do|\s+also|\s+still)?\s+(need|require)\b",
+            r"\bwhat('s|\s+is|\s+are|\s+was)\s+(your|the)\b",
+            r"\blet\s+(us|me)\s+know\b",
+            r"\b(can|could|may)\s+(we|i)\s+(have|get|see)\b",
+            r"\b(type|enter|write|input)\b[^.?!\n]{0,40}?\b(here|below|in\s+(this|the)\s+(chat|reply|conversation|ticket))\b",
+        ],
+        "negations": [r"\bnot\b", r"n't\b", r"\bno\b", r"\bnobody\b", r"\bno\s+one\b", r"\bwithout\b",
+                      r"\bnor\b", r"\bneither\b", r"\bavoid\b", r"\brefrain\s+from\b"],
+        "strong_negations": [r"\bnever\b", r"\bunder\s+no\s+circumstances?\b", r"\bat\s+no\s+(time|point)\b"],
+        "warnings": [r"\bscam", r"\bfraud", r"\bphish", r"\bimpersonat", r"\bfake\b", r"\bsuspicious\b"],
+        "window": 30,
+        "strong_window": 60,
+        "proximity": 120,
+    },
+    "ru": {
+        "secrets": {
+            "seed_phrase": [
+                r"\b(сид|seed)[-\s]?фраз\w*",
+                r"\bмнемони\w*(\s+фраз\w*)?",
+                r"\bфраз\w*\s+(для\s+)?восстановлени\w*",
+                r"\b(секретн|резервн|кодов)\w*\s+фраз\w*",
+                r"\b(12|24|двенадцать|двадцать\s+четыре)\s+слов\w*",
+            ],
+            "private_key": [r"\b(приватн|закрыт|секретн)\w*\s+ключ\w*"],
+            "otp_code": [
+                r"\bкод\w*\s+(из\s+|по\s+)?(смс|sms|2fa|двухфакторн|аутентификатор|подтвержден|верификац|google|гугл|безопасност)\w*",
+                r"\b(смс|sms|2fa|одноразов\w*|проверочн\w*)[-\s]?код\w*",
+                r"\bодноразов\w*\s+парол\w*",
+            ],
+            "password": [r"\bпарол\w*"],
+        },
+        "exclusions": [r"\b(сброс|смен|восстановлен|изменен|забыл)\w*\s+(вашего\s+|своего\s+|ваш\s+|свой\s+)?парол\w*"],
+        "requests": [
+            r"\b(отправьте|отправь|пришлите|пришли|вышлите|скиньте|сообщите|сообщи|предоставьте|укажите|скажите|"
+            r"назовите|передайте|напишите|продиктуйте|поделитесь)\b",
+            r"\b(отправить|прислать|выслать|сообщить|предоставить|назвать|передать|продиктовать)\b",
+            r"\bвведите\s+(его\s+|их\s+)?(сюда|здесь|в\s+чат\w*)",
+            r"\b(просим|прошу)\b",
+            r"\bзапрашива\w*",
+            r"\bнам\s+(нуж\w+|необходим\w*|потребуется)",
+            r"\bкакой\s+у\s+вас\b",
+        ],
+        "negations": [r"\bне\b", r"\bни\b", r"\bнельзя\b", r"\bникому\b", r"\bникто\b", r"\bбез\b"],
+        "strong_negations": [r"\bникогда\b", r"\bни\s+в\s+коем\s+случае\b", r"\bзапрещ\w*"],
+        "warnings": [r"\bмошенни\w*", r"\bфишинг\w*", r"\bаферист\w*", r"\bподдельн\w*", r"\bобман\w*"],
+        "window": 30,
+        "strong_window": 60,
+        "proximity": 120,
+    },
+    "uk": {
+        "secrets": {
+            "seed_phrase": [
+                r"\b(сід|сид|seed)[-\s]?фраз\w*",
+                r"\bмнемоні\w*(\s+фраз\w*)?",
+                r"\bфраз\w*\s+(для\s+)?відновлен\w*",
+                r"\bсекретн\w*\s+фраз\w*",
+                r"\b(12|24)\s+слів\b",
+            ],
+            "private_key": [r"\b(приватн|закрит|секретн)\w*\s+ключ\w*"],
+            "otp_code": [
+                r"\bкод\w*\s+(з\s+|із\s+)?(смс|sms|2fa|двофакторн|автентифікатор|підтвердженн|верифікац|google|безпеки)\w*",
+                r"\b(смс|sms|2fa|одноразов\w*)[-\s]?код\w*",
+            ],
+            "password": [r"\bпарол\w*"],
+        },
+        "exclusions": [r"\b(скидан|скину|змін|відновлен|забули)\w*\s+(вашого\s+|свого\s+|ваш\s+|свій\s+)?парол\w*"],
+        "requests": [
+            r"\b(надішліть|надішли|відправте|пришліть|повідомте|повідом|надайте|вкажіть|скажіть|назвіть|"
+            r"передайте|напишіть|продиктуйте|поділіться)\b",
+            r"\b(надіслати|відправити|повідомити|надати|назвати|передати|продиктувати)\b",
+            r"\b(просимо|прошу)\b",
+            r"\bзапиту\w*",
+            r"\bнам\s+(потрібн\w*|необхідн\w*)",
+        ],
+        "negations": [r"\bне\b", r"\bні\b", r"\bнікому\b", r"\bніхто\b", r"\bбез\b"],
+        "strong_negations": [r"\bніколи\b", r"\bв\s+жодному\s+разі\b", r"\bзаборон\w*"],
+        "warnings": [r"\bшахра\w*", r"\bфішинг\w*", r"\bпідробн\w*"],
+        "window": 30,
+        "strong_window": 60,
+        "proximity": 120,
+    },
+    "es": {
+        "secrets": {
+            "seed_phrase": [
+                r"\bfrase\s+(semilla|de\s+recuperaci[oó]n|secreta|mnem[oó]nica|de\s+respaldo)\b",
+                r"\bsemilla\b",
+                r"\b(12|24|doce|veinticuatro)\s+palabras\b",
+                r"\bmnem[oó]nic[ao]s?\b",
+            ],
+            "private_key": [r"\b(clave|llave)s?\s+privadas?\b"],
+            "otp_code": [
+                r"\bc[oó]digos?\s+(de\s+|del\s+)?(2fa|sms|otp|autenticaci[oó]n|autenticador|verificaci[oó]n|seguridad|"
+                r"google\s+authenticator|confirmaci[oó]n|un\s+solo\s+uso)\b",
+            ],
+            "password": [r"\bcontrase[nñ]as?\b", r"\bclave\s+de\s+acceso\b"],
+        },
+        "exclusions": [r"\b(restablec|cambi|recuper|olvid|reinici)\w*\s+(su\s+|tu\s+|la\s+)?contrase[nñ]a"],
+        "requests": [
+            r"\b(env[ií]en?|env[ií]a|m[aá]nde|m[aá]nda|comp[aá]rta|comp[aá]rte|proporci[oó]ne|proporci[oó]na|"
+            r"facil[ií]te|ind[ií]que|escr[ií]ba|rev[eé]le|reenv[ií]e)(nos|me)?\b",
+            r"\b(d[ií]ganos|d[ií]game|dinos|dime|d[eé]nos|danos)\b",
+            r"\b(puede|podr[ií]a|necesita|debe|tiene\s+que|favor\s+de|pedimos\s+que)\s+(env[ií]ar|compartir|"
+            r"proporcionar|facilitar|indicar|decir|mandar|escribir)(nos|me)?\b",
+            r"\b(necesitamos|solicitamos|requerimos)\b",
+            r"\b(le|te)\s+(pedimos|pediremos|pedir[aá]|solicitamos|solicitaremos|solicitar[aá])\b",
+            r"\bcu[aá]l\s+es\s+(su|tu)\b",
+        ],
+        "negations": [r"\bno\b", r"\bni\b", r"\bnadie\b", r"\bning[uú]n\w*", r"\bsin\b"],
+        "strong_negations": [r"\bnunca\b", r"\bjam[aá]s\b", r"\bbajo\s+ning[uú]n\s+concepto\b", r"\ben\s+ning[uú]n\s+caso\b"],
+        "warnings": [r"\bestaf\w*", r"\bfraud\w*", r"\bphishing\b", r"\bsuplant\w*", r"\bfals[oa]s?\b"],
+        "window": 30,
+        "strong_window": 60,
+        "proximity": 120,
+    },
+    "tr": {
+        "secrets": {
+            "seed_phrase": [
+                r"\b(kurtarma|gizli|yedek|tohum|anımsatıcı|hatırlatıcı|geri\s+yükleme)\s+(ifade|cümle|kelime|sözcük)\w*",
+                r"\bseed\s+ifade\w*",
+                r"\b(12|24|on\s+iki|yirmi\s+dört)\s+(kelime|sözcük)\w*",
+            ],
+            "private_key": [r"\b(özel|gizli)\s+anahtar\w*"],
+            "otp_code": [
+                r"\b(2fa|sms|doğrulama|onay|authenticator|google\s+authenticator|tek\s+kullanımlık|güvenlik|"
+                r"iki\s+faktörlü(\s+kimlik)?\s+doğrulama)\s+kod\w*",
+                r"\bsms\s+ile\s+gelen\s+kod\w*",
+            ],
+            "password": [r"\bşifre\w*", r"\bparola\w*"],
+        },
+        "exclusions": [r"\b(şifre|parola)\w*\s+(sıfırla|değiştir|yenile|güncelle)\w*"],
+        "requests": [
+            r"\b(gönder|ilet|bildir|ver)(in|iniz|ir\s+misiniz|meniz\w*|ebilir\s+misiniz)\b",
+            r"\b(paylaş|yaz)(ın|ınız|ır\s+mısınız|ar\s+mısınız|manız\w*|abilir\s+misiniz)\b",
+            r"\bsöyle(yin|yiniz|r\s+misiniz|meniz\w*|yebilir\s+misiniz)\b",
+            r"\b(ihtiyacımız\s+var|rica\s+ediyoruz|rica\s+ederiz|talep\s+ediyoruz|istiyoruz|isteriz|isteyeceğiz|"
+            r"soruyoruz|sorarız)\b",
+        ],
+        "negations": [r"\bdeğil\b", r"\bkimse\w*", r"\bhiç\b"],
+        "strong_negations": [r"\basla\b", r"\bhiçbir\s+(zaman|koşulda|şekilde)\b"],
+        "warnings": [r"\bdolandırıc\w*", r"\bsahte\b", r"\boltalama\w*", r"\bphishing\b"],
+        "window": 30,
+        "strong_window": 60,
+        "proximity": 120,
+    },
+    "zh": {
+        "secrets": {
+            "seed_phrase": [
+                r"助记词|助記詞|种子短语|種子短語|种子词|恢复短语|恢復短語|恢复词|助记短语|备份短语|備份短語",
+                r"(12|24|十二|二十四)\s*个?(英文)?(单词|單詞|词)",
+            ],
+            "private_key": [r"私钥|私鑰"],
+            "otp_code": [r"验证码|驗證碼|动态码|動態碼|动态口令|(谷歌|google|身份)验证器?(代码|码)|短信码|校验码"],
+            "password": [r"密码|密碼"],
+        },
+        "exclusions": [r"(重置|修改|找回|更改|忘记|忘記|设置|設置)(您的|你的|登录|登錄|资金|資金)?密[码碼]", r"密[码碼](重置|修改|找回)"],
+        "requests": [
+            r"请(您)?(发送|發送|发给|發給|提供|告诉|告訴|分享|透露|回复|回覆|输入|輸入|提交|报|報|说|說|填写|填寫)",
+            r"(发送|發送|发|發|提供|告诉|告訴|分享|透露|提交)(给|給)?(我们|我們|我|客服)",
+            r"(把|将|將)(您|你)的.{0,12}?(发|發|给|給|告诉|告訴|提供)",
+            r"(需要|索要|索取)(您|你)(的|提供)",
+            r"索要|索取",
+            r"(您|你)的.{0,10}?是(多少|什么|什麼)",
+            r"麻烦(您|你)?(发|提供|告诉)",
+        ],
+        "negations": [r"不|没|沒|无|無|别|別|勿"],
+        "strong_negations": [r"绝不|絕不|决不|決不|从不|從不|永远不|永遠不|切勿|请勿|請勿|禁止|千万不要|千萬不要"],
+        "warnings": [r"诈骗|詐騙|骗子|騙子|钓鱼|釣魚|冒充|假冒"],
+        "window": 10,
+        "strong_window": 20,
+        "proximity": 40,
+    },
+}
+
+_LIST_KEYS = ("exclusions", "requests", "negations", "strong_negations", "warnings")
+_NUMBER_KEYS = ("window", "strong_window", "proximity")
+
+
+def merge_lexicon(overrides: Optional[Mapping[str, Any]], base: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """The default lexicon with `overrides` merged over it (dicts merge, lists replace, "key+" appends)."""
+    merged = copy.deepcopy(dict(base or DEFAULT_LEXICON))
+
+    def merge(dst: dict[str, Any], src: Mapping[str, Any], where: str) -> None:
+        for key, value in src.items():
+            if isinstance(key, str) and key.endswith("+"):
+                real = key[:-1]
+                if not isinstance(value, list):
+                    raise ValueError(f"lexicon {where}{key}: expected a list of patterns")
+                dst[real] = list(dst.get(real, [])) + list(value)
+            elif isinstance(value, Mapping):
+                sub = dst.get(key)
+                if not isinstance(sub, dict):
+                    sub = {}
+                    dst[key] = sub
+                merge(sub, value, f"{where}{key}.")
+            else:
+                dst[key] = copy.deepcopy(value)
+
+    if overrides:
+        if not isinstance(overrides, Mapping):
+            raise ValueError("lexicon must map language codes to {secrets, requests, negations, ...}")
+        merge(merged, overrides, "")
+    return merged
+
+
+@dataclass(frozen=True)
+class _Lang:
+    code: str
+    secrets: tuple[tuple[str, re.Pattern[str]], ...]
+    exclusions: tuple[re.Pattern[str], ...]
+    requests: tuple[re.Pattern[str], ...]
+    negations: tuple[re.Pattern[str], ...]
+    strong_negations: tuple[re.Pattern[str], ...]
+    warnings: tuple[re.Pattern[str], ...]
+    window: int
+    strong_window: int
+    proximity: int
+
+
+def _compile_pattern(pattern: Any, where: str) -> re.Pattern[str]:
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError(f"lexicon {where}: a pattern must be a non-empty string")
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"lexicon {where}: bad pattern {pattern!r} ({exc})") from None
+
+
+def _compile_lexicon(lexicon: Mapping[str, Any]) -> tuple[_Lang, ...]:
+    langs = []
+    for code, entry in lexicon.items():
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"lexicon {code}: expected an object")
+        secrets = []
+        for kind, patterns in (entry.get("secrets") or {}).items():
+            if kind not in SECRET_LABELS:
+                raise ValueError(f"lexicon {code}.secrets: unknown kind {kind!r} (one of {', '.join(SECRET_LABELS)})")
+            for i, p in enumerate(patterns or []):
+                secrets.append((kind, _compile_pattern(p, f"{code}.secrets.{kind}[{i}]")))
+        lists = {}
+        for key in _LIST_KEYS:
+            value = entry.get(key) or []
+            if not isinstance(value, list):
+                raise ValueError(f"lexicon {code}.{key}: expected a list of patterns")
+            lists[key] = tuple(_compile_pattern(p, f"{code}.{key}[{i}]") for i, p in enumerate(value))
+        numbers = {}
+        for key, default in zip(_NUMBER_KEYS, (30, 60, 120)):
+            value = entry.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"lexicon {code}.{key}: expected a non-negative integer")
+            numbers[key] = value
+        langs.append(_Lang(code, tuple(secrets), **lists, **numbers))
+    return tuple(langs)
+
+
+@lru_cache(maxsize=32)
+def _compiled(lexicon_json: str) -> tuple[_Lang, ...]:
+    return _compile_lexicon(json.loads(lexicon_json))
+
+
+def _lexicon_for(lexicon: Optional[Mapping[str, Any]]) -> tuple[_Lang, ...]:
+    merged = merge_lexicon(lexicon)
+    return _compiled(json.dumps(merged, sort_keys=True, ensure_ascii=False))
+
+
+# --- findings and the report -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # block | warn
+    code: str
+    reason: str  # one line, names what was found
+    match: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"level": self.level, "code": self.code, "reason": self.reason, "match": self.match}
+
+
+@dataclass(frozen=True)
+class GuardReport:
+    findings: tuple[Finding, ...] = ()
+    text_sha256: str = ""
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.level == BLOCK for f in self.findings)
+
+    @property
+    def blocks(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == BLOCK]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == WARN]
+
+    @property
+    def ok(self) -> bool:
+        """Nothing found: the reply can be sent without confirmation."""
+        return not self.findings
+
+    @property
+    def needs_override(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def codes(self) -> list[str]:
+        seen: list[str] = []
+        for f in self.findings:
+            if f.code not in seen:
+                seen.append(f.code)
+        return seen
+
+    def lines(self) -> list[str]:
+        return [f"{f.level.upper()} {f.code}: {f.reason}" for f in self.findings]
+
+
+def record_override(report: GuardReport, agent_id: Any, reason: str, *, now: Optional[float] = None) -> dict[str, Any]:
+    """The audit-log entry for sending a reply despite the guard. The caller stores it.
+
+    Raises ValueError if there is nothing to override, no agent or no reason: an override is an
+    explicit, explained decision.
+    """
+    if not isinstance(report, GuardReport):
+        raise TypeError("record_override needs the GuardReport the agent is overriding")
+    if not report.findings:
+        raise ValueError("nothing to override: the reply passed the guard")
+    if agent_id is None or (isinstance(agent_id, str) and not agent_id.strip()):
+        raise ValueError("an override must name the agent")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError("an override needs a reason")
+    at = time.time() if now is None else float(now)
+    return {
+        "kind": "guard_override",
+        "at": at,
+        "time": _dt.datetime.fromtimestamp(at, tz=_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "agent_id": agent_id,
+        "reason": " ".join(reason.split()),
+        "codes": report.codes,
+        "blocked": report.blocked,
+        "findings": [f.to_dict() for f in report.findings],
+        "text_sha256": report.text_sha256,
+    }
+
+
+# --- text helpers --------------------------------------------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"), None)
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+|[\n\r。！？!?]+")
+_CLAUSE_BREAK = re.compile(r"[,;，；、]|\b(but|however|pero|sino|но|однако|але|проте|ama|fakat|ancak)\b|但是?|不过|然而", re.I)
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_QUOTES)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
+
+
+def _snippet(s: str, limit: int = 90) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+# --- secrets -------------------------------------------------------------------------------------------
+
+_FORM_FIELD = r"\s*[:：]\s*(?:_{2,}|\.{3,}|…|\[[^\]]*\]|<[^>]*>|\?+\s*$|$)"
+
+
+def _secret_findings(text: str, langs: tuple[_Lang, ...]) -> list[Finding]:
+    found: dict[str, Finding] = {}
+    for sentence in _sentences(text):
+        if any(p.search(sentence) for lang in langs for p in lang.warnings):
+            continue
+        excluded = [m.span() for lang in langs for p in lang.exclusions for m in p.finditer(sentence)]
+        secrets = [
+            (kind, m)
+            for lang in langs
+            for kind, p in lang.secrets
+            for m in p.finditer(sentence)
+            if not any(a <= m.start() < b for a, b in excluded)
+        ]
+        if not secrets:
+            continue
+        # a form to fill in: "Seed phrase: ______"
+        for kind, m in secrets:
+            if re.match(_FORM_FIELD, sentence[m.end() :]):
+                found.setdefault(kind, _secret_finding(kind, sentence))
+        requests = sorted(
+            ((m.start(), m.end(), lang) for lang in langs for p in lang.requests for m in p.finditer(sentence)),
+            key=lambda r: r[0],
+        )
+        if not requests:
+            continue
+        negations = [(m.start(), m.end(), False) for lang in langs for p in lang.negations for m in p.finditer(sentence)]
+        negations += [(m.start(), m.end(), True) for lang in langs for p in lang.strong_negations for m in p.finditer(sentence)]
+        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
+        for i, (start, end, lang) in enumerate(requests):
+            if _negated(start, negations, breaks, sentence, lang):
+                continue
+            clause_start = max([b for b in breaks if b < start], default=0)
+            later = [r[0] for r in requests[i + 1 :] if r[0] >= end]
+            region_end = min(later) if later else len(sentence)
+            for kind, m in secrets:
+                if kind in found:
+                    continue
+                if clause_start <= m.start() < region_end:
+                    gap = max(m.start() - end, start - m.end(), 0)
+                    if gap <= lang.proximity:
+                        found[kind] = _secret_finding(kind, sentence)
+    return [found[k] for k in SECRET_LABELS if k in found]
+
+
+def _negated(start: int, negations: list[tuple[int, int, bool]], breaks: list[int], sentence: str, lang: _Lang) -> bool:
+    for n_start, n_end, strong in negations:
+        if n_end > start:
+            continue
+        gap = start - n_end
+        if strong:
+            if gap <= lang.strong_window:
+                return True
+        elif gap <= lang.window and not any(n_end <= b < start for b in breaks):
+            return True
+    return False
+
+
+def _secret_finding(kind: str, sentence: str) -> Finding:
+    return Finding(BLOCK, f"asks_for_{kind}", f"asks the customer for their {SECRET_LABELS[kind]}: \"{_snippet(sentence)}\"",
+                   _snippet(sentence))
+
+
+# --- links and look-alike domains ------------------------------------------------------------------------
+
+_URL = re.compile(r"(?:\b(?:https?|hxxps?)://|\bwww\.)[^\s<>\"'`«»“”]+", re.I)
+_LABEL_CHARS = "A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+_COMMON_TLDS = {
+    "com", "net", "org", "io", "co", "app", "dev", "xyz", "info", "biz", "top", "site", "online", "live",
+    "pro", "finance", "exchange", "money", "support", "help", "link", "click", "me", "ly", "gg", "cc", "ws",
+    "tech", "cloud", "store", "shop", "vip", "club", "global", "network", "services", "trade", "market",
+    "wallet", "crypto", "bet", "win", "icu", "buzz", "today", "world", "email", "page", "site", "website",
+}
+_BARE = re.compile(
+    rf"(?<![{_LABEL_CHARS}@./\-])((?:[{_LABEL_CHARS}](?:[{_LABEL_CHARS}\-]{{0,61}}[{_LABEL_CHARS}])?\.)+"
+    rf"(?:xn--[a-z0-9\-]{{2,59}}|[a-z]{{2,24}}))(?![{_LABEL_CHARS}\-]|\.[{_LABEL_CHARS}])"
+)
+_EMAIL = re.compile(rf"[\w.+\-]+@((?:[{_LABEL_CHARS}\-]+\.)+[A-Za-z\-]{{2,}})")
+_FILE_EXTENSIONS = {"pdf", "png", "jpg", "jpeg", "gif", "txt", "doc", "docx", "csv", "zip", "webp", "heic", "mp4",
+                    "mov", "json", "xml", "xls", "xlsx", "html", "htm", "js", "py", "exe"}
+_SECOND_LEVEL = {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "gen"}
+
+_CONFUSABLES = str.maketrans({
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
+    "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ѕ": "s", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ɡ": "g",
+    "һ": "h", "ո": "n", "ս": "u",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+    "χ": "x", "ω": "w",
+    # digits and look-alike latin
+    "0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "i": "l", "|": "l", "ı": "l",
+    "ℓ": "l",
+})
+
+
+def _skeleton(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s.casefold())
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = s.translate(_CONFUSABLES)
+    return s.replace("rn", "m").replace("vv", "w")
+
+
+def _to_ascii(host: str) -> str:
+    host = host.strip().strip(".").lower()
+    if host.isascii():
+        return host
+    try:
+        import idna
+
+        return idna.encode(host, uts46=True).decode("ascii")
+    except Exception:
+        try:
+            return host.encode("idna").decode("ascii")
+        except Exception:
+            return host
+
+
+def _to_unicode(host: str) -> str:
+    if "xn--" not in host:
+        return host
+    labels = []
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except Exception:
+                pass
+        labels.append(label)
+    return ".".join(labels)
+
+
+def _registrable(labels: list[str]) -> tuple[str, str]:
+    """(name, suffix): example.co.uk -> (example, co.uk); a.example.com -> (example, com)."""
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return labels[-3], ".".join(labels[-2:])
+    if len(labels) >= 2:
+        return labels[-2], labels[-1]
+    return labels[0] if labels else "", ""
+
+
+def _osa(a: str, b: str) -> int:
+    from rapidfuzz.distance import OSA
+
+    return OSA.distance(a, b)
+
+
+def _is_allowed(host_ascii: str, allowed: list[str]) -> bool:
+    return any(host_ascii == d or host_ascii.endswith("." + d) for d in allowed)
+
+
+def lookalike_of(host: str, allowed_domains: Iterable[str]) -> Optional[tuple[str, str]]:
+    """(allowed domain, why) if `host` imitates one of the allowed domains, else None."""
+    host_ascii = _to_ascii(host)
+    host_uni = _to_unicode(host_ascii) if host.isascii() else host.lower().strip(".")
+    labels = host_uni.split(".")
+    name, suffix = _registrable(labels)
+    idn = "xn--" in host_ascii or not host_uni.isascii()
+    for d in _normalise_domains(allowed_domains):
+        d_labels = d.split(".")
+        d_name, d_suffix = _registrable(d_labels)
+        if not d_name:
+            continue
+        # example.com.evil.io: the real domain is embedded as a prefix
+        n = len(d_labels)
+        for i in range(len(labels) - n):
+            if labels[i : i + n] == d_labels:
+                return d, f"contains {d} but is really {'.'.join(labels[-2:])}"
+        if idn and (_skeleton(host_uni) == _skeleton(d) or _skeleton(name) == _skeleton(d_name)):
+            return d, "internationalised (punycode) look-alike characters"
+        if name == d_name and suffix != d_suffix:
+            return d, f"the same name on another domain ending (.{suffix})"
+        if name != d_name and _skeleton(name) == _skeleton(d_name):
+            return d, "look-alike letters or digits (e.g. 1 for l, 0 for o)"
+        if len(d_name) >= 5 and name != d_name and _osa(name, d_name) <= (2 if len(d_name) >= 10 else 1):
+            return d, "a misspelling of it"
+        if len(d_name) >= 4 and name != d_name and (d_name in name or _skeleton(d_name) in _skeleton(name)):
+            return d, f"adds words to {d_name}"
+        if idn and len(d_name) >= 4 and _skeleton(d_name) in _skeleton(host_uni):
+            return d, "internationalised (punycode) look-alike characters"
+    return None
+
+
+def _normalise_domains(domains: Iterable[str]) -> list[str]:
+    out = []
+    for d in domains or ():
+        d = _to_ascii(str(d).strip().lower().lstrip("*").lstrip("."))
+        if d and d not in out:
+            out.append(d)
+    return out
+
+
+def _link_hosts(text: str) -> list[tuple[str, str]]:
+    """(host, how it appeared) for every link and bare domain in the text."""
+    hosts: list[tuple[str, str]] = []
+    spans: list[tuple[int, int]] = [m.span() for m in _PLACEHOLDERS.finditer(text)]
+    for m in _URL.finditer(text):
+        raw = m.group(0).rstrip(".,;:!?)]}>'\"")
+        spans.append((m.start(), m.start() + len(raw)))
+        url = raw
+        if url.lower().startswith("www."):
+            url = "http://" + url
+        url = re.sub(r"^hxxp", "http", url, flags=re.I)
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:
+            host = ""
+        if host:
+            userinfo = urlsplit(url).netloc.rpartition("@")[0] if "@" in raw else ""
+            if userinfo:  # https://example.com@evil.io/ goes to evil.io
+                hosts.append((host, "@" + userinfo))
+            hosts.append((host, raw))
+    for m in _BARE.finditer(text):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
+        host = m.group(1)
+        tld = host.rsplit(".", 1)[-1]
+        if tld in _FILE_EXTENSIONS or not (tld.startswith("xn--") or len(tld) == 2 or tld in _COMMON_TLDS):
+            continue
+        hosts.append((host, host))
+    return hosts
+
+
+def _link_findings(text: str, allowed_domains: Iterable[str]) -> list[Finding]:
+    allowed = _normalise_domains(allowed_domains)
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for host, raw in _link_hosts(text):
+        host_ascii = _to_ascii(host)
+        if host_ascii in seen or _is_allowed(host_ascii, allowed):
+            continue
+        seen.add(host_ascii)
+        shown = _to_unicode(host_ascii)
+        if shown != host_ascii:
+            shown = f"{shown} ({host_ascii})"
+        look = lookalike_of(host, allowed)
+        if raw.startswith("@"):
+            disguise = raw[1:].split(":")[0].lower()
+            if any(disguise == d or disguise.endswith("." + d) for d in allowed):
+                look = (disguise, f"the part before @ is a disguise; the link really goes to {host_ascii}")
+        if look:
+            findings.append(Finding(WARN, "lookalike_domain", f"link to {shown} imitates {look[0]}: {look[1]}", raw))
+        elif re.fullmatch(r"[0-9.]+|\[?[0-9a-f:]+\]?", host_ascii):
+            findings.append(Finding(WARN, "foreign_link", f"link to a bare IP address {host_ascii}", raw))
+        else:
+            note = " (an internationalised domain)" if "xn--" in host_ascii else ""
+            findings.append(Finding(WARN, "foreign_link", f"link to {shown} is outside the allowed domains{note}", raw))
+    for m in _EMAIL.finditer(text):
+        host_ascii = _to_ascii(m.group(1))
+        if host_ascii in seen or _is_allowed(host_ascii, allowed):
+            continue
+        look = lookalike_of(m.group(1), allowed)
+        if look:
+            seen.add(host_ascii)
+            findings.append(Finding(WARN, "lookalike_domain", f"e-mail address {m.group(0)} imitates {look[0]}: {look[1]}", m.group(0)))
+    return findings
+
+
+# --- crypto addresses ------------------------------------------------------------------------------------
+
+_B58 = "1-9A-HJ-NP-Za-km-z"
+_ADDRESS_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("EVM", re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])")),
+    ("Tron", re.compile(rf"(?<![0-9A-Za-z])T[{_B58}]{{33}}(?![0-9A-Za-z])")),
+    ("Bitcoin", re.compile(rf"(?<![0-9A-Za-z])[13][{_B58}]{{25,34}}(?![0-9A-Za-z])")),
+    ("Litecoin", re.compile(rf"(?<![0-9A-Za-z])[LM][{_B58}]{{26,33}}(?![0-9A-Za-z])")),
+    ("XRP", re.compile(r"(?<![0-9A-Za-z])r[1-9A-HJ-NP-Za-km-z]{24,34}(?![0-9A-Za-z])")),
+    ("segwit", re.compile(r"(?<![0-9A-Za-z])(?:bc1|tb1|ltc1|tltc1|BC1|TB1|LTC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{8,87}(?![0-9A-Za-z])")),
+)
+_B58_VERSIONS = {"Tron": {0x41}, "Bitcoin": {0x00, 0x05}, "Litecoin": {0x30, 0x32, 0x05}}
+
+
+def _b58check(s: str, xrp: bool = False) -> Optional[bytes]:
+    try:
+        import base58
+
+        if xrp:
+            return base58.b58decode_check(s, alphabet=base58.RIPPLE_ALPHABET)
+        return base58.b58decode_check(s)
+    except Exception:
+        return None
+
+
+def _bech32_ok(s: str) -> Optional[str]:
+    if s != s.lower() and s != s.upper():
+        return None
+    s = s.lower()
+    hrp, _, data = s.rpartition("1")
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    if not hrp or len(data) < 7 or any(c not in charset for c in data):
+        return None
+    values = [charset.index(c) for c in data]
+    try:
+        from bech32 import bech32_hrp_expand, bech32_polymod
+    except ImportError:  # pragma: no cover
+        return None
+    const = bech32_polymod(bech32_hrp_expand(hrp) + values)
+    if const not in (1, 0x2BC830A3):  # bech32, bech32m
+        return None
+    return "Litecoin" if hrp.startswith(("ltc", "tltc")) else "Bitcoin"
+
+
+def find_addresses(text: str) -> list[tuple[str, str]]:
+    """(chain, address) for each crypto address in the text, checksums verified where they exist."""
+    found: list[tuple[str, str]] = []
+    for chain, pattern in _ADDRESS_PATTERNS:
+        for m in pattern.finditer(text):
+            addr = m.group(0)
+            if chain == "segwit":
+                real = _bech32_ok(addr)
+                if real is None:
+                    continue
+                found.append((real, addr))
+            elif chain == "EVM":
+                found.append((chain, addr))
+            elif chain == "XRP":
+                raw = _b58check(addr, xrp=True)
+                if raw is not None and len(raw) == 21 and raw[0] == 0:
+                    found.append((chain, addr))
+            else:
+                raw = _b58check(addr)
+                if raw is not None and len(raw) == 21 and raw[0] in _B58_VERSIONS[chain]:
+                    found.append((chain, addr))
+    return found
+
+
+def _address_key(addr: str) -> str:
+    addr = addr.strip()
+    low = addr.lower()
+    if low.startswith("0x") or low.startswith(("bc1", "tb1", "ltc1", "tltc1")):
+        return low
+    return addr
+
+
+def _address_set(addresses: Iterable[Any]) -> set[str]:
+    out = set()
+    for a in addresses or ():
+        if isinstance(a, Mapping):
+            a = a.get("address")
+        elif not isinstance(a, str):
+            a = getattr(a, "address", None)
+        if isinstance(a, str) and a.strip():
+            out.add(_address_key(a))
+    return out
+
+
+def _short(addr: str) -> str:
+    return addr if len(addr) <= 16 else f"{addr[:8]}…{addr[-6:]}"
+
+
+def _address_findings(text: str, customer_addresses: Iterable[Any], exchange_addresses: Iterable[Any]) -> list[Finding]:
+    known = _address_set(customer_addresses) | _address_set(exchange_addresses)
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for chain, addr in find_addresses(text):
+        key = _address_key(addr)
+        if key in known or key in seen:
+            continue
+        seen.add(key)
+        findings.append(Finding(
+            WARN, "unknown_address",
+            f"{chain} address {_short(addr)} is neither this customer's deposit address nor a published exchange address",
+            addr,
+        ))
+    return findings
+
+
+# --- placeholders ----------------------------------------------------------------------------------------
+
+_PLACEHOLDERS = re.compile(r"⟦[^⟧\n]{0,100}⟧|\{\{.{0,100}?\}\}|\{%.{0,100}?%\}|\{\{|#\{[^}\n]{0,100}\}")
+
+
+def _placeholder_findings(text: str) -> list[Finding]:
+    findings = []
+    seen = set()
+    for m in _PLACEHOLDERS.finditer(text):
+        token = m.group(0)
+        if token in seen:
+            continue
+        seen.add(token)
+        findings.append(Finding(WARN, "unfilled_placeholder", f"unfilled placeholder {token}", token))
+    return findings
+
+
+# --- the check -------------------------------------------------------------------------------------------
+
+
+def check_reply(
+    text: str,
+    *,
+    customer_addresses: Iterable[Any] = (),
+    exchange_addresses: Iterable[Any] = (),
+    allowed_domains: Iterable[str] = (),
+    lexicon: Optional[Mapping[str, Any]] = None,
+) -> GuardReport:
+    """Check a rendered public reply. Blocks come first, then warnings in the order found."""
+    if not isinstance(text, str):
+        raise TypeError("check_reply needs the reply text")
+    norm = _normalise(text)
+    findings = _secret_findings(norm, _lexicon_for(lexicon))
+    findings += _link_findings(norm, allowed_domains)
+    findings += _address_findings(norm, customer_addresses, exchange_addresses)
+    findings += _placeholder_findings(norm)
+    return GuardReport(tuple(findings), hashlib.sha256(text.encode("utf-8")).hexdigest())
