@@ -81,7 +81,7 @@ class Http:
         while True:
             try:
                 async with asyncio.timeout(self.limits.timeout):
-                    status, body, retry_after = await self._once(method, url, content, headers)
+                    status, body, retry_after = await self._once(method, url, content, headers, where)
             except TimeoutError:
                 raise EndpointError(f"{where}{shown} did not answer within {self.limits.timeout:g} s") from None
             except httpx.ConnectError:
@@ -102,16 +102,16 @@ class Http:
                 raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429, retry after {wait:.0f} s)")
             await asyncio.sleep(wait)
 
-    async def _once(self, method: str, url: str, content: Optional[bytes], headers: dict) -> tuple[int, bytes, Optional[str]]:
+    async def _once(self, method: str, url: str, content: Optional[bytes], headers: dict, where: str) -> tuple[int, bytes, Optional[str]]:
         async with self.client.stream(method, url, content=content, headers=headers) as resp:
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > self.limits.max_bytes:
-                raise EndpointError(f"{redact(url)} answered {int(declared)} bytes (limit {self.limits.max_bytes})")
+                raise EndpointError(f"{where}{redact(url)} answered {int(declared)} bytes (limit {self.limits.max_bytes})")
             chunks, size = [], 0
             async for chunk in resp.aiter_bytes():
                 size += len(chunk)
                 if size > self.limits.max_bytes:
-                    raise EndpointError(f"{redact(url)} answered more than {self.limits.max_bytes} bytes")
+                    raise EndpointError(f"{where}{redact(url)} answered more than {self.limits.max_bytes} bytes")
                 chunks.append(chunk)
             return resp.status_code, b"".join(chunks), resp.headers.get("retry-after")
 

@@ -1,0 +1,101 @@
+"""Endpoint config, the SQLite result cache and the headless CLI (click CliRunner)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from agent_tui.chains import ChainError, default_asset_config, load_endpoints, lookup
+from agent_tui.chains.cache import LookupCache
+from agent_tui.chains.cli import make_lookup_command
+from agent_tui.chains.config import Endpoint, networks_from
+
+ETH_TX = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739"
+CUST_ADDR = "0x2ae6d1401af58f9fbe2eda032b8494d519af5813"
+
+
+def test_endpoints_from_dict_file_and_env(tmp_path):
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({"endpoints": {"ethereum": "https://eth.example", "litecoin": {"url": "http://u:p@h:1/", "kind": "bitcoin_rpc"}}}))
+    eps = load_endpoints(str(f), env={"AGENT_TUI_RPC_ETHEREUM": "https://override.example", "AGENT_TUI_RPC_BSC": "esplora+http://x", "OTHER": "1"})
+    assert eps["ethereum"] == Endpoint("https://override.example")
+    assert eps["litecoin"] == Endpoint("http://u:p@h:1/", "bitcoin_rpc")
+    assert eps["bsc"].kind == "esplora"
+    with pytest.raises(ChainError):
+        load_endpoints({"ethereum": "ftp://nope"}, env={})
+    with pytest.raises(ChainError):
+        load_endpoints(str(tmp_path / "missing.json"), env={})
+
+
+def test_asset_config_networks():
+    nets = networks_from(default_asset_config())
+    assert nets["ethereum"].chain_id == 1 and nets["bsc"].chain_id == 56 and nets["xrp"].kind == "xrpl"
+    assert {"polygon", "arbitrum", "base"} <= set(nets)
+    nets = networks_from({"networks": [{"network": "sepolia", "kind": "evm", "chain_id": 11155111, "native_asset": "ETH", "decimals": 18}]})
+    assert nets["sepolia"].family == "evm" and nets["sepolia"].chain_id == 11155111
+
+
+async def test_cache_final_kept_pending_expires(fixture_server, sqlite_engine):
+    now = [1000.0]
+    cache = LookupCache(sqlite_engine, pending_ttl=60, clock=lambda: now[0])
+    cfg, eps = default_asset_config(), fixture_server.endpoints()
+    v1 = await lookup(ETH_TX, network="ethereum", address=CUST_ADDR, asset_config=cfg, endpoints=eps, cache=cache)
+    assert v1.final
+    hits = fixture_server.httpd.hits
+    now[0] += 10 * 365 * 86400
+    v2 = await lookup(ETH_TX, network="ethereum", address=CUST_ADDR, asset_config=cfg, endpoints=eps, cache=cache)
+    assert v2.to_dict() == v1.to_dict() and fixture_server.httpd.hits == hits  # served from SQLite, no request
+    # a non-final verdict is kept briefly only
+    from .fixture_server import data
+    pending = next(t for t, tx in data().esplora.items() if not tx["status"]["confirmed"])
+    p1 = await lookup(pending, network="bitcoin", asset_config=cfg, endpoints=eps, cache=cache)
+    assert p1.code in ("pending", "below_minimum") or not p1.final
+    hits = fixture_server.httpd.hits
+    await lookup(pending, network="bitcoin", asset_config=cfg, endpoints=eps, cache=cache)
+    assert fixture_server.httpd.hits == hits
+    now[0] += 61
+    await lookup(pending, network="bitcoin", asset_config=cfg, endpoints=eps, cache=cache)
+    assert fixture_server.httpd.hits > hits
+    # a different customer context is a different key
+    hits = fixture_server.httpd.hits
+    await lookup(ETH_TX, network="ethereum", address=CUST_ADDR, memo="x", asset_config=cfg, endpoints=eps, cache=cache)
+    assert fixture_server.httpd.hits > hits
+
+
+def runner_env(server):
+    return {f"AGENT_TUI_RPC_{k.upper()}": (v if isinstance(v, str) else f"{v['kind']}+{v['url']}") for k, v in server.endpoints().items()}
+
+
+def test_cli_text_and_json(fixture_server):
+    cmd = make_lookup_command()
+    r = CliRunner().invoke(cmd, [ETH_TX, "--network", "ethereum", "--address", CUST_ADDR], env=runner_env(fixture_server))
+    assert r.exit_code == 0, r.output
+    assert "verdict: needs_manual_credit" in r.output and "macro" in r.output
+    r = CliRunner().invoke(cmd, [ETH_TX, "--network", "ethereum", "--address", CUST_ADDR, "--json"], env=runner_env(fixture_server))
+    d = json.loads(r.output)
+    assert d["code"] == "needs_manual_credit" and d["macro"] == "deposit_manual_credit" and d["schema_version"] == 1
+    assert d["evidence"]["amount"] == "1000" and d["evidence"]["asset"] == "USDT"
+
+
+def test_cli_errors_are_one_line_no_traceback(fixture_server):
+    cmd = make_lookup_command()
+    r = CliRunner().invoke(cmd, ["not-a-txid"], env=runner_env(fixture_server))
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and "Traceback" not in r.output and r.output.startswith("error:")
+    from .conftest import free_port
+    r = CliRunner().invoke(cmd, [ETH_TX, "--network", "ethereum"], env={"AGENT_TUI_RPC_ETHEREUM": f"http://127.0.0.1:{free_port()}"})
+    assert r.exit_code == 1 and "cannot connect" in r.output and r.output.count("\n") == 1
+    r = CliRunner().invoke(cmd, [ETH_TX, "--customer", "42"], env=runner_env(fixture_server))
+    assert r.exit_code == 1 and "customer look-up needs a backend; use --address" in r.output
+
+
+def test_cli_customer_hook(fixture_server):
+    ledger = [{"txid": ETH_TX, "network": "ethereum", "asset": "USDT", "amount": "1000", "output_index": 0x49, "status": "credited"}]  # the log index
+    seen = []
+
+    def loader(cid):
+        seen.append(cid)
+        return {"addresses": [{"network": "ethereum", "asset": "USDT", "address": CUST_ADDR, "memo": None}], "ledger": ledger}
+
+    r = CliRunner().invoke(make_lookup_command(customer_loader=loader), [ETH_TX, "--customer", "42", "--json"], env=runner_env(fixture_server))
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["code"] == "credited" and seen == ["42"]
