@@ -55,6 +55,8 @@ TIER_BADGES: dict[str, str] = {"vip": "VIP", "gold": "GLD", "silver": "SLV"}
 PRIORITY_LABELS: dict[str, str] = {"urgent": "URGENT", "high": "high", "normal": "normal", "low": "low"}
 _PRIORITY_ACCENT: dict[str, str] = {"urgent": "urgent", "high": "high", "low": "muted"}
 SELECTED_MARK = "✓"
+_DYNAMIC_COLUMNS = frozenset({"sla", "updated"})  # formatted from `now` on every paint
+_ROW_CACHE_SIZE = 512  # rows whose static cells are kept pre-rendered
 UNASSIGNED = "—"
 
 THEME_COLOUR_VARIABLES = (
@@ -334,6 +336,8 @@ class QueueList(ScrollView, can_focus=True):
         self._highlighted_id: Optional[int] = None
         self._selected: set[int] = set()
         self._palette: Optional[dict[str, Style]] = None
+        # (id, version, is_cursor, is_selected) -> the row's static Segment runs
+        self._row_cache: OrderedDict[tuple, tuple] = OrderedDict()
         self._columns_cache: tuple[int, tuple[_Column, ...]] = (-1, ())
 
     # --- public API ---------------------------------------------------------------------------
@@ -540,6 +544,7 @@ class QueueList(ScrollView, can_focus=True):
 
     def _reload_count(self) -> None:
         self._pages.clear()
+        self._row_cache.clear()
         self._count = max(int(self._source.count()), 0) if self._source is not None else 0
         if self._count == 0:
             self._cursor = 0
@@ -601,11 +606,13 @@ class QueueList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if self._columns_cache[0] != width:
             self._columns_cache = (width, _layout(width))
+            self._row_cache.clear()
         return self._columns_cache[1]
 
     def _get_palette(self) -> dict[str, Style]:
         if self._palette is None:
             self._palette = self._build_palette()
+            self._row_cache.clear()
         return self._palette
 
     def _build_palette(self) -> dict[str, Style]:
@@ -667,9 +674,9 @@ class QueueList(ScrollView, can_focus=True):
         return palette
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        palette = self._get_palette()
         columns = self._columns()
+        width = self._columns_cache[0]
+        palette = self._get_palette()
         if y == 0:
             return self._render_header(columns, width, palette)
         index = int(self.scroll_offset.y) + y - 1
@@ -691,11 +698,8 @@ class QueueList(ScrollView, can_focus=True):
             segments.append(Segment(" " * (width - x), style))
         return Strip(segments).crop_extend(0, width, style)
 
-    def _render_row(
-        self, row: QueueRow, index: int, columns: Sequence[_Column], width: int, palette: dict[str, Style]
-    ) -> Strip:
-        is_cursor = index == self._cursor
-        is_selected = row.id in self._selected
+    def _row_styles(self, is_cursor: bool, is_selected: bool, palette: dict[str, Style]):
+        """The row's base style and how an accent (colour/bold) is laid over it."""
         if is_cursor:
             row_style = palette["cursor"]
         elif is_selected:
@@ -710,7 +714,61 @@ class QueueList(ScrollView, can_focus=True):
                 return row_style + Style(bold=accent.bold, reverse=accent.reverse)
             return row_style + accent
 
+        return row_style, styled
+
+    def _render_row(
+        self, row: QueueRow, index: int, columns: Sequence[_Column], width: int, palette: dict[str, Style]
+    ) -> Strip:
+        is_cursor = index == self._cursor
+        is_selected = row.id in self._selected
+        key = (row.id, row.version, is_cursor, is_selected)
+        parts = self._row_cache.get(key)
+        if parts is None:
+            parts = self._row_parts(row, is_cursor, is_selected, columns, width, palette)
+            self._row_cache[key] = parts
+            if len(self._row_cache) > _ROW_CACHE_SIZE:
+                self._row_cache.popitem(last=False)
+        else:
+            self._row_cache.move_to_end(key)
+
+        # only the time-dependent cells are formatted on every paint
         now = self.now
+        row_style, styled = self._row_styles(is_cursor, is_selected, palette)
+        segments: list[Segment] = []
+        for part in parts:
+            if part.__class__ is _Column:
+                if part.key == "sla":
+                    state = countdown_state(row.sla_due, row.sla_paused, now, self.at_risk_seconds)
+                    if state == "paused":
+                        label = "paused"
+                    elif state == "none":
+                        label = ""
+                    else:
+                        label = format_countdown(row.sla_due - now)
+                    text = _fit(f"{SLA_GLYPHS.get(state, '?')} {label}", part.width)
+                    segments.append(Segment(text, styled(palette[state])))
+                else:  # "updated"
+                    text = _fit(format_age(now - row.updated_at), part.width, "right")
+                    segments.append(Segment(text, styled(palette["muted"])))
+            else:
+                segments.extend(part)
+        if columns and columns[-1].x + columns[-1].width > width:  # narrower than the fixed columns
+            return Strip(segments).crop_extend(0, width, row_style)
+        return Strip(segments, width)
+
+    def _row_parts(
+        self,
+        row: QueueRow,
+        is_cursor: bool,
+        is_selected: bool,
+        columns: Sequence[_Column],
+        width: int,
+        palette: dict[str, Style],
+    ) -> tuple:
+        """The row as static Segment runs, with the time-dependent columns left as placeholders
+        (the `_Column` itself). Exactly `width` cells once the placeholders are filled."""
+        row_style, styled = self._row_styles(is_cursor, is_selected, palette)
+        parts: list = []
         segments: list[Segment] = []
         x = 0
         for column in columns:
@@ -718,18 +776,12 @@ class QueueList(ScrollView, can_focus=True):
                 segments.append(Segment(" " * (column.x - x), row_style))
             cw = column.width
             key = column.key
-            if key == "mark":
+            if key in _DYNAMIC_COLUMNS:
+                parts.append(tuple(segments))
+                parts.append(column)
+                segments = []
+            elif key == "mark":
                 segments.append(Segment(SELECTED_MARK if is_selected else " ", styled(palette["strong"])))
-            elif key == "sla":
-                state = countdown_state(row.sla_due, row.sla_paused, now, self.at_risk_seconds)
-                glyph = SLA_GLYPHS.get(state, "?")
-                if state == "paused":
-                    label = "paused"
-                elif state == "none":
-                    label = ""
-                else:
-                    label = format_countdown(row.sla_due - now)
-                segments.append(Segment(_fit(f"{glyph} {label}", cw), styled(palette[state])))
             elif key == "priority":
                 label = PRIORITY_LABELS.get(row.priority) or one_line(row.priority, cw)
                 accent = palette[_PRIORITY_ACCENT.get(row.priority, "plain")]
@@ -760,9 +812,8 @@ class QueueList(ScrollView, can_focus=True):
                     segments.append(Segment(_fit(UNASSIGNED, cw), styled(palette["muted"])))
             elif key == "language":
                 segments.append(Segment(_fit(one_line(row.language, cw), cw), styled(palette["muted"])))
-            elif key == "updated":
-                segments.append(Segment(_fit(format_age(now - row.updated_at), cw, "right"), styled(palette["muted"])))
             x = column.x + cw
         if x < width:
             segments.append(Segment(" " * (width - x), row_style))
-        return Strip(segments).crop_extend(0, width, row_style)
+        parts.append(tuple(segments))
+        return tuple(parts)
