@@ -88,6 +88,7 @@ class FaultIn(BaseModel):
     path: str = Field(description="Path prefix the fault applies to, e.g. /api/v1/changes")
     kind: Literal["500", "503", "429", "malformed", "delay", "reset", "kill"]
     count: int = 1
+    after: int = Field(0, description="Let this many matching requests through first")
     retry_after: Optional[float] = None
     delay: float = 0.0
 
@@ -104,6 +105,9 @@ class Faults:
     def take(self, path: str) -> Optional[dict]:
         for f in self.items:
             if path.startswith(f["path"]) and f["count"] > 0:
+                if f["after"] > 0:
+                    f["after"] -= 1
+                    continue
                 f["count"] -= 1
                 return f
         return None

@@ -307,7 +307,7 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
                 priority = "high"
             age = now - created
             r = rng.random()
-            if age < 900:
+            if age < 900 or (age < 3 * 3600 and r < 0.5):
                 status = "new"
             elif r < 0.30:
                 status = "solved"
@@ -317,8 +317,6 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
                 status = "pending"
             elif r < 0.56:
                 status = "on_hold"
-            elif r < 0.68:
-                status = "new"
             else:
                 status = "open"
             assignee = None if status == "new" or rng.random() < 0.15 else rng.choice(agent_ids)

@@ -1,0 +1,810 @@
+"""The agent workstation: queues with live SLA countdowns, the ticket, replies through the outbox.
+
+IO runs in workers (async for HTTP, threads for SQLite); workers post Messages and only handlers
+touch widgets. One app-level 1 Hz tick drives every countdown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from agent_tui import sla as sla_mod
+from agent_tui.sync import SyncEngine, SyncReport
+from agent_tui.textsafe import clean, one_line, safe_text
+from storage.cache import Cache, ViewSpec, builtin_views, view_from_config
+from storage.rows import QueueRow
+from themes import APP_TCSS, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, THEMES
+from widgets.queue_list import QueueList
+
+STATUS_KEYS = {"o": "open", "p": "pending", "h": "on_hold", "v": "solved"}
+
+
+class CacheRowSource:
+    """A view of the cache as the queue list reads it: indexed count and pages, nothing loaded whole."""
+
+    def __init__(self, cache: Cache, view: ViewSpec, *, me: Optional[int], text: str = "", sort: str = "sla",
+                 at_risk: float = sla_mod.AT_RISK_SECONDS):
+        self.cache, self.view, self.me, self.text, self.sort, self.at_risk = cache, view, me, text, sort, at_risk
+        self.now = time.time()  # fixed per source: at-risk/breached views don't shift under the cursor
+
+    def count(self) -> int:
+        return self.cache.queue_count(self.view, me=self.me, now=self.now, text=self.text, at_risk=self.at_risk)
+
+    def page(self, offset: int, limit: int):
+        return self.cache.queue_page(self.view, offset, limit, me=self.me, now=self.now, sort=self.sort,
+                                     text=self.text, at_risk=self.at_risk)
+
+
+# --- messages from workers -----------------------------------------------------------------
+
+
+class SyncFinished(Message):
+    def __init__(self, report: Optional[SyncReport], state: str, error: str, outbox: int, rejections: int) -> None:
+        super().__init__()
+        self.report, self.state, self.error, self.outbox, self.rejections = report, state, error, outbox, rejections
+
+
+class CountsReady(Message):
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+# --- widgets of the screens ----------------------------------------------------------------
+
+
+class StatusBar(Static):
+    """Connection state, outbox depth and refused changes: always visible."""
+
+    state = reactive("offline")
+    outbox = reactive(0)
+    rejections = reactive(0)
+    error = reactive("")
+
+    def render(self):
+        glyph = {"online": "● online", "syncing": "◌ syncing", "offline": "○ offline", "unauthorized": "✖ signed out"}[self.state]
+        parts = [glyph, f"outbox {self.outbox}"]
+        if self.rejections:
+            parts.append(f"⚠ {self.rejections} refused (R to review)")
+        if self.error and self.state != "online":
+            parts.append(one_line(self.error, 90))
+        return "  │  ".join(parts)
+
+
+class ViewItem(ListItem):
+    def __init__(self, view: ViewSpec) -> None:
+        super().__init__(Label(view.title, markup=False))
+        self.view = view
+        self.count: Optional[int] = None
+
+    def set_count(self, n: int) -> None:
+        self.count = n
+        self.query_one(Label).update(f"{self.view.title}  {n}")
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    #help { width: 84; height: auto; max-height: 90%; border: round $accent; background: $surface; padding: 1 2; }
+    """
+
+    def __init__(self, bindings: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = bindings
+
+    def compose(self) -> ComposeResult:
+        lines = ["Keys (single-key shortcuts are ignored while you type)", ""]
+        for keys, desc, bid in self.rows:
+            lines.append(f"{keys:<16} {desc:<40} {bid}")
+        lines += ["", "Remap any key by its id in the config: [keymap] queue.claim = \"ctrl+k\""]
+        yield VerticalScroll(Static("\n".join(lines), markup=False), id="help")
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [Binding("y", "yes", "Yes", id="confirm.yes"), Binding("n,escape", "no", "No", id="confirm.no")]
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    #confirm { width: 70; height: auto; border: round $warning; background: $surface; padding: 1 2; }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.question}\n\n[y] yes   [n] no", id="confirm", markup=False)
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class RejectionsScreen(ModalScreen):
+    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="rejections.close"),
+                Binding("a", "ack_all", "Acknowledge all", id="rejections.ack")]
+    DEFAULT_CSS = """
+    RejectionsScreen { align: center middle; }
+    #rej { width: 100; height: auto; max-height: 80%; border: round $error; background: $surface; padding: 1 2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        rows = self.app.cache.rejections()
+        if not rows:
+            text = "Nothing was refused."
+        else:
+            lines = ["Changes the server refused. The ticket shows the server's state now; redo what still applies.", ""]
+            for r in rows:
+                lines.append(f"#{r['ticket_id']}  {r['kind']:<6} HTTP {r['status_code']}  {clean(r['reason'])}")
+                if r["kind"] in ("reply", "note"):
+                    lines.append("    text kept: " + one_line(__import__("orjson").loads(r["payload"]).get("body", ""), 80))
+            lines += ["", "[a] acknowledge all   [esc] close"]
+            text = "\n".join(lines)
+        yield VerticalScroll(Static(text, markup=False), id="rej")
+
+    def action_ack_all(self) -> None:
+        for r in self.app.cache.rejections():
+            self.app.cache.acknowledge(r["id"])
+        self.app.refresh_status()
+        self.dismiss()
+
+
+# --- the queue screen ----------------------------------------------------------------------
+
+
+class QueueScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="queue.filter", tooltip="Filter as you type"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="queue.clear_filter"),
+        Binding("c", "claim", "Claim", id="queue.claim", tooltip="Claim the ticket (or the selected ones)"),
+        Binding("s", "cycle_sort", "Sort", id="queue.sort"),
+        Binding("tab", "focus_next_pane", "Views/list", show=False, id="queue.focus"),
+        Binding("left_square_bracket", "prev_view", "Prev view", show=False, id="queue.prev_view"),
+        Binding("right_square_bracket", "next_view", "Next view", show=False, id="queue.next_view"),
+        Binding("o", "bulk_status('open')", "Open", show=False, id="queue.status_open"),
+        Binding("p", "bulk_status('pending')", "Pending", show=False, id="queue.status_pending"),
+        Binding("v", "bulk_status('solved')", "Solve", show=False, id="queue.status_solved"),
+        Binding("plus", "bulk_priority(1)", "Priority +", show=False, id="queue.priority_up"),
+        Binding("minus", "bulk_priority(-1)", "Priority −", show=False, id="queue.priority_down"),
+    ]
+    SORTS = ("sla", "priority", "updated", "created")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "sla"
+        self.view_key = "unassigned"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="sidebar"):
+                yield Static("Views", classes="pane-title")
+                yield ListView(id="views")
+            with Vertical(id="main"):
+                yield Static("", id="queue-title", markup=False)
+                yield Input(placeholder="filter: words, #id, customer, tag", id="filter")
+                yield QueueList(id="queue")
+        yield StatusBar(classes="status-bar", id="status")
+        yield Footer()
+
+    DEFAULT_CSS = """
+    #sidebar { width: 30; border-right: solid $border-blurred; }
+    #views { height: 1fr; }
+    #filter { display: none; height: 3; }
+    #filter.visible { display: block; }
+    #queue-title { height: 1; color: $text-muted; padding: 0 1; }
+    #status { dock: top; }
+    """
+
+    @property
+    def queue(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    def on_mount(self) -> None:
+        lv = self.query_one("#views", ListView)
+        for v in self.app.views:
+            lv.append(ViewItem(v))
+        start = next((i for i, v in enumerate(self.app.views) if v.key == self.app.start_view), 0)
+        lv.index = start
+        self.view_key = self.app.views[start].key
+        self.show_view()
+        self.queue.focus()
+
+    def current_view(self) -> ViewSpec:
+        return next(v for v in self.app.views if v.key == self.view_key)
+
+    def show_view(self, keep_cursor: bool = False) -> None:
+        app: AgentApp = self.app  # type: ignore[assignment]
+        text = self.query_one("#filter", Input).value
+        src = CacheRowSource(app.cache, self.current_view(), me=app.me_id, text=text, sort=self.sort, at_risk=app.at_risk)
+        if keep_cursor:
+            self.queue._source = src  # same view, fresh rows: refresh_rows keeps the cursor on its ticket
+            self.queue.refresh_rows()
+        else:
+            self.queue.set_source(src)
+        self.queue.tick(time.time())
+        v = self.current_view()
+        self.query_one("#queue-title", Static).update(
+            f"{v.title} · {self.queue.row_count} tickets · sorted by {self.sort}" + (f" · filter {text!r}" if text else ""))
+
+    @on(ListView.Highlighted, "#views")
+    def _view_chosen(self, event: ListView.Highlighted) -> None:
+        if isinstance(event.item, ViewItem) and event.item.view.key != self.view_key:
+            self.view_key = event.item.view.key
+            self.show_view()
+
+    @on(QueueList.Opened)
+    def _open(self, event: QueueList.Opened) -> None:
+        self.app.open_ticket(event.ticket_id)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.show_view()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.queue.focus()
+
+    def action_filter(self) -> None:
+        f = self.query_one("#filter", Input)
+        f.add_class("visible")
+        f.focus()
+
+    def action_clear_filter(self) -> None:
+        f = self.query_one("#filter", Input)
+        if f.value or f.has_class("visible"):
+            f.value = ""
+            f.remove_class("visible")
+            self.show_view()
+            self.queue.focus()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = self.SORTS[(self.SORTS.index(self.sort) + 1) % len(self.SORTS)]
+        self.show_view()
+
+    def action_focus_next_pane(self) -> None:
+        lv = self.query_one("#views", ListView)
+        (self.queue if lv.has_focus else lv).focus()
+
+    def _step_view(self, d: int) -> None:
+        lv = self.query_one("#views", ListView)
+        lv.index = ((lv.index or 0) + d) % len(self.app.views)
+
+    def action_prev_view(self) -> None:
+        self._step_view(-1)
+
+    def action_next_view(self) -> None:
+        self._step_view(1)
+
+    def targets(self) -> list[int]:
+        sel = sorted(self.queue.selected_ids)
+        if sel:
+            return sel
+        return [self.queue.cursor_ticket_id] if self.queue.cursor_ticket_id is not None else []
+
+    def action_claim(self) -> None:
+        self.app.claim(self.targets())
+        self.queue.clear_selection()
+
+    def action_bulk_status(self, status: str) -> None:
+        self.app.change(self.targets(), {"status": status})
+        self.queue.clear_selection()
+
+    def action_bulk_priority(self, step: int) -> None:
+        from storage.models import PRIORITIES
+
+        for tid in self.targets():
+            t = self.app.cache.ticket(tid)
+            if t:
+                i = max(0, min(len(PRIORITIES) - 1, PRIORITIES.index(t["priority"]) + step))
+                self.app.change([tid], {"priority": PRIORITIES[i]})
+        self.queue.clear_selection()
+
+    def rebuild_views(self) -> None:
+        lv = self.query_one("#views", ListView)
+        lv.clear()
+        for v in self.app.views:
+            lv.append(ViewItem(v))
+        keys = [v.key for v in self.app.views]
+        lv.index = keys.index(self.view_key) if self.view_key in keys else 0
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        for item in self.query(ViewItem):
+            if item.view.key in counts:
+                item.set_count(counts[item.view.key])
+
+
+# --- the ticket screen ---------------------------------------------------------------------
+
+
+class Composer(TextArea):
+    """The reply box. Its text is saved as a draft while typing (debounced)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "app.send", "Send", id="ticket.send", priority=True),
+        Binding("ctrl+t", "app.toggle_internal", "Public/internal", id="ticket.toggle_internal", priority=True),
+        Binding("escape", "app.leave_composer", "Leave box", id="ticket.leave_composer"),
+    ]
+
+
+class TicketScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q", "back", "Back", id="ticket.back"),
+        Binding("r", "reply", "Reply", id="ticket.reply"),
+        Binding("n", "note", "Note", id="ticket.note"),
+        Binding("c", "claim", "Claim", id="ticket.claim"),
+        Binding("o", "status('open')", "Open", id="ticket.status_open", show=False),
+        Binding("p", "status('pending')", "Pending", id="ticket.status_pending"),
+        Binding("h", "status('on_hold')", "On hold", id="ticket.status_on_hold", show=False),
+        Binding("v", "status('solved')", "Solve", id="ticket.status_solved"),
+        Binding("plus", "priority(1)", "Priority +", id="ticket.priority_up", show=False),
+        Binding("minus", "priority(-1)", "Priority −", id="ticket.priority_down", show=False),
+        Binding("j", "next_ticket", "Next", id="ticket.next"),
+    ]
+    DEFAULT_CSS = """
+    #thread { width: 2fr; }
+    #side { width: 1fr; min-width: 56; }
+    #thread-view { height: 1fr; }
+    .msg { padding: 0 1; margin-bottom: 1; }
+    .msg-customer { border-left: thick $primary; }
+    .msg-reply { border-left: thick $success; }
+    .msg-note { border-left: thick $warning; background: $warning 10%; }
+    .msg-pending { text-style: italic; }
+    #composer { height: 8; }
+    #composer-title { height: 1; color: $text-muted; }
+    #ticket-head { height: auto; padding: 0 1; background: $panel; }
+    #sla-panel, #customer-panel { height: auto; padding: 0 1; margin-bottom: 1; }
+    #status { dock: top; }
+    """
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.ticket: Optional[dict] = None
+        self.internal = False
+        self._draft_timer = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="ticket-head", markup=False)
+        with Horizontal():
+            with Vertical(id="thread"):
+                yield VerticalScroll(id="thread-view")
+                yield Static("", id="composer-title", markup=False)
+                yield Composer(id="composer", soft_wrap=True, show_line_numbers=False)
+            with VerticalScroll(id="side"):
+                yield Static("", id="sla-panel", markup=False)
+                yield Static("", id="customer-panel", markup=False)
+        yield StatusBar(classes="status-bar", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        draft = self.app.cache.draft(self.ticket_id)
+        if draft:
+            self.internal = draft["internal"]
+            self.query_one(Composer).load_text(draft["body"])
+        self._title_composer()
+        self.app.refresh_status()
+
+    def reload(self) -> None:
+        app: AgentApp = self.app  # type: ignore[assignment]
+        self.ticket = app.cache.ticket(self.ticket_id)
+        if self.ticket is None:
+            self.query_one("#ticket-head", Static).update(f"Ticket #{self.ticket_id} is gone (deleted or merged on the server).")
+            return
+        t = self.ticket
+        agents = app.cache.agents()
+        assignee = agents.get(t["assignee_id"], {}).get("name", "unassigned") if t["assignee_id"] else "unassigned"
+        viewers = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != app.me_id]
+        head = safe_text(f"#{t['id']}  {t['subject']}\n")
+        head.append(f"{t['status']} · {t['priority']} · {t['queue']} · {t['channel']} · {t['language']} · {assignee} · tags: {', '.join(t['tags']) or '—'}")
+        if viewers:
+            head.append(f"\n👁 also here: {', '.join(viewers)}", style="bold")
+        self.query_one("#ticket-head", Static).update(head)
+        view = self.query_one("#thread-view", VerticalScroll)
+        view.remove_children()
+        for m in app.cache.thread(self.ticket_id):
+            label = {"customer": "customer", "reply": "reply", "note": "internal note"}[m["kind"]]
+            stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(m["created_at"]))
+            body = safe_text(f"{m['author_name'] or label} · {label} · {stamp}" + (" · sending…" if m["pending"] else "") + "\n", style="bold")
+            body.append_text(safe_text(m["body"]))
+            classes = f"msg msg-{m['kind']}" + (" msg-pending" if m["pending"] else "")
+            view.mount(Static(body, classes=classes))
+        view.scroll_end(animate=False)
+        cust = app.cache.customer(t["requester_id"]) or {}
+        lines = [f"Customer: {clean(cust.get('name', '?'))}", f"tier {cust.get('tier', '?')} · {cust.get('language', '?')} · KYC {cust.get('kyc_status', '?')}", "", "Deposit addresses:"]
+        for a in cust.get("addresses", []):
+            lines.append(f"  {a['network']:<9} {a['address']}" + (f"  memo {a['memo']}" if a.get("memo") else ""))
+        if cust.get("deposits"):
+            lines += ["", "Recent deposits:"]
+            for d in cust["deposits"][:6]:
+                lines.append(f"  {d['network']:<9} {d['amount']} {d['asset']}  {d['status']}  {d['txid'][:18]}…")
+        self.query_one("#customer-panel", Static).update("\n".join(lines))
+        self.tick(time.time())
+
+    def tick(self, now: float) -> None:
+        if not self.ticket:
+            return
+        lines = ["SLA"]
+        for m in self.ticket["sla"]:
+            ms = sla_mod.MetricState.from_dict(m)
+            stage = sla_mod.metric_stage(ms, now)
+            if stage == "active" and ms.due_at is not None:
+                left = ms.due_at - now
+                glyph = "▲" if left <= self.app.at_risk else "●"
+                lines.append(f"  {glyph} {m['metric']:<16} {sla_mod.format_countdown(left)}")
+            elif stage == "breached":
+                over = (now - ms.due_at) if ms.due_at else None
+                lines.append(f"  ✖ {m['metric']:<16} breached" + (f" {sla_mod.format_countdown(-over)}" if over is not None and ms.achieved_at is None else ""))
+            elif stage == "paused":
+                lines.append(f"  ‖ {m['metric']:<16} paused ({sla_mod.format_countdown(ms.remaining or 0)} left)")
+            else:
+                lines.append(f"  ✔ {m['metric']:<16} achieved")
+        if len(lines) == 1:
+            lines.append("  no SLA policy applies")
+        self.query_one("#sla-panel", Static).update("\n".join(lines))
+
+    def _title_composer(self) -> None:
+        kind = "INTERNAL NOTE (not sent to the customer)" if self.internal else "Public reply to the customer"
+        self.query_one("#composer-title", Static).update(f"{kind} · ctrl+s send · ctrl+t toggle · esc leave")
+
+    @on(TextArea.Changed, "#composer")
+    def _typed(self, _event) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(0.4, self.save_draft)
+
+    def save_draft(self) -> None:
+        self.app.cache.save_draft(self.ticket_id, self.query_one(Composer).text, self.internal)
+
+    def action_back(self) -> None:
+        self.save_draft()
+        self.app.pop_screen()
+        self.app.presence(None)
+
+    def action_reply(self) -> None:
+        self.internal = False
+        self._title_composer()
+        self.query_one(Composer).focus()
+
+    def action_note(self) -> None:
+        self.internal = True
+        self._title_composer()
+        self.query_one(Composer).focus()
+
+    def action_claim(self) -> None:
+        self.app.claim([self.ticket_id])
+        self.reload()
+
+    def action_status(self, status: str) -> None:
+        self.app.change([self.ticket_id], {"status": status})
+        self.reload()
+
+    def action_priority(self, step: int) -> None:
+        from storage.models import PRIORITIES
+
+        if self.ticket:
+            i = max(0, min(3, PRIORITIES.index(self.ticket["priority"]) + step))
+            self.app.change([self.ticket_id], {"priority": PRIORITIES[i]})
+            self.reload()
+
+    def action_next_ticket(self) -> None:
+        self.save_draft()
+        self.app.next_ticket(self.ticket_id)
+
+
+# --- command palette -----------------------------------------------------------------------
+
+
+class ScreenActions(Provider):
+    """Offers the actions of the screen in front, by their binding descriptions, plus themes and views."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        app: AgentApp = self.app  # type: ignore[assignment]
+        screen = app.screen
+        for b in getattr(screen, "BINDINGS", []):
+            if isinstance(b, Binding) and b.description:
+                score = matcher.match(b.description)
+                if score > 0:
+                    yield Hit(score, matcher.highlight(b.description), lambda a=b.action, s=screen: s.run_action(a), help=f"{b.key}  ({b.id})")
+        for name in THEMES:
+            text = f"Theme: {name}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), lambda n=name: setattr(app, "theme", n))
+        if isinstance(screen, QueueScreen):
+            for v in app.views:
+                text = f"View: {v.title}"
+                score = matcher.match(text)
+                if score > 0:
+                    yield Hit(score, matcher.highlight(text), lambda k=v.key, s=screen: s.query_one("#views", ListView).__setattr__(
+                        "index", [x.key for x in app.views].index(k)))
+
+
+# --- the app -------------------------------------------------------------------------------
+
+
+@dataclass
+class Identity:
+    id: Optional[int]
+    name: str
+    role: str
+
+
+class AgentApp(App):
+    CSS_PATH = APP_TCSS
+    TITLE = "agent-tui"
+    COMMANDS = App.COMMANDS | {ScreenActions}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+r", "sync_now", "Sync", id="app.sync"),
+        Binding("R", "rejections", "Refused", show=False, id="app.rejections"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, *, cache: Cache, server_url: str, token: str, settings: Any = None, role: Optional[str] = None,
+                 identity: Optional[Identity] = None, clock=time.time, sync_enabled: bool = True, demo: bool = False) -> None:
+        super().__init__()
+        self.cache = cache
+        self.settings = settings
+        self.server_url = server_url
+        self.token = token
+        self.clock = clock
+        self.sync_enabled = sync_enabled
+        self.demo = demo
+        self.identity = identity or Identity(None, "", role or "agent")
+        self.role = role or self.identity.role
+        self.at_risk = float(getattr(settings, "at_risk_minutes", 15)) * 60
+        self.start_view = "unassigned"
+        self.engine: Optional[SyncEngine] = None
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme = getattr(settings, "theme", None) or DEFAULT_THEME
+        if self.theme not in THEMES:
+            self.theme = DEFAULT_THEME
+        self.views = self._views()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return THEME_VARIABLE_DEFAULTS
+
+    @property
+    def me_id(self) -> Optional[int]:
+        return self.identity.id
+
+    def _views(self) -> list[ViewSpec]:
+        views = builtin_views(self.cache.queues())
+        for key, spec in (getattr(self.settings, "views", None) or {}).items():
+            try:
+                views.append(view_from_config(key, spec))
+            except ValueError as exc:
+                self.call_later(self.notify, f"Config view skipped: {exc}", severity="warning")
+        return views
+
+    def on_mount(self) -> None:
+        keymap = getattr(self.settings, "keymap", None) or {}
+        if keymap:
+            self.set_keymap(keymap)
+        self.push_screen(QueueScreen())
+        self.set_interval(1.0, self.tick)
+        self.refresh_status()
+        self.load_counts()
+        if self.sync_enabled:
+            self.run_sync()
+        for note in self.cache.notes:
+            self.notify(note, severity="warning")
+
+    # --- the one 1 Hz tick ------------------------------------------------------------------
+
+    def tick(self) -> None:
+        now = self.clock()
+        screen = self.screen
+        if isinstance(screen, QueueScreen):
+            screen.queue.tick(now)
+        elif isinstance(screen, TicketScreen):
+            screen.tick(now)
+
+    # --- sync -------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="sync", exit_on_error=False)
+    async def run_sync(self) -> None:
+        engine = SyncEngine(self.cache, self.server_url, self.token,
+                            timeout=float(getattr(self.settings, "request_timeout", 10)),
+                            pull_interval=float(getattr(self.settings, "pull_interval", 30)))
+        self.engine = engine
+        try:
+            me = await engine.request("GET", "/me")
+            self.identity = Identity(me.get("id"), me.get("name", ""), me.get("role", "agent"))
+            self.presence(None)
+        except Exception as exc:  # offline at start: work from the cache, say so
+            self.notify(f"Cannot reach {self.server_url} ({clean(str(exc))}); working offline from the cache.", severity="warning")
+
+        def report(rep: Optional[SyncReport], eng: SyncEngine) -> None:
+            stats = self.cache.stats()
+            self.post_message(SyncFinished(rep, eng.state, eng.last_error, stats["outbox"], stats["rejections"]))
+
+        try:
+            await engine.run(report)
+        finally:
+            await engine.aclose()
+
+    def on_sync_finished(self, msg: SyncFinished) -> None:
+        for bar in self.screen.query(StatusBar):
+            bar.state, bar.outbox, bar.rejections, bar.error = msg.state, msg.outbox, msg.rejections, msg.error
+        if msg.report and msg.report.rejected:
+            for r in msg.report.rejected:
+                self.notify(f"Refused by the server: {clean(r)}. Press R to review.", severity="error", timeout=10)
+        if msg.report and (msg.report.pulled.tickets or msg.report.pulled.deleted or msg.report.pushed or msg.report.pulled.other):
+            self.refresh_lists()
+        if msg.state == "unauthorized":
+            self.notify(msg.error, severity="error", timeout=30)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.notify(f"Background task failed: {clean(str(event.worker.error))[:200]}", severity="error")
+
+    def action_sync_now(self) -> None:
+        if self.engine:
+            self.engine.kick()
+
+    def refresh_status(self) -> None:
+        stats = self.cache.stats()
+        for bar in self.screen.query(StatusBar):
+            bar.outbox, bar.rejections = stats["outbox"], stats["rejections"]
+            if self.engine:
+                bar.state, bar.error = self.engine.state, self.engine.last_error
+
+    def refresh_lists(self) -> None:
+        views = self._views()
+        if [v.key for v in views] != [v.key for v in self.views]:
+            self.views = views
+            for screen in self.screen_stack:
+                if isinstance(screen, QueueScreen):
+                    screen.rebuild_views()
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                screen.show_view(keep_cursor=True)
+            elif isinstance(screen, TicketScreen) and screen is self.screen:
+                screen.reload()
+        self.load_counts()
+
+    @work(exclusive=True, group="counts", thread=True, exit_on_error=False)
+    def load_counts(self) -> None:
+        counts = self.cache.view_counts(self.views, me=self.me_id, now=self.clock(), at_risk=self.at_risk)
+        self.post_message(CountsReady(counts))
+
+    def on_counts_ready(self, msg: CountsReady) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                screen.set_counts(msg.counts)
+
+    @work(group="presence", exit_on_error=False)
+    async def presence(self, ticket_id: Optional[int]) -> None:
+        if self.engine is None:
+            return
+        try:
+            await self.engine.request("POST", "/presence", json={"presence": "online", "ticket_id": ticket_id})
+        except Exception:
+            pass  # presence is a courtesy; never disturb the agent over it
+
+    # --- local changes (each goes to the outbox with the change) ----------------------------
+
+    def _after_change(self) -> None:
+        self.refresh_status()
+        self.refresh_lists()
+        if self.engine:
+            self.engine.kick()
+
+    def claim(self, ticket_ids: list[int]) -> None:
+        if self.me_id is None:
+            self.notify("Not signed in yet; claim again once connected.", severity="warning")
+            return
+        for tid in ticket_ids:
+            self.cache.queue_claim(tid, self.me_id)
+        if ticket_ids:
+            self.notify(f"Claimed {len(ticket_ids)} ticket(s).")
+        self._after_change()
+
+    def change(self, ticket_ids: list[int], changes: dict) -> None:
+        for tid in ticket_ids:
+            try:
+                self.cache.queue_update(tid, changes)
+            except (ValueError, LookupError) as exc:
+                self.notify(str(exc), severity="error")
+        self._after_change()
+
+    def open_ticket(self, ticket_id: int) -> None:
+        self.push_screen(TicketScreen(ticket_id))
+        self.presence(ticket_id)
+
+    def next_ticket(self, current: int) -> None:
+        queue_screen = next((s for s in self.screen_stack if isinstance(s, QueueScreen)), None)
+        self.pop_screen()
+        if queue_screen is None:
+            return
+        q = queue_screen.queue
+        for i in range(q.row_count):
+            row = q.get_row(i)
+            if row is not None and row.id != current:
+                q.move_cursor(i)
+                self.open_ticket(row.id)
+                return
+        self.notify("No other ticket in this view.")
+
+    def action_send(self) -> None:
+        screen = self.screen
+        if not isinstance(screen, TicketScreen):
+            return
+        composer = screen.query_one(Composer)
+        body = composer.text
+        if not body.strip():
+            self.notify("Nothing to send: the reply is empty.", severity="warning")
+            return
+        t = self.cache.ticket(screen.ticket_id)
+        if t is None:
+            self.notify("This ticket no longer exists; your text stays in the box.", severity="error")
+            return
+
+        def send() -> None:
+            try:
+                self.cache.queue_reply(screen.ticket_id, body, internal=screen.internal, agent_id=self.me_id,
+                                       agent_name=self.identity.name or "me")
+            except Exception as exc:
+                self.notify(f"Could not queue the reply ({clean(str(exc))}); it is still in the box.", severity="error")
+                return
+            composer.load_text("")
+            self.notify("Internal note queued." if screen.internal else "Reply queued; it goes out with the next sync.")
+            self._after_change()
+            screen.reload()
+
+        agents = self.cache.agents()
+        others = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != self.me_id]
+        if t["assignee_id"] not in (None, self.me_id) and not screen.internal:
+            who = agents.get(t["assignee_id"], {}).get("name", "another agent")
+            self.push_screen(ConfirmScreen(f"#{t['id']} is claimed by {who}. Send your reply anyway?"), lambda ok: send() if ok else None)
+        elif others and not screen.internal:
+            self.push_screen(ConfirmScreen(f"{', '.join(others)} also has #{t['id']} open. Send anyway?"), lambda ok: send() if ok else None)
+        else:
+            send()
+
+    def action_toggle_internal(self) -> None:
+        screen = self.screen
+        if isinstance(screen, TicketScreen):
+            screen.internal = not screen.internal
+            screen._title_composer()
+            screen.save_draft()
+
+    def action_leave_composer(self) -> None:
+        screen = self.screen
+        if isinstance(screen, TicketScreen):
+            screen.save_draft()
+            screen.set_focus(None)
+
+    def action_help(self) -> None:
+        rows: list[tuple[str, str, str]] = []
+        for b in list(getattr(self.screen, "BINDINGS", [])) + list(self.BINDINGS):
+            if isinstance(b, Binding):
+                rows.append((b.key, b.description or b.action, b.id or ""))
+        self.push_screen(HelpScreen(rows))
+
+    def action_rejections(self) -> None:
+        self.push_screen(RejectionsScreen())
+
+
+def run_app(*, settings: Any, cache: Cache, server_url: str, token: str, role: Optional[str] = None, demo: bool = False) -> None:
+    app = AgentApp(cache=cache, server_url=server_url, token=token, settings=settings, role=role, demo=demo)
+    app.run()

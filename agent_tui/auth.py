@@ -1,0 +1,58 @@
+"""The API token: in the OS keyring, never in a config file or a log. AGENT_TUI_TOKEN wins for headless use."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+SERVICE = "agent-tui"
+
+
+class AuthError(Exception):
+    """A sign-in problem, said in one line with what to do."""
+
+
+def _keyring():
+    import keyring
+    from keyring.errors import KeyringError
+
+    return keyring, KeyringError
+
+
+def _no_backend(exc: Exception) -> AuthError:
+    return AuthError(
+        "No OS keyring is available to store the token (" + type(exc).__name__ + "); "
+        "set AGENT_TUI_TOKEN in the environment instead, or start a Secret Service (e.g. gnome-keyring)."
+    )
+
+
+def store_token(server_url: str, token: str) -> None:
+    keyring, KeyringError = _keyring()
+    try:
+        keyring.set_password(SERVICE, server_url, token)
+    except (KeyringError, RuntimeError) as exc:
+        raise _no_backend(exc) from None
+
+
+def get_token(server_url: str) -> Optional[str]:
+    env = os.environ.get("AGENT_TUI_TOKEN")
+    if env:
+        return env
+    if not server_url:
+        return None
+    keyring, KeyringError = _keyring()
+    try:
+        return keyring.get_password(SERVICE, server_url)
+    except (KeyringError, RuntimeError) as exc:
+        raise _no_backend(exc) from None
+
+
+def delete_token(server_url: str) -> bool:
+    keyring, KeyringError = _keyring()
+    try:
+        keyring.delete_password(SERVICE, server_url)
+        return True
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except (KeyringError, RuntimeError) as exc:
+        raise _no_backend(exc) from None

@@ -1,0 +1,280 @@
+"""The `agent-tui` command. A user error is one line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from agent_tui import locations
+
+EXIT_USER = 1
+
+
+class UserError(click.ClickException):
+    exit_code = EXIT_USER
+
+    def show(self, file=None) -> None:  # one line, no "Error:" decoration of click's
+        click.echo(f"agent-tui: {self.message}", err=True)
+
+
+def friendly(fn):
+    """Turn every expected failure into one line; an unexpected one into one line plus a log file."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from agent_tui.auth import AuthError
+        from agent_tui.config import ConfigError
+        from agent_tui.sync import SyncError
+
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except (AuthError, ConfigError, SyncError, UserError) as exc:
+            raise UserError(str(exc)) from None
+        except Exception as exc:  # a bug: keep the details in a file, not on the agent's screen
+            log = _crash_log(exc)
+            raise UserError(f"unexpected error ({type(exc).__name__}: {str(exc)[:200]}); details in {log}") from None
+
+    return wrapper
+
+
+def _crash_log(exc: BaseException) -> Path:
+    try:
+        d = locations.log_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / "crash.log"
+    except OSError:
+        path = Path(tempfile.gettempdir()) / "agent-tui-crash.log"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("".join(traceback.format_exception(exc)))
+    return path
+
+
+def _settings():
+    from agent_tui import config
+
+    return config.load()
+
+
+def _open_cache(settings):
+    from storage.cache import Cache
+    from storage.db import resolve_cache_path
+
+    cache = Cache.open(resolve_cache_path(settings.cache_path))
+    for note in cache.notes:
+        click.echo(f"agent-tui: {note}", err=True)
+    return cache
+
+
+def _server_and_token(settings) -> tuple[str, str]:
+    from agent_tui.auth import get_token
+
+    url = settings.server_url
+    if not url:
+        raise UserError("no server configured; run `agent-tui login URL` (or set AGENT_TUI_SERVER_URL)")
+    token = get_token(url)
+    if not token:
+        raise UserError(f"not signed in to {url}; run `agent-tui login {url}` (or set AGENT_TUI_TOKEN)")
+    return url, token
+
+
+@click.group(invoke_without_command=True)
+@click.option("--role", type=click.Choice(["agent", "recovery", "supervisor"]), default=None,
+              help="Open in the mode of this role (default: the role of your token).")
+@click.version_option(package_name="agent-tui")
+@click.pass_context
+@friendly
+def main(ctx: click.Context, role: Optional[str]) -> None:
+    """agent-tui: the support desk of a crypto exchange, in a terminal."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings()
+    url, token = _server_and_token(settings)
+    cache = _open_cache(settings)
+    from agent_tui.app import run_app
+
+    run_app(settings=settings, cache=cache, server_url=url, token=token, role=role)
+
+
+@main.command()
+@click.option("--role", type=click.Choice(["agent", "recovery", "supervisor"]), default="agent", show_default=True)
+@click.option("--tickets", type=click.IntRange(100, 200_000), default=2400, show_default=True, help="Tickets to seed.")
+@click.option("--rate", type=click.FloatRange(0, 600), default=30.0, show_default=True, help="Simulated events per minute.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Backend port on 127.0.0.1 (0: any free port).")
+@friendly
+def demo(role: str, tickets: int, rate: float, port: int) -> None:
+    """Start the backend in-process on 127.0.0.1 with a seeded desk and live traffic, and open the app."""
+    from agent_tui import config
+    from backend.app import create_app
+    from backend.seed import token_for
+    from backend.server import ServerThread, prepare
+    from backend.simulator import Simulator
+    from storage.cache import Cache
+
+    work = Path(tempfile.mkdtemp(prefix="agent-tui-demo-"))
+    db_url = f"sqlite:///{work / 'backend.db'}"
+    click.echo(f"Seeding a demo desk with {tickets} tickets…", err=True)
+    prepare(db_url, fresh=True, seed_tickets=tickets)
+    server = ServerThread(create_app(db_url, simulator=Simulator(rate) if rate else None), port=port).start()
+    try:
+        settings = config.load().model_copy(update={"server_url": server.url})
+        cache = Cache.open(work / "cache.db")
+        from agent_tui.app import run_app
+
+        run_app(settings=settings, cache=cache, server_url=server.url, token=token_for(role), role=role, demo=True)
+    finally:
+        server.stop()
+
+
+@main.command()
+@click.argument("url")
+@click.option("--token-stdin", is_flag=True, help="Read the token from standard input instead of a prompt.")
+@friendly
+def login(url: str, token_stdin: bool) -> None:
+    """Sign in to the helpdesk at URL; the token goes to the OS keyring."""
+    import httpx
+
+    from agent_tui import config
+    from agent_tui.auth import store_token
+
+    url = url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UserError(f"{url!r} is not a URL; use e.g. https://desk.example.com")
+    if token_stdin:
+        token = sys.stdin.readline().strip()
+    else:
+        token = click.prompt("API token", hide_input=True).strip()
+    if not token:
+        raise UserError("the token is empty")
+    try:
+        resp = httpx.get(f"{url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    except httpx.HTTPError as exc:
+        raise UserError(f"cannot reach {url} ({type(exc).__name__}); check the URL and your connection") from None
+    if resp.status_code == 401:
+        raise UserError("the server refused this token (401); check it and try again")
+    if resp.status_code != 200:
+        raise UserError(f"{url} answered HTTP {resp.status_code}; is it an agent-tui helpdesk?")
+    me = resp.json()
+    store_token(url, token)
+    config.save_server_url(url)
+    click.echo(f"Signed in to {url} as {me.get('name')} ({me.get('role')}). The token is in the OS keyring.")
+
+
+@main.command()
+@friendly
+def logout() -> None:
+    """Forget the token for the configured server."""
+    from agent_tui.auth import delete_token
+
+    settings = _settings()
+    if not settings.server_url:
+        raise UserError("no server configured; nothing to sign out of")
+    if delete_token(settings.server_url):
+        click.echo(f"Signed out of {settings.server_url}.")
+    else:
+        click.echo(f"No token was stored for {settings.server_url}.")
+
+
+@main.command()
+@friendly
+def sync() -> None:
+    """Run one headless sync: push queued changes, pull what changed, print both."""
+    from agent_tui.sync import SyncEngine
+
+    settings = _settings()
+    url, token = _server_and_token(settings)
+    cache = _open_cache(settings)
+
+    async def go():
+        engine = SyncEngine(cache, url, token, timeout=settings.request_timeout)
+        try:
+            return await engine.sync_once()
+        finally:
+            await engine.aclose()
+
+    report = asyncio.run(go())
+    click.echo(f"Synced with {url}: {report.line()}.")
+    for r in report.rejected:
+        click.echo(f"refused: {r}")
+    if report.rejected:
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--db", "database_url", default=None, help="Database URL (default: SQLite in the data dir; postgresql://... works).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8750, show_default=True)
+@click.option("--seed", "seed_tickets", type=click.IntRange(0, 200_000), default=0, help="Seed a demo desk with N tickets.")
+@click.option("--fresh", is_flag=True, help="Drop and recreate the tables first.")
+@click.option("--simulate", type=click.FloatRange(0, 600), default=0.0, help="Simulated events per minute.")
+@friendly
+def serve(database_url: Optional[str], host: str, port: int, seed_tickets: int, fresh: bool, simulate: float) -> None:
+    """Run the reference helpdesk backend."""
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.server import prepare
+    from backend.simulator import Simulator
+
+    if database_url is None:
+        d = locations.data_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        database_url = os.environ.get("AGENT_TUI_DATABASE_URL") or f"sqlite:///{d / 'backend.db'}"
+    try:
+        counts = prepare(database_url, fresh=fresh, seed_tickets=seed_tickets)
+    except Exception as exc:
+        raise UserError(f"cannot open the database {database_url.split('@')[-1]}: {str(exc).splitlines()[0][:200]}") from None
+    if counts:
+        click.echo(f"Seeded {counts['tickets']} tickets, {counts['customers']} customers. Demo tokens: demo-agent, demo-recovery, demo-supervisor.")
+    click.echo(f"Serving on http://{host}:{port} (OpenAPI at /docs). Ctrl-C stops.")
+    app = create_app(database_url, simulator=Simulator(simulate) if simulate else None)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@main.command()
+@friendly
+def status() -> None:
+    """Show the connection, sync cursor, cache size and outbox depth."""
+    import httpx
+
+    from agent_tui.auth import AuthError, get_token
+
+    settings = _settings()
+    cache = _open_cache(settings)
+    stats = cache.stats()
+    size = sum(p.stat().st_size for p in cache.path.parent.glob(cache.path.name + "*") if p.is_file())
+    url = settings.server_url or "(none)"
+    conn = "not configured"
+    if settings.server_url:
+        try:
+            token = get_token(settings.server_url)
+        except AuthError as exc:
+            token, conn = None, str(exc)
+        if token:
+            try:
+                r = httpx.get(f"{settings.server_url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+                conn = f"online, signed in as {r.json().get('name')}" if r.status_code == 200 else f"HTTP {r.status_code}"
+            except httpx.HTTPError as exc:
+                conn = f"offline ({type(exc).__name__})"
+        elif conn == "not configured":
+            conn = "not signed in"
+    click.echo(f"server:     {url}")
+    click.echo(f"connection: {conn}")
+    click.echo(f"cache:      {cache.path} ({size / 1_048_576:.1f} MiB, {stats['tickets']} tickets, {stats['messages']} messages)")
+    click.echo(f"cursor:     {cache.cursor or '(never synced)'}")
+    click.echo(f"outbox:     {stats['outbox']} changes waiting")
+    if stats["rejections"]:
+        click.echo(f"refused:    {stats['rejections']} changes the server refused (open the app to review them)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Typed settings: a TOML file (agent_tui.locations.config_file) under AGENT_TUI_* environment variables.
+
+Secrets never live here: the API token is in the OS keyring (agent_tui.auth), or in
+AGENT_TUI_TOKEN for headless use.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent_tui import locations
+
+
+class ConfigError(Exception):
+    """A config problem, said in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AGENT_TUI_", extra="ignore")
+
+    server_url: str = Field("", description="The helpdesk backend, e.g. https://desk.example.com")
+    cache_path: Optional[str] = Field(None, description="The SQLite cache file; default from platformdirs")
+    theme: str = Field("agent-dark", description="agent-dark, agent-light or agent-high-contrast")
+    at_risk_minutes: float = Field(15, description="An SLA countdown under this many minutes shows as at risk")
+    pull_interval: float = Field(30, description="Seconds between pulls when the live stream is down")
+    request_timeout: float = Field(10, description="Seconds before an HTTP request to the backend gives up")
+    keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys, e.g. {'queue.claim': 'ctrl+k'}")
+    views: dict[str, dict[str, Any]] = Field(default_factory=dict, description="user views: key -> filter")
+    rpc: dict[str, str] = Field(default_factory=dict, description="chain network -> endpoint URL")
+    allowed_domains: list[str] = Field(default_factory=lambda: ["desk.example", "exchange.example"],
+                                       description="domains a public reply may link to")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, TomlSource(settings_cls))
+
+
+class TomlSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused, __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = locations.config_file()
+        if not path.exists():
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"Cannot read the config file {path}: {exc}. Fix or remove it.") from None
+
+
+def load() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        raise ConfigError(f"Config setting {where!r}: {first.get('msg')}. Fix it in {locations.config_file()}.") from None
+
+
+def save_server_url(url: str) -> Path:
+    """Remember the server URL (never the token) in the config file."""
+    path = locations.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    if path.exists():
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.strip().startswith("server_url")]
+    import json
+
+    lines.insert(0, f"server_url = {json.dumps(url)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,340 @@
+"""The sync engine: cursor pull, ordered outbox push, retries, conflicts and the live poke. No textual.
+
+Rules (../shared/notes/storage-and-sync.md):
+- Pull with a cursor saved in the same SQLite transaction as the page; upserts by version make a
+  replayed page harmless.
+- Every local change is already in the outbox (written with the change). Changes go out in order,
+  each with its change id as Idempotency-Key, and leave the outbox only after a 2xx.
+- Retry connection errors, timeouts, 5xx, 429 and the in-flight 409 with capped exponential
+  backoff and full jitter, honouring Retry-After. No other 4xx is retried: the server is the
+  authority, so a refused change becomes a visible rejection and the local row takes the server's state.
+- The SSE stream only pokes; the data always comes from the pull. Periodic pull is the fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Optional
+
+import httpx
+import orjson
+
+from storage.cache import Cache, PageStats
+
+API = "/api/v1"
+
+
+class SyncError(Exception):
+    """Sync could not finish; the message is one line saying what and what to do."""
+
+
+class Unauthorized(SyncError):
+    pass
+
+
+class Transient(Exception):
+    """Worth retrying: connection trouble, timeouts, 5xx, 429, in-flight 409, a garbled body."""
+
+    def __init__(self, message: str, retry_after: Optional[float] = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Refused(Exception):
+    """The server said no (4xx): retrying the same request cannot help."""
+
+    def __init__(self, status: int, code: str, message: str, body: dict):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.body = body
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff with full jitter: sleep = uniform(0, min(cap, base * 2**attempt))."""
+
+    base: float = 0.5
+    cap: float = 30.0
+    max_retry_after: float = 120.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int, retry_after: Optional[float] = None) -> float:
+        if retry_after is not None:
+            return min(max(0.0, retry_after), self.max_retry_after)
+        return self.rng.uniform(0, min(self.cap, self.base * (2 ** attempt)))
+
+
+@dataclass
+class SyncReport:
+    pulled: PageStats = field(default_factory=PageStats)
+    pages: int = 0
+    pushed: int = 0
+    rejected: list[str] = field(default_factory=list)
+    outbox: int = 0
+
+    def line(self) -> str:
+        p = self.pulled
+        parts = [f"pulled {p.tickets} tickets, {p.messages} messages, {p.other} other records in {self.pages} pages"]
+        if p.deleted:
+            parts.append(f"{p.deleted} tickets removed")
+        parts.append(f"pushed {self.pushed} changes")
+        if self.rejected:
+            parts.append(f"{len(self.rejected)} refused by the server")
+        parts.append(f"{self.outbox} waiting in the outbox")
+        return "; ".join(parts)
+
+
+def _retry_after(resp: httpx.Response) -> Optional[float]:
+    v = resp.headers.get("Retry-After")
+    if not v:
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(v).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "the server did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect to the server"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server dropped the connection"
+    if isinstance(exc, httpx.TransportError):
+        return f"network error ({type(exc).__name__})"
+    return str(exc)
+
+
+class SyncEngine:
+    def __init__(
+        self, cache: Cache, base_url: str, token: str, *, timeout: float = 10.0, page_limit: int = 2000,
+        attempts: int = 5, backoff: Optional[Backoff] = None, transport: Optional[httpx.AsyncBaseTransport] = None,
+        pull_interval: float = 30.0,
+    ):
+        self.cache = cache
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.page_limit = page_limit
+        self.attempts = attempts
+        self.backoff = backoff or Backoff()
+        self.pull_interval = pull_interval
+        self._transport = transport
+        self._client: Optional[httpx.AsyncClient] = None
+        self._poke = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self.state = "offline"  # online | offline | syncing | unauthorized
+        self.last_error = ""
+        self.last_sync_at: Optional[float] = None
+        self.last_event_id: Optional[str] = None
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url, timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
+                headers={"Authorization": f"Bearer {self.token}", "User-Agent": "agent-tui"}, transport=self._transport,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _once(self, method: str, path: str, **kw) -> dict:
+        try:
+            resp = await self.client.request(method, API + path, **kw)
+        except httpx.TransportError as exc:
+            raise Transient(_describe(exc)) from None
+        if resp.status_code == 401:
+            raise Unauthorized("The server refused the token (401); sign in again with `agent-tui login URL`.")
+        try:
+            body = orjson.loads(resp.content) if resp.content else {}
+        except orjson.JSONDecodeError:
+            if resp.status_code < 300 or resp.status_code >= 500:
+                raise Transient(f"the server sent a garbled answer (HTTP {resp.status_code})") from None
+            body = {}
+        if not isinstance(body, dict):
+            raise Transient(f"the server sent an unexpected answer (HTTP {resp.status_code})")
+        if resp.status_code in (429, 503) or resp.status_code >= 500:
+            raise Transient(f"the server is busy or failing (HTTP {resp.status_code})", _retry_after(resp))
+        if resp.status_code == 409 and body.get("error") == "in_flight":
+            raise Transient("the server is still processing this change", _retry_after(resp))
+        if resp.status_code >= 400:
+            raise Refused(resp.status_code, str(body.get("error", "")), str(body.get("message") or f"HTTP {resp.status_code}"), body)
+        return body
+
+    async def request(self, method: str, path: str, **kw) -> dict:
+        """One API call with retries for transient trouble; Refused and Unauthorized pass straight up."""
+        last: Optional[Transient] = None
+        for attempt in range(self.attempts):
+            try:
+                return await self._once(method, path, **kw)
+            except Transient as exc:
+                last = exc
+                if attempt + 1 < self.attempts:
+                    await asyncio.sleep(self.backoff.delay(attempt, exc.retry_after))
+        assert last is not None
+        raise last
+
+    # --- pull -----------------------------------------------------------------------------
+
+    async def pull(self, report: Optional[SyncReport] = None) -> SyncReport:
+        report = report or SyncReport()
+        while True:
+            cursor = await asyncio.to_thread(lambda: self.cache.cursor)
+            body = await self.request("GET", "/changes", params={"cursor": cursor, "limit": self.page_limit})
+            new_cursor = body.pop("cursor", None)
+            has_more = bool(body.pop("has_more", False))
+            if not isinstance(new_cursor, str):
+                raise Transient("the server's page has no cursor")
+            stats = await asyncio.to_thread(self.cache.apply_page, body, new_cursor)
+            report.pulled.add(stats)
+            report.pages += 1
+            if not has_more:
+                return report
+
+    # --- push -----------------------------------------------------------------------------
+
+    def _call_for(self, change: dict) -> tuple[str, str, dict]:
+        tid = change["ticket_id"]
+        headers = {"Idempotency-Key": change["change_id"]}
+        kind = change["kind"]
+        if kind in ("reply", "note"):
+            return "POST", f"/tickets/{tid}/messages", {"json": change["payload"], "headers": headers}
+        if kind == "update":
+            headers["If-Match"] = f'"{change["base_version"]}"'
+            return "PATCH", f"/tickets/{tid}", {"json": change["payload"], "headers": headers}
+        if kind == "claim":
+            return "POST", f"/tickets/{tid}/claim", {"headers": headers}
+        raise ValueError(f"unknown outbox change kind {kind!r}")
+
+    async def push(self, report: Optional[SyncReport] = None) -> SyncReport:
+        """Send queued changes oldest first; stop at the first one that must wait (order matters)."""
+        report = report or SyncReport()
+        while True:
+            pending = await asyncio.to_thread(self.cache.outbox)
+            if not pending:
+                return report
+            change = pending[0]
+            if change["next_attempt_at"] > time.time():
+                return report
+            method, path, kw = self._call_for(change)
+            try:
+                body = await self.request(method, path, **kw)
+            except Transient as exc:
+                wait = self.backoff.delay(change["attempts"] + 1, exc.retry_after)
+                await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait)
+                raise
+            except Refused as exc:
+                server_ticket = exc.body.get("ticket")
+                if server_ticket is None and exc.status != 404:
+                    try:
+                        server_ticket = (await self.request("GET", f"/tickets/{change['ticket_id']}")).get("ticket")
+                    except (Transient, Refused):
+                        server_ticket = None
+                await asyncio.to_thread(self.cache.reject, change, exc.status, str(exc), server_ticket)
+                report.rejected.append(f"{change['kind']} on #{change['ticket_id']}: {exc}")
+                continue
+            await asyncio.to_thread(
+                self.cache.confirm, change, body.get("ticket"), body.get("message"), body.get("previous_version")
+            )
+            report.pushed += 1
+
+    # --- both, and the live loop ----------------------------------------------------------
+
+    async def sync_once(self) -> SyncReport:
+        """Push what is queued, then pull what changed. Raises SyncError with one clear line."""
+        async with self._lock:
+            report = SyncReport()
+            self.state = "syncing"
+            try:
+                await self.push(report)
+                await self.pull(report)
+                await self.push(report)  # anything queued while we pulled
+            except Unauthorized as exc:
+                self.state, self.last_error = "unauthorized", str(exc)
+                raise
+            except Transient as exc:
+                self.state = "offline"
+                self.last_error = f"Sync failed: {exc}. Working from the cache; changes stay queued."
+                raise SyncError(self.last_error) from None
+            except Refused as exc:
+                self.state = "offline"
+                self.last_error = f"Sync failed: the server refused the request ({exc.status} {exc})."
+                raise SyncError(self.last_error) from None
+            self.state, self.last_error, self.last_sync_at = "online", "", time.time()
+            report.outbox = await asyncio.to_thread(self.cache.outbox_depth)
+            return report
+
+    def kick(self) -> None:
+        """Something changed locally or remotely: sync soon."""
+        self._poke.set()
+
+    async def listen(self) -> None:
+        """Follow the server's SSE stream and kick a sync on every poke; reconnect with backoff."""
+        from httpx_sse import aconnect_sse
+
+        attempt = 0
+        while True:
+            headers = {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}
+            try:
+                async with aconnect_sse(self.client, "GET", API + "/events", headers=headers,
+                                        timeout=httpx.Timeout(self.timeout, read=60.0)) as source:
+                    if source.response.status_code != 200:
+                        raise Transient(f"event stream refused (HTTP {source.response.status_code})")
+                    attempt = 0
+                    async for sse in source.aiter_sse():
+                        if sse.id:
+                            self.last_event_id = sse.id
+                        if sse.event == "change":
+                            self.kick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                pass
+            await asyncio.sleep(self.backoff.delay(attempt))
+            attempt = min(attempt + 1, 6)
+
+    async def run(self, on_report: Callable[[Optional[SyncReport], "SyncEngine"], Any]) -> None:
+        """Sync now, then on every poke or every pull_interval; tell on_report after each round."""
+        listener = asyncio.create_task(self.listen())
+        failures = 0
+        try:
+            while True:
+                self._poke.clear()
+                try:
+                    report = await self.sync_once()
+                    failures = 0
+                except SyncError:
+                    report = None
+                    failures += 1
+                result = on_report(report, self)
+                if isinstance(result, Awaitable):
+                    await result
+                if self.state == "unauthorized":
+                    return
+                wait = self.pull_interval if failures == 0 else self.backoff.delay(min(failures, 6))
+                try:
+                    await asyncio.wait_for(self._poke.wait(), timeout=max(0.2, wait))
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            listener.cancel()
+            try:
+                await listener
+            except (asyncio.CancelledError, Exception):
+                pass

@@ -1,0 +1,3 @@
+from backend.server import main
+
+main()

@@ -1,0 +1,50 @@
+"""storage/, backend/ and the domain modules never import textual, widgets or themes."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORE = ["storage", "backend", "agent_tui/sync.py", "agent_tui/sla.py", "agent_tui/chains", "agent_tui/macros",
+        "agent_tui/config.py", "agent_tui/auth.py", "agent_tui/locations.py", "agent_tui/textsafe.py"]
+UI = ("textual", "widgets", "themes")
+
+
+def _core_files():
+    for entry in CORE:
+        p = REPO / entry
+        if p.is_dir():
+            yield from sorted(p.rglob("*.py"))
+        elif p.exists():
+            yield p
+
+
+def test_core_sources_do_not_import_the_ui():
+    offenders = []
+    for path in _core_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for n in names:
+                if n.split(".")[0] in UI:
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno} imports {n}")
+    assert not offenders, offenders
+    assert len(list(_core_files())) > 15  # the rule looks at real files
+
+
+def test_importing_the_core_loads_no_ui_module():
+    mods = ["storage.cache", "storage.db", "backend.app", "backend.seed", "backend.simulator", "agent_tui.sync",
+            "agent_tui.sla", "agent_tui.chains", "agent_tui.macros", "agent_tui.config", "agent_tui.auth"]
+    code = "import sys\n" + "".join(f"import {m}\n" for m in mods) + (
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'widgets', 'themes'))\n"
+        "print(','.join(bad))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""

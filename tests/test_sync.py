@@ -1,0 +1,298 @@
+"""Sync against the real backend over loopback, with faults injected into the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import httpx
+import pytest
+
+from agent_tui.sync import Backoff, SyncEngine, SyncError
+from storage.cache import Cache
+from tests.conftest import REPO
+
+FAST = dict(backoff=Backoff(base=0.02, cap=0.1), timeout=2.0)
+
+
+def engine_for(cache: Cache, backend, token: str = "demo-agent", **kw) -> SyncEngine:
+    return SyncEngine(cache, backend.url, token, **{**FAST, **kw})
+
+
+async def sync(cache: Cache, backend, **kw):
+    eng = engine_for(cache, backend, **kw)
+    try:
+        return await eng.sync_once()
+    finally:
+        await eng.aclose()
+
+
+def server_ticket(backend, tid: int) -> dict:
+    r = backend.api("GET", f"/tickets/{tid}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def first_open_ticket(cache: Cache, unassigned: bool = False) -> dict:
+    with cache.engine.connect() as c:
+        sql = "SELECT id FROM tickets WHERE status IN ('new','open')"
+        if unassigned:
+            sql += " AND assignee_id IS NULL"
+        tid = c.exec_driver_sql(sql + " ORDER BY id LIMIT 1").scalar()
+    return cache.ticket(tid)
+
+
+async def test_first_sync_pulls_everything_and_resumes_from_cursor(backend, cache):
+    report = await sync(cache, backend, page_limit=250)
+    assert report.pages > 3
+    stats = cache.stats()
+    assert stats["tickets"] == 300
+    assert stats["messages"] == report.pulled.messages > 300
+    assert cache.cursor
+    again = await sync(cache, backend)
+    assert (again.pulled.tickets, again.pulled.messages, again.pages) == (0, 0, 1)
+
+
+async def test_reply_goes_out_once_and_is_confirmed(backend, cache):
+    await sync(cache, backend)
+    t = first_open_ticket(cache)
+    change = cache.queue_reply(t["id"], "We are checking your deposit now.", internal=False, agent_id=1, agent_name="Alex Morgan")
+    assert cache.outbox_depth() == 1
+    assert [m["pending"] for m in cache.thread(t["id"]) if m["id"] == change] == [1]
+    report = await sync(cache, backend)
+    assert report.pushed == 1 and cache.outbox_depth() == 0
+    assert [m["pending"] for m in cache.thread(t["id"]) if m["id"] == change] == [0]
+    on_server = [m for m in server_ticket(backend, t["id"])["messages"] if m["id"] == change]
+    assert len(on_server) == 1 and on_server[0]["kind"] == "reply"
+    await sync(cache, backend)  # replaying does nothing
+    assert len([m for m in server_ticket(backend, t["id"])["messages"] if m["id"] == change]) == 1
+
+
+async def test_changes_go_out_in_order_and_rebase_on_our_own_versions(backend, cache):
+    await sync(cache, backend)
+    t = first_open_ticket(cache, unassigned=True)
+    cache.queue_claim(t["id"], 1)
+    cache.queue_reply(t["id"], "Hello, looking into it.", internal=False, agent_id=1, agent_name="Alex Morgan")
+    cache.queue_update(t["id"], {"status": "pending", "priority": "high"})
+    report = await sync(cache, backend)
+    assert report.pushed == 3 and not report.rejected, report.rejected
+    s = server_ticket(backend, t["id"])["ticket"]
+    assert (s["assignee_id"], s["status"], s["priority"]) == (1, "pending", "high")
+    local = cache.ticket(t["id"])
+    assert (local["version"], local["status"]) == (s["version"], "pending")
+
+
+@pytest.mark.parametrize("kind,extra", [
+    ("500", {"count": 2}),
+    ("503", {"count": 1, "retry_after": 0.3}),
+    ("429", {"count": 2, "retry_after": 0.3}),
+    ("malformed", {"count": 2}),
+    ("reset", {"count": 2}),
+    ("delay", {"count": 1, "delay": 3.5}),
+])
+async def test_pull_survives_transient_faults(sqlite_backend, cache, kind, extra):
+    sqlite_backend.fault("/api/v1/changes", kind, **extra)
+    t0 = time.monotonic()
+    report = await sync(cache, sqlite_backend)
+    assert report.pulled.tickets == 300
+    if extra.get("retry_after"):
+        assert time.monotonic() - t0 >= 0.3 * extra["count"]  # Retry-After honoured, not just jitter
+
+
+async def test_push_survives_transient_faults_without_duplicates(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    t = first_open_ticket(cache)
+    change = cache.queue_reply(t["id"], "Your deposit is confirmed.", internal=False, agent_id=1, agent_name="Alex")
+    # The first attempt is applied by the server but the answer is lost (delay > client timeout);
+    # the retry with the same Idempotency-Key must get the stored answer, not a second message.
+    sqlite_backend.fault(f"/api/v1/tickets/{t['id']}/messages", "429", count=1, retry_after=0.1)
+    sqlite_backend.fault(f"/api/v1/tickets/{t['id']}/messages", "500", count=1)
+    report = await sync(cache, sqlite_backend)
+    assert report.pushed == 1
+    assert len([m for m in server_ticket(sqlite_backend, t["id"])["messages"] if m["id"] == change]) == 1
+
+
+async def test_lost_answer_is_replayed_not_duplicated(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    t = first_open_ticket(cache)
+    body = "Checked on-chain: 12 of 12 confirmations."
+    change = cache.queue_reply(t["id"], body, internal=False, agent_id=1, agent_name="Alex")
+    # deliver the request ourselves first, as a sender that crashed before reading the answer would
+    r = sqlite_backend.api("POST", f"/tickets/{t['id']}/messages", json={"id": change, "kind": "reply", "body": body},
+                           headers={"Idempotency-Key": change})
+    assert r.status_code == 201
+    report = await sync(cache, sqlite_backend)
+    assert report.pushed == 1 and not report.rejected
+    assert len([m for m in server_ticket(sqlite_backend, t["id"])["messages"] if m["id"] == change]) == 1
+
+
+async def test_server_killed_mid_pull_resumes_with_nothing_lost_or_doubled(backend, cache):
+    backend.fault("/api/v1/changes", "kill", after=2)
+    with pytest.raises(SyncError) as err:
+        await sync(cache, backend, page_limit=200, attempts=2)
+    assert "\n" not in str(err.value)
+    backend.wait_dead()
+    partial = cache.cursor
+    assert partial and 0 < cache.stats()["tickets"] < 300
+    backend.start()
+    report = await sync(cache, backend, page_limit=200)
+    assert cache.stats()["tickets"] == 300
+    with cache.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM messages").scalar() == c.exec_driver_sql(
+            "SELECT count(DISTINCT id) FROM messages").scalar()
+    assert report.pages >= 1
+
+
+async def test_offline_changes_queue_up_and_flush_on_reconnect(backend, cache):
+    await sync(cache, backend)
+    t = first_open_ticket(cache)
+    backend.kill()
+    change = cache.queue_reply(t["id"], "Sent while the server was down.", internal=False, agent_id=1, agent_name="Alex")
+    cache.queue_update(t["id"], {"status": "pending"})
+    with pytest.raises(SyncError, match="cannot connect"):
+        await sync(cache, backend, attempts=2)
+    assert cache.outbox_depth() == 2
+    assert cache.ticket(t["id"])["status"] == "pending"  # the app keeps working from the cache
+    backend.start()
+    outbox = cache.outbox()
+    for row in outbox:  # the failed attempt scheduled a retry; don't wait for it in the test
+        with cache.engine.begin() as c:
+            c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0 WHERE seq = ?", (row["seq"],))
+    report = await sync(cache, backend)
+    assert report.pushed == 2 and cache.outbox_depth() == 0
+    s = server_ticket(backend, t["id"])
+    assert s["ticket"]["status"] == "pending"
+    assert len([m for m in s["messages"] if m["id"] == change]) == 1
+
+
+async def test_conflict_is_shown_and_local_row_takes_the_servers_state(backend, tmp_path):
+    a = Cache.open(tmp_path / "a.db")
+    b = Cache.open(tmp_path / "b.db")
+    await sync(a, backend)
+    await sync(b, backend, token="demo-recovery")
+    t = first_open_ticket(a)
+    b.queue_update(t["id"], {"priority": "urgent"})
+    assert (await sync(b, backend, token="demo-recovery")).pushed == 1
+    a.queue_update(t["id"], {"status": "on_hold"})  # based on the version a saw before b's change
+    report = await sync(a, backend)
+    assert report.pushed == 0 and len(report.rejected) == 1
+    rej = a.rejections()
+    assert rej[0]["status_code"] == 412 and "changed on the server" in rej[0]["reason"]
+    local = a.ticket(t["id"])
+    assert (local["priority"], local["status"]) == ("urgent", t["status"])
+
+
+def test_two_concurrent_claims_have_exactly_one_winner(backend):
+    r = backend.api("GET", "/changes", params={"limit": 1000})
+    tid = next(t["id"] for t in r.json()["tickets"] if t["assignee_id"] is None and t["status"] == "new")
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def claim(token: str) -> None:
+        barrier.wait()
+        results.append(backend.api("POST", f"/tickets/{tid}/claim", token=token).status_code)
+
+    threads = [threading.Thread(target=claim, args=(tok,)) for tok in ("demo-agent", "demo-recovery")]
+    [th.start() for th in threads]
+    [th.join() for th in threads]
+    assert sorted(results) == [200, 409]
+
+
+async def test_claim_lost_to_another_agent_becomes_a_rejection(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    t = first_open_ticket(cache, unassigned=True)
+    cache.queue_claim(t["id"], 1)
+    assert sqlite_backend.api("POST", f"/tickets/{t['id']}/claim", token="demo-recovery").status_code == 200
+    report = await sync(cache, sqlite_backend)
+    assert len(report.rejected) == 1 and "already claimed by Riya Patel" in report.rejected[0]
+    assert cache.ticket(t["id"])["assignee_id"] == 2
+
+
+async def test_tombstones_remove_deleted_tickets(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    assert sqlite_backend.api("DELETE", "/tickets/5", token="demo-supervisor").status_code == 200
+    report = await sync(cache, sqlite_backend)
+    assert report.pulled.deleted == 1
+    assert cache.ticket(5) is None and cache.thread(5) == []
+
+
+async def test_bad_token_is_one_clear_line(sqlite_backend, cache):
+    with pytest.raises(SyncError) as err:
+        await sync(cache, sqlite_backend, token="nope")
+    assert "sign in again" in str(err.value) and "\n" not in str(err.value)
+
+
+CHILD = textwrap.dedent("""
+    import asyncio, os, signal, sys
+    sys.path.insert(0, {repo!r})
+    from storage.cache import Cache
+    from agent_tui.sync import SyncEngine
+    cache = Cache.open({db!r})
+    tid = {tid}
+    change = cache.queue_reply(tid, {body!r}, internal=False, agent_id=1, agent_name="Alex")
+    print(change, flush=True)
+    if {where!r} == "after_outbox_write":
+        os.kill(os.getpid(), signal.SIGKILL)
+    async def send():
+        eng = SyncEngine(cache, {url!r}, "demo-agent")
+        row = cache.outbox()[0]
+        method, path, kw = eng._call_for(row)
+        await eng.request(method, path, **kw)   # the server has it now...
+        os.kill(os.getpid(), signal.SIGKILL)   # ...and we die before confirming
+    asyncio.run(send())
+""")
+
+
+@pytest.mark.parametrize("where", ["after_outbox_write", "after_send_before_confirm"])
+async def test_sigkill_of_the_app_never_loses_or_doubles_a_reply(backend, cache, tmp_path, where):
+    await sync(cache, backend)
+    t = first_open_ticket(cache)
+    db = str(cache.path)
+    cache.close()
+    body = f"Reply that must arrive exactly once ({where})."
+    script = CHILD.format(repo=str(REPO), db=db, tid=t["id"], body=body, where=where, url=backend.url)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    change = proc.stdout.strip()
+    before = [m for m in server_ticket(backend, t["id"])["messages"] if m["body"] == body]
+    assert len(before) == (0 if where == "after_outbox_write" else 1)
+    restarted = Cache.open(db)
+    assert restarted.outbox_depth() == 1  # the change survived the crash
+    report = await sync(restarted, backend)
+    assert report.pushed == 1 and restarted.outbox_depth() == 0
+    after = [m for m in server_ticket(backend, t["id"])["messages"] if m["body"] == body]
+    assert len(after) == 1 and after[0]["id"] == change
+    restarted.close()
+
+
+async def test_sse_poke_triggers_a_pull(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    eng = engine_for(cache, sqlite_backend, pull_interval=60)
+    reports = []
+    task = asyncio.create_task(eng.run(lambda rep, _e: reports.append(rep)))
+    try:
+        for _ in range(100):
+            if reports:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # let the stream connect
+        n = len(reports)
+        r = sqlite_backend.api("POST", "/tickets", json={"subject": "Poke me", "queue": "kyc", "requester_id": 3, "body": "hi"})
+        assert r.status_code == 201
+        new_id = r.json()["ticket"]["id"]
+        for _ in range(100):  # well under the 60 s periodic pull
+            if cache.ticket(new_id):
+                break
+            await asyncio.sleep(0.05)
+        assert cache.ticket(new_id)["subject"] == "Poke me"
+        assert len(reports) > n
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await eng.aclose()
