@@ -368,6 +368,25 @@ async def test_refresh_rows_when_the_ticket_is_gone_keeps_the_position() -> None
         assert ql.row_count == 2 and ql.virtual_size.height == 3
 
 
+async def test_refresh_rows_keeps_a_scrolled_away_view() -> None:
+    source = ListRowSource(numbered_rows(1_000))
+    app = QueueApp(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        ql = app.query_one(QueueList)
+        ql.scroll_to(y=500, animate=False)  # mouse wheel: the cursor stays on ticket 0
+        await pilot.pause()
+        source.rows = [row(5000)] + source.rows
+        ql.refresh_rows()
+        await pilot.pause()
+        assert int(ql.scroll_offset.y) == 500
+        assert ql.cursor_ticket_id == 0 and ql.cursor_row == 1
+        source.rows = source.rows[:10]
+        ql.refresh_rows()
+        await pilot.pause()
+        assert int(ql.scroll_offset.y) == 0 and 5000 in shown_ids(ql)
+
+
 async def test_set_source_switches_queue() -> None:
     app = QueueApp(ListRowSource(numbered_rows(100)))
     async with app.run_test(size=SIZE) as pilot:

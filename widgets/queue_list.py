@@ -203,6 +203,19 @@ def _fit(text: str, width: int, align: str = "left") -> str:
 class QueueList(ScrollView, can_focus=True):
     """A virtual, keyboard-driven ticket queue.
 
+    The source is read on the UI thread while painting (`page()` for a page not yet cached,
+    `count()` on mount / `refresh_rows` / `set_source`), so both must be quick indexed reads;
+    neither is called by `tick`. A source may also offer `index_of(ticket_id) -> int | None`,
+    used by `refresh_rows` when the cursor's ticket moved more than a page away.
+
+    Messages: `Highlighted(ticket_id)` on every change of the ticket under the cursor (also
+    once on mount), `Opened(ticket_id)` on enter or double click, `SelectionChanged(ids)`.
+    Each has `.queue_list` / `.control` for `@on(..., "#id")` selectors.
+
+    Binding ids (remap with `App.set_keymap`): queue.down (down, j), queue.up (up, k),
+    queue.top (home, g), queue.bottom (end, G), queue.page_up, queue.page_down,
+    queue.toggle_select (space), queue.open (enter).
+
     Args:
         source: Where rows come from (`count()` and `page(offset, limit)` in display order).
             May be set later with `set_source`.
@@ -445,8 +458,13 @@ class QueueList(ScrollView, can_focus=True):
             self.refresh()
 
     def refresh_rows(self) -> None:
-        """Re-read the source (after a sync). The cursor stays on the same ticket when it is
-        still in the queue, on the same screen line where possible; the selection is kept."""
+        """Re-read the source (after a sync; call from the UI thread, e.g. a message handler).
+
+        The cursor stays on the same ticket when it is still in the queue, on the same screen
+        line where possible; if the ticket is gone it stays at the same position. If the agent
+        had scrolled the cursor out of view, the scroll position is kept. The selection (ids)
+        is kept. Reads `count()` and the pages around the old cursor; a ticket that moved
+        further is looked up with the source's optional `index_of(ticket_id)`."""
         old_id = self._highlighted_id if self._highlighted_id is not None else self.cursor_ticket_id
         old_index = self._cursor
         screen_line = old_index - int(self.scroll_offset.y)
@@ -456,9 +474,13 @@ class QueueList(ScrollView, can_focus=True):
         if new_index is None:
             new_index = min(old_index, max(self._count - 1, 0))
         self._cursor = new_index
-        if 0 <= screen_line < self._visible_row_count():
+        visible = self._visible_row_count()
+        if 0 <= screen_line < visible:
             self.scroll_to(y=max(new_index - screen_line, 0), animate=False, immediate=True)
-        self._scroll_cursor_into_view()
+        else:
+            max_top = max(self._count - visible, 0)
+            if self.scroll_offset.y > max_top:
+                self.scroll_to(y=max_top, animate=False, immediate=True)
         self.refresh()
         self._post_highlight()
 
