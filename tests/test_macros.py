@@ -427,8 +427,47 @@ def test_pure_core_never_imports_ui():
     import subprocess
 
     code = (
-        "import sys, agent_tui.macros;"
+        "import sys, agent_tui.macros, agent_tui.macros.defaults;"
         "bad=[m for m in sys.modules if m.split('.')[0] in ('textual','widgets','themes')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# --- seed macros ----------------------------------------------------------------------------------------
+
+
+def test_default_macros_are_valid_and_complete():
+    from agent_tui.macros.defaults import DEPOSIT_VERDICT_CODES, default_macros
+
+    ms = default_macros()
+    assert len(ms) >= 12
+    by_key = {m.key: m for m in ms}
+    for code in DEPOSIT_VERDICT_CODES:
+        assert f"deposit_{code}" in by_key, code
+    for m in ms:
+        assert {"en", "ru", "es", "tr", "zh"} <= set(m.bodies), m.key
+        assert m.shortcut and m.actions and m.visibility == "shared"
+        assert Macro.from_dict(m.to_row()) == m
+    shortcuts = [m.shortcut for m in ms]
+    assert len(shortcuts) == len(set(shortcuts))
+
+
+def test_default_deposit_macros_cover_the_lookup_verdicts():
+    from agent_tui.chains.diagnose import CODES
+    from agent_tui.macros.defaults import DEPOSIT_VERDICT_CODES, default_macros
+
+    assert set(CODES) == set(DEPOSIT_VERDICT_CODES)
+    keys_ = {m.key for m in default_macros()}
+    assert {f"deposit_{c}" for c in CODES} <= keys_
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "es", "tr", "zh"])
+def test_default_macros_render_fully_with_a_full_context(lang):
+    from agent_tui.macros.defaults import default_macros
+
+    for m in default_macros():
+        result = render(m, CTX, language=lang)
+        assert result.language == lang
+        assert result.missing == [], (m.key, result.missing)
+        assert "⟦" not in result.text and "{{" not in result.text
