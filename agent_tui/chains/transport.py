@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -47,6 +49,17 @@ def _retry_after(value: Optional[str]) -> Optional[float]:
     return max(0.0, dt.timestamp() - time.time())
 
 
+@functools.lru_cache(maxsize=1)
+def _verified_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle costs tens of ms per client."""
+    try:
+        import certifi
+
+        return ssl.create_default_context(cafile=certifi.where())
+    except ImportError:  # pragma: no cover - certifi comes with httpx
+        return ssl.create_default_context()
+
+
 class Http:
     """A thin wrapper on one httpx.AsyncClient shared by the providers of one look-up."""
 
@@ -54,7 +67,7 @@ class Http:
         self.limits = limits or Limits()
         self._own = client is None
         self.client = client or httpx.AsyncClient(
-            verify=self.limits.verify,
+            verify=_verified_context() if self.limits.verify else False,
             timeout=httpx.Timeout(self.limits.timeout, connect=self.limits.connect_timeout),
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
