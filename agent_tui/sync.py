@@ -192,20 +192,34 @@ class SyncEngine:
 
     # --- pull -----------------------------------------------------------------------------
 
+    async def _page(self, cursor: str) -> tuple[dict, str, bool]:
+        body = await self.request("GET", "/changes", params={"cursor": cursor, "limit": self.page_limit})
+        new_cursor = body.pop("cursor", None)
+        has_more = bool(body.pop("has_more", False))
+        if not isinstance(new_cursor, str):
+            raise Transient("the server's page has no cursor")
+        return body, new_cursor, has_more
+
     async def pull(self, report: Optional[SyncReport] = None) -> SyncReport:
+        """Follow the cursor to the end. The next page is fetched while this one is written, so the
+        server's work and ours overlap; each page commits together with its cursor."""
         report = report or SyncReport()
-        while True:
-            cursor = await asyncio.to_thread(lambda: self.cache.cursor)
-            body = await self.request("GET", "/changes", params={"cursor": cursor, "limit": self.page_limit})
-            new_cursor = body.pop("cursor", None)
-            has_more = bool(body.pop("has_more", False))
-            if not isinstance(new_cursor, str):
-                raise Transient("the server's page has no cursor")
-            stats = await asyncio.to_thread(self.cache.apply_page, body, new_cursor)
-            report.pulled.add(stats)
-            report.pages += 1
-            if not has_more:
-                return report
+        cursor = await asyncio.to_thread(lambda: self.cache.cursor)
+        fetch = asyncio.create_task(self._page(cursor))
+        try:
+            while True:
+                body, new_cursor, has_more = await fetch
+                if has_more:
+                    fetch = asyncio.create_task(self._page(new_cursor))
+                stats = await asyncio.to_thread(self.cache.apply_page, body, new_cursor)
+                report.pulled.add(stats)
+                report.pages += 1
+                if not has_more:
+                    return report
+        finally:
+            if not fetch.done():
+                fetch.cancel()
+                await asyncio.gather(fetch, return_exceptions=True)
 
     # --- push -----------------------------------------------------------------------------
 

@@ -311,40 +311,60 @@ class Page:
     has_more: bool
 
 
+# feed key -> (table, wire columns, JSON-text columns passed through untouched, tombstone column)
+_FEED = {
+    "queues": ("queues", _PLAIN["queues"], (), None),
+    "agents": ("agents", _PLAIN["agents"], (), None),
+    "customers": ("customers", _PLAIN["customers"], (), None),
+    "addresses": ("deposit_addresses", _PLAIN["addresses"], (), None),
+    "deposits": ("deposits", _PLAIN["deposits"], (), None),
+    "policies": ("sla_policies", ("id", "name", "position", "body"), (), None),
+    "assets": ("assets", ("network", "body"), ("body",), None),
+    "macros": ("macros", ("id", "key", "title", "category", "visibility", "owner_id", "shortcut", "usage_count",
+                          "updated_at", "version", "bodies", "actions"), ("bodies", "actions"), "deleted"),
+    "tickets": ("tickets", ("id", "subject", "queue", "status", "priority", "channel", "requester_id", "assignee_id",
+                            "tags", "language", "created_at", "updated_at", "version", "first_reply_at", "solved_at",
+                            "sla_due", "sla"), ("tags", "sla"), "deleted"),
+    "messages": ("messages", ("id", "ticket_id", "kind", "author_id", "author_name", "body", "created_at"), (), None),
+}
+
+
 def changes(conn: Connection, cursor: int, limit: int) -> Page:
-    """Everything with seq > cursor, oldest first, at most `limit` rows across all kinds."""
-    picked: list[tuple[int, str, Any]] = []
-    for key, table in S.SYNCED.items():
-        rows = conn.execute(select(table).where(table.c.seq > cursor).order_by(table.c.seq).limit(limit + 1)).all()
-        picked.extend((r.seq, key, r) for r in rows)
+    """Everything with seq > cursor, oldest first, at most `limit` rows across all kinds.
+
+    This is the hot path of a first sync: plain driver rows, and JSON text columns passed
+    through as orjson Fragments instead of being parsed and serialised again."""
+    picked: list[tuple] = []
+    for key, (table, cols, json_cols, tomb) in _FEED.items():
+        select_cols = list(cols) + ([tomb] if tomb else [])
+        rows = conn.exec_driver_sql(
+            f"SELECT seq, {', '.join(select_cols)} FROM {table} WHERE seq > %(c)s ORDER BY seq LIMIT %(n)s"
+            if conn.dialect.paramstyle == "pyformat" else
+            f"SELECT seq, {', '.join(select_cols)} FROM {table} WHERE seq > :c ORDER BY seq LIMIT :n",
+            {"c": cursor, "n": limit + 1},
+        ).all()
+        picked.extend((r[0], key, r) for r in rows)
     picked.sort(key=lambda x: x[0])
     has_more = len(picked) > limit
     picked = picked[:limit]
     body: dict[str, list] = {}
-    deleted: list[int] = []
-    deleted_macros: list[str] = []
+    deleted: dict[str, list] = {"tickets": [], "macros": []}
+    frag = orjson.Fragment
     for _seq, key, r in picked:
-        m = r._mapping
-        if key == "tickets":
-            if m["deleted"]:
-                deleted.append(m["id"])
-                continue
-            body.setdefault(key, []).append(ticket_wire(m))
-        elif key == "messages":
-            body.setdefault(key, []).append(message_wire(m))
-        elif key == "macros":
-            if m["deleted"]:
-                deleted_macros.append(m["id"])
-                continue
-            body.setdefault(key, []).append(_macro_wire(m))
-        elif key in ("policies", "assets"):
-            body.setdefault(key, []).append(orjson.loads(m["body"]) | ({"id": m["id"], "name": m["name"], "position": m["position"]} if key == "policies" else {}))
-        else:
-            body.setdefault(key, []).append({k: m[k] for k in _PLAIN[key]})
-    if deleted:
-        body["deleted_tickets"] = deleted
-    if deleted_macros:
-        body["deleted_macros"] = deleted_macros
+        _table, cols, json_cols, tomb = _FEED[key]
+        if tomb and r[-1]:
+            deleted[key].append(r[1])
+            continue
+        d = dict(zip(cols, r[1:]))
+        for c in json_cols:
+            d[c] = frag(d[c])
+        if key == "policies":  # the policy document, with its row's id, name and position
+            d = orjson.loads(d.pop("body")) | d
+        body.setdefault(key, []).append(d)
+    if deleted["tickets"]:
+        body["deleted_tickets"] = deleted["tickets"]
+    if deleted["macros"]:
+        body["deleted_macros"] = deleted["macros"]
     new_cursor = picked[-1][0] if picked else cursor
     return Page(body=body, cursor=new_cursor, has_more=has_more)
 
