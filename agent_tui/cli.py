@@ -276,5 +276,70 @@ def status() -> None:
         click.echo(f"refused:    {stats['rejections']} changes the server refused (open the app to review them)")
 
 
+def _lookup_command() -> click.Command:
+    """`agent-tui lookup`, wired to the config (endpoints), the backend (customer, ledger, asset
+    configuration) and the cache (look-up results)."""
+    from agent_tui.chains.cache import LookupCache
+    from agent_tui.chains.cli import CONFIG_ENV, make_lookup_command
+    from agent_tui.chains.config import default_asset_config, load_endpoints
+    from agent_tui.chains.errors import ChainError
+
+    state: dict = {}
+
+    def settings():
+        if "settings" not in state:
+            state["settings"] = _settings()
+        return state["settings"]
+
+    def cache():
+        if "cache" not in state:
+            state["cache"] = _open_cache(settings())
+        return state["cache"]
+
+    def customer(customer_id: str) -> dict:
+        import httpx
+
+        try:
+            cid = int(customer_id)
+        except ValueError:
+            raise ChainError(f"customer id {customer_id!r} is not a number") from None
+        local = cache().customer(cid)
+        if local is not None and local.get("addresses"):
+            ledger = [dict(d, customer_id=cid) for d in local["deposits"]]
+            return {"addresses": local["addresses"], "ledger": ledger}
+        try:
+            url, token = _server_and_token(settings())
+        except (UserError, Exception) as exc:
+            raise ChainError(f"customer {cid} is not in the cache and the backend is not reachable: {exc}") from None
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            c = httpx.get(f"{url}/api/v1/customers/{cid}", headers=headers, timeout=10)
+            d = httpx.get(f"{url}/api/v1/customers/{cid}/deposits", headers=headers, timeout=10)
+        except httpx.HTTPError as exc:
+            raise ChainError(f"cannot reach {url} for customer {cid} ({type(exc).__name__}); use --address") from None
+        if c.status_code == 404:
+            raise ChainError(f"customer {cid} does not exist on {url}")
+        if c.status_code != 200 or d.status_code != 200:
+            raise ChainError(f"{url} answered HTTP {c.status_code} for customer {cid}; use --address")
+        return {"addresses": c.json()["addresses"], "ledger": d.json()["deposits"]}
+
+    def asset_config() -> dict:
+        cfg = cache().asset_config()
+        return cfg if cfg["networks"] else default_asset_config()
+
+    def endpoints():
+        configured = dict(settings().rpc)
+        path = os.environ.get(CONFIG_ENV)
+        if path:
+            return load_endpoints(path)
+        return load_endpoints(configured or None)
+
+    return make_lookup_command(customer_loader=customer, asset_config_loader=asset_config, endpoints_loader=endpoints,
+                               cache_factory=lambda: LookupCache(cache().engine))
+
+
+main.add_command(_lookup_command())
+
+
 if __name__ == "__main__":
     main()

@@ -178,7 +178,8 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
                 return Response(b'{"tickets": [{"id": 1, "subj', media_type="application/json")
             if kind == "429":
                 return _error(429, "rate_limited", "Too many requests.", headers={"Retry-After": str(f.get("retry_after") or 1)})
-            return _error(int(kind), "server_error", "Injected server error.")
+            headers = {"Retry-After": str(f["retry_after"])} if f.get("retry_after") is not None else None
+            return _error(int(kind), "server_error", "Injected server error.", headers=headers)
 
         @app.post("/_faults", include_in_schema=False)
         async def add_fault(f: FaultIn):

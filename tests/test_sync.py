@@ -133,7 +133,7 @@ async def test_lost_answer_is_replayed_not_duplicated(sqlite_backend, cache):
 
 
 async def test_server_killed_mid_pull_resumes_with_nothing_lost_or_doubled(backend, cache):
-    backend.fault("/api/v1/changes", "kill", after=2)
+    backend.fault("/api/v1/changes", "kill", after=7)
     with pytest.raises(SyncError) as err:
         await sync(cache, backend, page_limit=200, attempts=2)
     assert "\n" not in str(err.value)

@@ -34,7 +34,7 @@ NEEDS_MANUAL_CREDIT = "needs_manual_credit"
 POLICY: dict[str, tuple[str, bool, str]] = {
     CREDITED: ("deposit_credited", False, "Already credited to the customer's account; nothing to recover."),
     PENDING_CODE: ("deposit_pending", True, "Not yet in a block; it credits automatically once confirmed. No action needed."),
-    INSUFFICIENT_CONFIRMATIONS: ("deposit_confirming", True, "Credits automatically when the required confirmations are reached. No action needed."),
+    INSUFFICIENT_CONFIRMATIONS: ("deposit_insufficient_confirmations", True, "Credits automatically when the required confirmations are reached. No action needed."),
     FAILED_CODE: ("deposit_failed", False, "The transaction failed on-chain and moved no funds; the sender keeps them (minus the network fee)."),
     WRONG_ADDRESS: ("deposit_wrong_address", False, "Sent to an address that is not the customer's deposit address; recovery is discretionary and only if the address is exchange-controlled."),
     MISSING_MEMO: ("deposit_missing_memo", True, "Recoverable for listed coins with token, sender, amount and txid; a recovery fee may apply."),
@@ -43,7 +43,7 @@ POLICY: dict[str, tuple[str, bool, str]] = {
     UNSUPPORTED_TOKEN: ("deposit_unsupported_token", True, "Unlisted token: recovery is discretionary, case by case, with an admin fee; fake tokens are never credited."),
     BELOW_MINIMUM: ("deposit_below_minimum", False, "Deposits below the minimum are not credited under policy."),
     NOT_FOUND: ("deposit_not_found", False, "Nothing on-chain to recover; ask for the correct txid and network."),
-    NEEDS_MANUAL_CREDIT: ("deposit_manual_credit", True, "Valid deposit with no ledger record: credit manually after the back-office check."),
+    NEEDS_MANUAL_CREDIT: ("deposit_needs_manual_credit", True, "Valid deposit with no ledger record: credit manually after the back-office check."),
 }
 CODES = tuple(POLICY)
 MACROS = {code: p[0] for code, p in POLICY.items()}

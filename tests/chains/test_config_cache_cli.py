@@ -73,7 +73,7 @@ def test_cli_text_and_json(fixture_server):
     assert "verdict: needs_manual_credit" in r.output and "macro" in r.output
     r = CliRunner().invoke(cmd, [ETH_TX, "--network", "ethereum", "--address", CUST_ADDR, "--json"], env=runner_env(fixture_server))
     d = json.loads(r.output)
-    assert d["code"] == "needs_manual_credit" and d["macro"] == "deposit_manual_credit" and d["schema_version"] == 1
+    assert d["code"] == "needs_manual_credit" and d["macro"] == "deposit_needs_manual_credit" and d["schema_version"] == 1
     assert d["evidence"]["amount"] == "1000" and d["evidence"]["asset"] == "USDT"
 
 

@@ -113,3 +113,11 @@ def test_not_found_mentions_unreachable_networks():
     f = ChainFacts(network="bsc", txid=TX, found=False, error="bsc: cannot connect")
     v = diagnose({"ethereum": NF("ethereum"), "bsc": f}, default_asset_config(), None, None)
     assert v.code == "not_found" and "bsc" in v.explanation and v.probes["bsc"].startswith("error:")
+
+
+def test_every_verdict_names_a_macro_that_exists():
+    from agent_tui.chains.diagnose import CODES, MACROS
+    from agent_tui.macros.defaults import default_macros
+
+    keys = {m.key for m in default_macros()}
+    assert {MACROS[c][0] if isinstance(MACROS[c], tuple) else MACROS[c] for c in CODES} <= keys

@@ -1,0 +1,95 @@
+"""The `agent-tui` command as a user runs it: real processes, real backend, real keyring where there is one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from storage.cache import Cache
+from tests.conftest import IN_CI, REPO
+
+
+def run(*args: str, env: dict | None = None, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "agent_tui.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          env=full_env, input=stdin, timeout=timeout)
+
+
+def one_clear_line(p: subprocess.CompletedProcess) -> str:
+    assert p.returncode != 0
+    assert "Traceback" not in p.stderr and "Traceback" not in p.stdout
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, p.stderr
+    return lines[0]
+
+
+def test_sync_against_serve_pulls_and_pushes(sqlite_backend, tmp_path):
+    env = {"AGENT_TUI_SERVER_URL": sqlite_backend.url, "AGENT_TUI_TOKEN": "demo-agent", "AGENT_TUI_CACHE": str(tmp_path / "c.db")}
+    p = run("sync", env=env)
+    assert p.returncode == 0, p.stderr
+    assert "pulled 300 tickets" in p.stdout
+    cache = Cache.open(tmp_path / "c.db")
+    with cache.engine.connect() as c:
+        tid = c.exec_driver_sql("SELECT id FROM tickets WHERE status='open' LIMIT 1").scalar()
+    cache.queue_reply(tid, "Sent from a headless sync.", internal=False, agent_id=1, agent_name="Alex")
+    cache.close()
+    p = run("sync", env=env)
+    assert p.returncode == 0 and "pushed 1 changes" in p.stdout and "0 waiting" in p.stdout, p.stdout + p.stderr
+    bodies = [m["body"] for m in sqlite_backend.api("GET", f"/tickets/{tid}").json()["messages"]]
+    assert bodies.count("Sent from a headless sync.") == 1
+    p = run("status", env=env)
+    assert p.returncode == 0
+    assert "online, signed in as Alex Morgan" in p.stdout and "outbox:     0" in p.stdout and "300 tickets" in p.stdout
+
+
+def test_sync_with_the_backend_down_is_one_line_and_nonzero(tmp_path):
+    env = {"AGENT_TUI_SERVER_URL": "http://127.0.0.1:9", "AGENT_TUI_TOKEN": "x", "AGENT_TUI_CACHE": str(tmp_path / "c.db")}
+    line = one_clear_line(run("sync", env=env))
+    assert "cannot connect" in line and "changes stay queued" in line
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("sync",), "no server configured"),
+    (("login", "not-a-url", "--token-stdin"), "is not a URL"),
+    (("serve", "--db", "postgresql://nobody@127.0.0.1:1/none", "--port", "8999"), "cannot open the database"),
+    (("lookup", "0xnot-a-txid"), "not a transaction id"),
+])
+def test_user_errors_are_one_line(args, needle):
+    line = one_clear_line(run(*args, stdin=""))
+    assert needle in line
+
+
+def test_login_without_a_keyring_says_what_to_do(sqlite_backend):
+    p = run("login", sqlite_backend.url, "--token-stdin", stdin="demo-agent\n",
+            env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    line = one_clear_line(p)
+    assert "No OS keyring" in line and "AGENT_TUI_TOKEN" in line
+
+
+def _secret_service_available() -> bool:
+    p = subprocess.run([sys.executable, "-c", "import keyring; print(type(keyring.get_keyring()).__module__)"],
+                       capture_output=True, text=True, timeout=60)
+    return "SecretService" in p.stdout
+
+
+def test_login_stores_the_token_in_the_keyring_only(sqlite_backend, tmp_path):
+    if not _secret_service_available():
+        if IN_CI:
+            pytest.fail("CI must run the keyring tests against a real Secret Service (gnome-keyring)")
+        pytest.skip("no Secret Service running (run under dbus-run-session with gnome-keyring, as .ci/run does)")
+    p = run("login", sqlite_backend.url, "--token-stdin", stdin="demo-supervisor\n")
+    assert p.returncode == 0, p.stderr
+    assert "as Sam Okafor (supervisor)" in p.stdout
+    config = (tmp_path / "config" / "config.toml").read_text()
+    assert sqlite_backend.url in config and "demo-supervisor" not in config
+    env = {"AGENT_TUI_CACHE": str(tmp_path / "c.db")}
+    p = run("sync", env=env)  # the token comes from the keyring now
+    assert p.returncode == 0 and "pulled 300 tickets" in p.stdout, p.stderr
+    assert run("logout").returncode == 0
+    line = one_clear_line(run("sync", env=env))
+    assert "not signed in" in line
+    for f in (tmp_path / "log").glob("*"):
+        assert "demo-supervisor" not in f.read_text()
