@@ -35,10 +35,10 @@ STATUS_KEYS = {"o": "open", "p": "pending", "h": "on_hold", "v": "solved"}
 class CacheRowSource:
     """A view of the cache as the queue list reads it: indexed count and pages, nothing loaded whole."""
 
-    def __init__(self, cache: Cache, view: ViewSpec, *, me: Optional[int], text: str = "", sort: str = "sla",
+    def __init__(self, cache: Cache, view: ViewSpec, *, me: Optional[int], now: float, text: str = "", sort: str = "sla",
                  at_risk: float = sla_mod.AT_RISK_SECONDS):
         self.cache, self.view, self.me, self.text, self.sort, self.at_risk = cache, view, me, text, sort, at_risk
-        self.now = time.time()  # fixed per source: at-risk/breached views don't shift under the cursor
+        self.now = now  # fixed per source: at-risk/breached views don't shift under the cursor
 
     def count(self) -> int:
         return self.cache.queue_count(self.view, me=self.me, now=self.now, text=self.text, at_risk=self.at_risk)
@@ -207,7 +207,6 @@ class QueueScreen(Screen):
     #filter { display: none; height: 3; }
     #filter.visible { display: block; }
     #queue-title { height: 1; color: $text-muted; padding: 0 1; }
-    #status { dock: top; }
     """
 
     @property
@@ -230,13 +229,14 @@ class QueueScreen(Screen):
     def show_view(self, keep_cursor: bool = False) -> None:
         app: AgentApp = self.app  # type: ignore[assignment]
         text = self.query_one("#filter", Input).value
-        src = CacheRowSource(app.cache, self.current_view(), me=app.me_id, text=text, sort=self.sort, at_risk=app.at_risk)
+        src = CacheRowSource(app.cache, self.current_view(), me=app.me_id, now=app.clock(), text=text, sort=self.sort,
+                             at_risk=app.at_risk)
         if keep_cursor:
             self.queue._source = src  # same view, fresh rows: refresh_rows keeps the cursor on its ticket
             self.queue.refresh_rows()
         else:
             self.queue.set_source(src)
-        self.queue.tick(time.time())
+        self.queue.tick(app.clock())
         v = self.current_view()
         self.query_one("#queue-title", Static).update(
             f"{v.title} · {self.queue.row_count} tickets · sorted by {self.sort}" + (f" · filter {text!r}" if text else ""))
@@ -368,7 +368,6 @@ class TicketScreen(Screen):
     #composer-title { height: 1; color: $text-muted; }
     #ticket-head { height: auto; padding: 0 1; background: $panel; }
     #sla-panel, #customer-panel { height: auto; padding: 0 1; margin-bottom: 1; }
-    #status { dock: top; }
     """
 
     def __init__(self, ticket_id: int) -> None:
@@ -419,7 +418,7 @@ class TicketScreen(Screen):
         view.remove_children()
         for m in app.cache.thread(self.ticket_id):
             label = {"customer": "customer", "reply": "reply", "note": "internal note"}[m["kind"]]
-            stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(m["created_at"]))
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(m["created_at"]))
             body = safe_text(f"{m['author_name'] or label} · {label} · {stamp}" + (" · sending…" if m["pending"] else "") + "\n", style="bold")
             body.append_text(safe_text(m["body"]))
             classes = f"msg msg-{m['kind']}" + (" msg-pending" if m["pending"] else "")
@@ -434,7 +433,7 @@ class TicketScreen(Screen):
             for d in cust["deposits"][:6]:
                 lines.append(f"  {d['network']:<9} {d['amount']} {d['asset']}  {d['status']}  {d['txid'][:18]}…")
         self.query_one("#customer-panel", Static).update("\n".join(lines))
-        self.tick(time.time())
+        self.tick(app.clock())
 
     def tick(self, now: float) -> None:
         if not self.ticket:

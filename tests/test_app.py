@@ -1,0 +1,196 @@
+"""The agent app driven with Pilot against the real backend, and snapshots with a frozen clock."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from agent_tui.app import AgentApp, HelpScreen, Identity, QueueScreen, TicketScreen
+from backend import service as svc
+from backend.app import create_app
+from backend.schema import make_engine
+from backend.seed import seed
+from backend.server import ServerThread
+from storage.cache import Cache
+
+FROZEN = 1795392000.0  # 2026-11-23 00:00 UTC
+SIZE = (160, 45)
+
+
+async def wait_until(pilot, cond, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.1)
+
+
+@pytest.fixture
+def desk(tmp_path):
+    url = f"sqlite:///{tmp_path / 'backend.db'}"
+    engine = make_engine(url)
+    seed(engine, tickets=400)
+    engine.dispose()
+    server = ServerThread(create_app(url)).start()
+    cache = Cache.open(tmp_path / "cache.db")
+    yield server, cache
+    server.stop()
+    cache.close()
+
+
+def server_ticket(server, tid: int) -> dict:
+    import httpx
+
+    return httpx.get(f"{server.url}/api/v1/tickets/{tid}", headers={"Authorization": "Bearer demo-agent"}).json()
+
+
+async def test_an_agent_works_a_ticket_with_the_keyboard_alone(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        everything = screen.queue.row_count
+        await pilot.press("slash", *"deposit", "enter")
+        await pilot.pause(0.2)
+        assert 0 < screen.queue.row_count < everything
+        tid = screen.queue.cursor_ticket_id
+        await pilot.press("enter")
+        assert isinstance(app.screen, TicketScreen) and app.screen.ticket_id == tid
+        await pilot.press("c")  # claim
+        await wait_until(pilot, lambda: server_ticket(server, tid)["ticket"]["assignee_id"] == 1)
+        await pilot.press("r", *"We found your deposit and are crediting it now.")
+        await pilot.press("ctrl+s")
+        mine = [m for m in cache.thread(tid) if m["body"].startswith("We found your deposit")]
+        assert len(mine) == 1  # in the cache (and the outbox) at once
+        await wait_until(pilot, lambda: any(m["body"].startswith("We found your deposit") for m in server_ticket(server, tid)["messages"]))
+        await wait_until(pilot, lambda: cache.outbox_depth() == 0)
+        await pilot.press("escape", "p")  # leave the box, set pending
+        await wait_until(pilot, lambda: server_ticket(server, tid)["ticket"]["status"] == "pending")
+        await pilot.press("j")  # move on to the next ticket
+        assert isinstance(app.screen, TicketScreen) and app.screen.ticket_id != tid
+        texts = [m["body"] for m in server_ticket(server, tid)["messages"]]
+        assert texts.count("We found your deposit and are crediting it now.") == 1
+
+
+async def test_bulk_claim_of_selected_rows(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
+        await pilot.pause(0.3)
+        q = app.screen.queue
+        first = q.cursor_ticket_id
+        await pilot.press("space", "down", "space")
+        second = q.cursor_ticket_id
+        assert q.selected_ids == {first, second}
+        await pilot.press("c")
+        await wait_until(pilot, lambda: all(server_ticket(server, t)["ticket"]["assignee_id"] == 1 for t in (first, second)))
+        assert q.selected_ids == frozenset()
+
+
+async def test_single_keys_are_ignored_while_typing_and_the_draft_survives_a_restart(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400)
+        await pilot.pause(0.3)
+        tid = app.screen.queue.cursor_ticket_id
+        status = cache.ticket(tid)["status"]
+        await pilot.press("enter", "r", *"pv jc half a reply")
+        await pilot.pause(0.8)  # the draft is saved while typing
+        assert cache.ticket(tid)["status"] == status and cache.outbox_depth() == 0
+    # the app is gone without sending; a new one finds the text where the agent left it
+    app2 = AgentApp(cache=cache, server_url=server.url, token="demo-agent", sync_enabled=False)
+    async with app2.run_test(size=SIZE) as pilot:
+        app2.open_ticket(tid)
+        await pilot.pause(0.3)
+        assert app2.screen.query_one("#composer").text == "pv jc half a reply"
+
+
+async def test_backend_down_keeps_the_app_working_and_the_reply_queued(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400)
+        await pilot.pause(0.3)
+        server.stop()
+        tid = app.screen.queue.cursor_ticket_id
+        await pilot.press("enter", "r", *"Typed while the server is down.", "ctrl+s")
+        await pilot.pause(0.5)
+        assert cache.outbox_depth() == 1
+        assert any(m["pending"] for m in cache.thread(tid))
+        bar = app.screen.query_one("#status")
+        await wait_until(pilot, lambda: bar.state == "offline" and bar.outbox == 1, timeout=30)
+        assert "outbox 1" in str(bar.render())
+
+
+async def test_hostile_customer_text_is_inert(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400)
+        app.open_ticket(7)  # seeded with Rich markup, CSI clear screen and an OSC 52 clipboard write
+        await pilot.pause(0.5)
+        svg = app.export_screenshot()
+        assert "[bold&#160;red]URGENT[/]" in svg  # shown literally, not as markup
+        assert "cGF3bmVk" not in svg and "\x1b" not in svg and "\x07" not in svg
+
+
+# --- snapshots: a frozen clock and a deterministic desk, no network --------------------------
+
+
+@pytest.fixture
+def frozen_cache(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'snap-backend.db'}")
+    seed(engine, tickets=300, now=FROZEN)
+    cache = Cache.open(tmp_path / "snap-cache.db")
+    cursor = 0
+    with engine.connect() as conn:
+        while True:
+            page = svc.changes(conn, cursor, 5000)
+            import orjson
+
+            cache.apply_page(orjson.loads(orjson.dumps(page.body)), str(page.cursor))
+            cursor = page.cursor
+            if not page.has_more:
+                break
+    engine.dispose()
+    yield cache
+    cache.close()
+
+
+def frozen_app(cache: Cache, theme: str = "agent-dark") -> AgentApp:
+    return AgentApp(cache=cache, server_url="http://127.0.0.1:9", token="-", sync_enabled=False,
+                    clock=lambda: FROZEN, identity=Identity(1, "Alex Morgan", "agent"),
+                    settings=SimpleNamespace(theme=theme, at_risk_minutes=15, views={}, keymap={}))
+
+
+@pytest.mark.parametrize("theme", ["agent-dark", "agent-light", "agent-high-contrast"])
+def test_queue_snapshot(snap_compare, frozen_cache, theme):
+    assert snap_compare(frozen_app(frozen_cache, theme), terminal_size=SIZE)
+
+
+def test_ticket_snapshot(snap_compare, frozen_cache):
+    async def open_one(pilot):
+        pilot.app.open_ticket(7)
+        await pilot.pause(0.2)
+
+    assert snap_compare(frozen_app(frozen_cache), terminal_size=SIZE, run_before=open_one)
+
+
+def test_help_snapshot(snap_compare, frozen_cache):
+    assert snap_compare(frozen_app(frozen_cache), terminal_size=SIZE, press=["question_mark"])
+
+
+async def test_help_lists_binding_ids(frozen_cache):
+    app = frozen_app(frozen_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = [r[2] for r in app.screen.rows]
+        assert "queue.claim" in ids and "queue.filter" in ids and "app.help" in ids
