@@ -326,7 +326,11 @@ class Cache:
     ) -> list[QueueRow]:
         where, params = view.where(me, now if now is not None else time.time(), at_risk)
         where, params = _with_text(where, params, text)
-        sql = f"{_ROW_SELECT} WHERE {where} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
+        # Page the ids on the index alone, then join names for just this page: OFFSET over the
+        # joined rows would evaluate the joins for every skipped row (10 ms at offset 5,000).
+        join = " LEFT JOIN customers c ON c.id = t.requester_id" if text else ""
+        inner = f"SELECT t.id FROM tickets t{join} WHERE {where} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
+        sql = f"{_ROW_SELECT} WHERE t.id IN ({inner}) ORDER BY {SORTS[sort]}"
         params.update(limit=limit, offset=offset)
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(_text(sql), params)]
