@@ -702,7 +702,7 @@ class AgentApp(App):
 
     # --- local changes (each goes to the outbox with the change) ----------------------------
 
-    def _after_change(self) -> None:
+    def after_change(self) -> None:
         self.refresh_status()
         self.refresh_lists()
         if self.engine:
@@ -716,7 +716,7 @@ class AgentApp(App):
             self.cache.queue_claim(tid, self.me_id)
         if ticket_ids:
             self.notify(f"Claimed {len(ticket_ids)} ticket(s).")
-        self._after_change()
+        self.after_change()
 
     def change(self, ticket_ids: list[int], changes: dict) -> None:
         for tid in ticket_ids:
@@ -724,7 +724,7 @@ class AgentApp(App):
                 self.cache.queue_update(tid, changes)
             except (ValueError, LookupError) as exc:
                 self.notify(str(exc), severity="error")
-        self._after_change()
+        self.after_change()
 
     def open_ticket(self, ticket_id: int) -> None:
         self.push_screen(TicketScreen(ticket_id))
@@ -767,7 +767,7 @@ class AgentApp(App):
                 return
             composer.load_text("")
             self.notify("Internal note queued." if screen.internal else "Reply queued; it goes out with the next sync.")
-            self._after_change()
+            self.after_change()
             screen.reload()
 
         agents = self.cache.agents()
