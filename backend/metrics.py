@@ -1,0 +1,390 @@
+"""Supervisor metrics: the live wall and KPI reports, aggregated in SQL (SQLite and PostgreSQL).
+
+Mounted by the app with ``app.include_router(backend.metrics.router)``. Supervisor tokens only
+(401 without a valid token, 403 for other roles; errors are ServiceError JSON).
+
+The KPI definitions live in agent_tui/kpi.py (and agent_tui/KPI.md); this module computes the
+same numbers with GROUP BY / CASE / window functions over the tickets table, never by looping
+over tickets in Python. Percentiles are nearest-rank, picked with ROW_NUMBER() over the
+durations of the window only. Per-ticket SLA state is JSON text: it is unnested with
+json_each (SQLite) or jsonb_array_elements (PostgreSQL), for the tickets created in the window.
+
+    GET /api/v1/metrics/wall?tz=UTC&at_risk_minutes=15&trend_hours=12
+    GET /api/v1/metrics/report?from=YYYY-MM-DD&to=YYYY-MM-DD&by=queue|agent|day&tz=UTC
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Float, and_, case, cast, func, literal, literal_column, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
+
+from agent_tui import kpi
+from backend import schema as S
+from backend.service import ServiceError
+
+API = "/api/v1"
+MAX_REPORT_DAYS = 366
+T = S.tickets.c
+
+router = APIRouter(tags=["metrics"])
+
+
+def _json(body: Any) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+# --- auth -------------------------------------------------------------------------------------
+
+
+def supervisor(request: Request, authorization: Optional[str] = Header(None)) -> dict:
+    """The caller's agent row; 401 without a valid Bearer token, 403 unless a supervisor."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ServiceError(401, "unauthorized", "Missing bearer token; sign in with `agent-tui login URL`.")
+    token = authorization[7:].strip()
+    with request.app.state.engine.connect() as conn:
+        row = conn.execute(select(S.agents).where(S.agents.c.token == token)).first()
+    if row is None:
+        raise ServiceError(401, "unauthorized", "The token is not valid; sign in again with `agent-tui login URL`.")
+    if row.role != "supervisor":
+        raise ServiceError(403, "forbidden", "Metrics need a supervisor token.")
+    return dict(row._mapping)
+
+
+def _targets(request: Request) -> dict[str, kpi.Target]:
+    """DEFAULT_TARGETS, with overrides the app put in app.state.kpi_targets ({"fcr": 0.8, ...})."""
+    return kpi.targets_with(getattr(request.app.state, "kpi_targets", None))
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ServiceError(422, "invalid", f"Unknown time zone {tz!r}; use an IANA name like Europe/Malta.") from None
+
+
+def _local_midnight(d: date, zone: ZoneInfo) -> float:
+    return datetime(d.year, d.month, d.day, tzinfo=zone).timestamp()
+
+
+# --- building blocks --------------------------------------------------------------------------
+
+_LIVE = T.deleted.is_(False)
+_BACKLOG = T.status.in_(kpi.BACKLOG_STATUSES)
+_WAITING = T.status.in_(kpi.WAITING_STATUSES)
+
+KeyFn = Callable[[Any], Any]  # time column -> grouping expression, or None for one group "all"
+ALL = "all"
+
+
+def _k(key):
+    """The group key as a selected column ("all" when not grouped)."""
+    return key if key is not None else literal_column("'all'")
+
+
+def _grouped(q, key):
+    return q.group_by(key) if key is not None else q
+
+
+def _count(cond) -> Any:
+    return func.sum(case((cond, 1), else_=0))
+
+
+def _in(col, start: float, end: float):
+    return and_(col >= start, col < end)
+
+
+def duration_stats(conn: Connection, keyf: KeyFn, time_col, start_col, where) -> dict[Any, dict]:
+    """Per group: n, mean and nearest-rank p50/p90 of (time_col - start_col) over the rows in `where`.
+
+    ROW_NUMBER() over each group's durations, and only the rows at the percentile ranks come
+    back (rank r with r*100 >= p*n and (r-1)*100 < p*n, i.e. ceil(p*n/100))."""
+    key = keyf(time_col)
+    value = (time_col - start_col)
+    inner = select(
+        _k(key).label("k"), value.label("v"),
+        func.row_number().over(partition_by=key, order_by=value).label("rn"),
+        func.count().over(partition_by=key).label("n"),
+        func.avg(value).over(partition_by=key).label("mean"),
+    ).where(where).subquery()
+    rank_conds = [and_(inner.c.rn * 100 >= p * inner.c.n, (inner.c.rn - 1) * 100 < p * inner.c.n) for p in kpi.PERCENTILES]
+    rows = conn.execute(select(inner.c.k, inner.c.v, inner.c.rn, inner.c.n, inner.c.mean).where(or_(*rank_conds))).all()
+    out: dict[Any, dict] = {}
+    for k, v, rn, n, m in rows:
+        d = out.setdefault(k, {"n": int(n), "mean": float(m), **{f"p{p}": None for p in kpi.PERCENTILES}})
+        for p in kpi.PERCENTILES:
+            if rn == kpi.nearest_rank(p, int(n)):
+                d[f"p{p}"] = float(v)
+    return out
+
+
+def _empty_stats() -> dict:
+    return {"n": 0, "mean": None, **{f"p{p}": None for p in kpi.PERCENTILES}}
+
+
+def _sla_elements(conn: Connection):
+    """(FROM clause element, metric, stage, due_at, breached_at) for the tickets' SLA JSON arrays."""
+    if conn.dialect.name == "postgresql":
+        j = func.jsonb_array_elements(cast(T.sla, JSONB)).table_valued("value").lateral("j")
+        field = lambda name: j.c.value.op("->>")(literal(name))  # noqa: E731
+        return j, field("metric"), field("stage"), cast(field("due_at"), Float), field("breached_at")
+    j = func.json_each(T.sla).table_valued("value").alias("j")
+    field = lambda name: func.json_extract(j.c.value, literal("$." + name))  # noqa: E731
+    return j, field("metric"), field("stage"), field("due_at"), field("breached_at")
+
+
+def sla_counts(conn: Connection, keyf: KeyFn, start: float, end: float, now: float) -> dict[Any, dict]:
+    """Per group and metric: met / missed over the tickets created in [start, end) (kpi.sla_outcome)."""
+    j, metric, stage, due_at, breached_at = _sla_elements(conn)
+    missed = or_(breached_at.is_not(None), and_(stage == "active", due_at.is_not(None), due_at < now))
+    met = and_(~missed, stage == "achieved")
+    key = keyf(T.created_at)
+    q = (
+        select(_k(key).label("k"), metric.label("m"), _count(met).label("met"), _count(missed).label("missed"))
+        .select_from(S.tickets.join(j, true()))
+        .where(_LIVE, _in(T.created_at, start, end))
+        .group_by(*([key] if key is not None else []), metric)
+    )
+    out: dict[Any, dict] = {}
+    for k, m, n_met, n_missed in conn.execute(q):
+        if m in kpi.SLA_METRICS:
+            d = out.setdefault(k, kpi.empty_sla())
+            d[m]["met"] += int(n_met or 0)
+            d[m]["missed"] += int(n_missed or 0)
+    return out
+
+
+def kpi_rows(conn: Connection, keyf: KeyFn, start: float, end: float, now: float,
+             backlog: Optional[dict[Any, int]] = None) -> dict[Any, dict]:
+    """Every KPI of kpi.compute() per group, with each KPI attributed by its own instant."""
+    ck, sk = keyf(T.created_at), keyf(T.solved_at)
+    created = {
+        r.k: r for r in conn.execute(_grouped(
+            select(_k(ck).label("k"), func.count().label("created"), _count(T.escalated.is_(True)).label("escalated"))
+            .where(_LIVE, _in(T.created_at, start, end)), ck)) if r.created
+    }
+    solved = {
+        r.k: r for r in conn.execute(_grouped(
+            select(_k(sk).label("k"), func.count().label("solved"),
+                   _count(and_(T.agent_replies == 1, T.reopens == 0)).label("fcr"),
+                   _count(T.csat.is_not(None)).label("rated"), _count(T.csat >= kpi.CSAT_POSITIVE_MIN).label("positive"))
+            .where(_LIVE, _in(T.solved_at, start, end)), sk)) if r.solved
+    }
+    frt = duration_stats(conn, keyf, T.first_reply_at, T.created_at, and_(_LIVE, _in(T.first_reply_at, start, end)))
+    res = duration_stats(conn, keyf, T.solved_at, T.created_at, and_(_LIVE, _in(T.solved_at, start, end)))
+    sla = sla_counts(conn, keyf, start, end, now)
+    keys = set(created) | set(solved) | set(frt) | set(res) | set(sla) | set(backlog or {})
+    out = {}
+    for k in keys:
+        c, s = created.get(k), solved.get(k)
+        out[k] = kpi.finish_row(
+            created=int(c.created) if c else 0, escalated=int(c.escalated or 0) if c else 0,
+            solved=int(s.solved) if s else 0, fcr=int(s.fcr or 0) if s else 0,
+            rated=int(s.rated or 0) if s else 0, positive=int(s.positive or 0) if s else 0,
+            backlog=(backlog or {}).get(k, 0), frt_stats=frt.get(k, _empty_stats()),
+            resolution_stats=res.get(k, _empty_stats()), sla=sla.get(k, kpi.empty_sla()),
+        )
+    return out
+
+
+def _one(_col):
+    return None
+
+
+def backlog_now(conn: Connection, key=None) -> dict[Any, int]:
+    rows = conn.execute(_grouped(select(_k(key), func.count()).where(_LIVE, _BACKLOG), key))
+    return {r[0]: int(r[1]) for r in rows if r[1]}
+
+
+def backlog_at(conn: Connection, points: list[float], key=None) -> dict[Any, list[int]]:
+    """Backlog at each instant (created_at <= t and not solved by t), one scan with a CASE per point."""
+    cols = [_count(and_(T.created_at <= t, or_(T.solved_at.is_(None), T.solved_at > t))) for t in points]
+    q = select(_k(key), *cols).where(_LIVE, T.created_at <= max(points), or_(T.solved_at.is_(None), T.solved_at > min(points)))
+    return {r[0]: [int(x or 0) for x in r[1:]] for r in conn.execute(_grouped(q, key)) if any(r[1:])}
+
+
+# --- the wall ---------------------------------------------------------------------------------
+
+
+def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: float = 15 * 60,
+         trend_hours: int = 12, targets: Optional[dict] = None, tz: str = "UTC") -> dict:
+    """Everything the supervisor wall shows, as of `now`; "today" is [day_start, now)."""
+    risk_end = now + at_risk_seconds
+    queue_rows = conn.execute(
+        select(
+            T.queue,
+            *[_count(T.status == s).label(s) for s in kpi.BACKLOG_STATUSES],
+            _count(and_(_WAITING, T.assignee_id.is_(None))).label("unassigned"),
+            _count(and_(_WAITING, T.sla_due >= now, T.sla_due < risk_end)).label("at_risk"),
+            _count(and_(_WAITING, T.sla_due < now)).label("breached"),
+        ).where(_LIVE, _BACKLOG).group_by(T.queue)
+    ).all()
+    counts = {r.queue: r for r in queue_rows}
+    ranked = select(
+        T.queue, T.id, T.created_at,
+        func.row_number().over(partition_by=T.queue, order_by=(T.created_at, T.id)).label("rn"),
+    ).where(_LIVE, _WAITING).subquery()
+    oldest = {r.queue: {"id": r.id, "created_at": r.created_at}
+              for r in conn.execute(select(ranked.c.queue, ranked.c.id, ranked.c.created_at).where(ranked.c.rn == 1))}
+    frt_today = duration_stats(conn, lambda _c: T.queue, T.first_reply_at, T.created_at,
+                               and_(_LIVE, _in(T.first_reply_at, day_start, now)))
+    queue_names = conn.execute(select(S.queues.c.id, S.queues.c.name).order_by(S.queues.c.position, S.queues.c.id)).all()
+    queues = []
+    for qid, name in queue_names:
+        c = counts.get(qid)
+        stats = frt_today.get(qid, _empty_stats())
+        queues.append({
+            "id": qid, "name": name,
+            **{s: int(getattr(c, s) or 0) if c else 0 for s in kpi.BACKLOG_STATUSES},
+            **{k: int(getattr(c, k) or 0) if c else 0 for k in ("unassigned", "at_risk", "breached")},
+            "oldest": oldest.get(qid),
+            "frt_p50": stats["p50"], "frt_p90": stats["p90"], "frt_n": stats["n"],
+        })
+
+    per_agent = {
+        r.assignee_id: r for r in conn.execute(
+            select(
+                T.assignee_id,
+                _count(_BACKLOG).label("open_assigned"),
+                _count(_in(T.solved_at, day_start, now)).label("handled"),
+                func.sum(case((_in(T.first_reply_at, day_start, now), T.first_reply_at - T.created_at), else_=None)).label("frt_sum"),
+                _count(_in(T.first_reply_at, day_start, now)).label("frt_n"),
+            ).where(_LIVE, T.assignee_id.is_not(None),
+                    or_(_BACKLOG, T.solved_at >= day_start, T.first_reply_at >= day_start))
+            .group_by(T.assignee_id))
+    }
+    agents = []
+    for a in conn.execute(select(S.agents.c.id, S.agents.c.name, S.agents.c.role, S.agents.c.presence,
+                                 S.agents.c.current_ticket_id).order_by(S.agents.c.name, S.agents.c.id)):
+        r = per_agent.get(a.id)
+        n = int(r.frt_n or 0) if r else 0
+        agents.append({
+            "id": a.id, "name": a.name, "role": a.role, "presence": a.presence, "current_ticket_id": a.current_ticket_id,
+            "open_assigned": int(r.open_assigned or 0) if r else 0, "handled_today": int(r.handled or 0) if r else 0,
+            "frt_mean": (float(r.frt_sum) / n) if n else None, "frt_n": n,
+        })
+
+    points = [now - h * 3600.0 for h in range(trend_hours, -1, -1)]
+    trend = backlog_at(conn, points).get(ALL, [0] * len(points))
+    row = kpi_rows(conn, _one, day_start, now, now, backlog_now(conn)).get(ALL)
+    if row is None:
+        row = kpi.finish_row(created=0, escalated=0, solved=0, fcr=0, rated=0, positive=0, backlog=0, sla=kpi.empty_sla())
+    targets = targets or kpi.DEFAULT_TARGETS
+    return {
+        "generated_at": now,
+        "window": {"from": day_start, "to": now, "tz": tz},
+        "at_risk_seconds": at_risk_seconds,
+        "queues": queues,
+        "agents": agents,
+        "kpis": kpi.tiles(row, targets),
+        "summary": row,
+        "backlog_trend": [{"at": t, "backlog": n} for t, n in zip(points, trend)],
+    }
+
+
+@router.get(f"{API}/metrics/wall")
+def get_wall(
+    request: Request,
+    tz: str = Query("UTC", description="IANA zone whose midnight starts 'today'"),
+    at_risk_minutes: float = Query(15, gt=0, le=24 * 60, description="An SLA due within this many minutes is at risk"),
+    trend_hours: int = Query(12, ge=1, le=72, description="Hourly backlog points going back this far"),
+    agent: dict = Depends(supervisor),
+):
+    """The supervisor wall: per queue, per agent, KPI tiles against targets, and the backlog trend."""
+    zone = _zone(tz)
+    now = time.time()
+    today = datetime.fromtimestamp(now, zone).date()
+    with request.app.state.engine.connect() as conn:
+        body = wall(conn, now=now, day_start=_local_midnight(today, zone), at_risk_seconds=at_risk_minutes * 60,
+                    trend_hours=trend_hours, targets=_targets(request), tz=tz)
+    return _json(body)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def _day_key(bounds: list[float], labels: list[str]) -> KeyFn:
+    """time column -> the local day it falls in (a CASE over the day boundaries; DST-correct)."""
+    def key(col):
+        return case(*[(col < bounds[i + 1], literal(labels[i])) for i in range(len(labels))], else_=literal(None))
+    return key
+
+
+def report(conn: Connection, *, start_day: date, end_day: date, by: str, now: float, tz: str = "UTC") -> dict:
+    """KPI rows over the local days start_day..end_day (inclusive), grouped by queue, agent or day."""
+    zone = _zone(tz)
+    days = [start_day + timedelta(days=i) for i in range((end_day - start_day).days + 1)]
+    bounds = [_local_midnight(d, zone) for d in days] + [_local_midnight(end_day + timedelta(days=1), zone)]
+    start, end = bounds[0], bounds[-1]
+    if by == "queue":
+        keyf: KeyFn = lambda _c: T.queue  # noqa: E731
+        backlog = {k: v[0] for k, v in backlog_at(conn, [end], T.queue).items()}
+    elif by == "agent":
+        keyf = lambda _c: T.assignee_id  # noqa: E731
+        backlog = {k: v[0] for k, v in backlog_at(conn, [end], T.assignee_id).items()}
+    elif by == "day":
+        labels = [d.isoformat() for d in days]
+        keyf = _day_key(bounds, labels)
+        per_day = backlog_at(conn, bounds[1:]).get(ALL, [0] * len(labels))
+        backlog = dict(zip(labels, per_day))
+    else:
+        raise ServiceError(422, "invalid", f"by must be queue, agent or day, not {by!r}.")
+    rows = kpi_rows(conn, keyf, start, end, now, backlog)
+    if by == "queue":
+        names = dict(conn.execute(select(S.queues.c.id, S.queues.c.name)).all())
+        order = [q for q, in conn.execute(select(S.queues.c.id).order_by(S.queues.c.position, S.queues.c.id))]
+        keys = order + sorted(k for k in rows if k not in names)
+        out = [{"key": k, "name": names.get(k, k), **rows.get(k, _zero_row())} for k in keys]
+    elif by == "agent":
+        names = dict(conn.execute(select(S.agents.c.id, S.agents.c.name)).all())
+        keys = sorted((k for k in rows if k is not None), key=lambda k: (names.get(k, ""), k))
+        out = [{"key": k, "name": names.get(k, f"#{k}"), **rows[k]} for k in keys]
+        if None in rows:
+            out.append({"key": None, "name": "(unassigned)", **rows[None]})
+    else:
+        out = [{"key": d, "name": d, **rows.get(d, _zero_row(backlog.get(d, 0)))} for d in labels]
+    total = kpi_rows(conn, _one, start, end, now, {"all": backlog_at(conn, [end]).get(ALL, [0])[0]}).get(ALL, _zero_row())
+    return {"from": start_day.isoformat(), "to": end_day.isoformat(), "tz": tz, "by": by,
+            "window": {"from": start, "to": end}, "generated_at": now, "rows": out, "total": total}
+
+
+def _zero_row(backlog: int = 0) -> dict:
+    return kpi.finish_row(created=0, escalated=0, solved=0, fcr=0, rated=0, positive=0, backlog=backlog, sla=kpi.empty_sla())
+
+
+def _parse_day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ServiceError(422, "invalid", f"{name} must be a date like 2026-11-23, not {value[:40]!r}.") from None
+
+
+@router.get(f"{API}/metrics/report")
+def get_report(
+    request: Request,
+    from_: str = Query(..., alias="from", description="First local day, YYYY-MM-DD"),
+    to: str = Query(..., description="Last local day (inclusive), YYYY-MM-DD"),
+    by: str = Query("queue", description="queue | agent | day"),
+    tz: str = Query("UTC", description="IANA zone of the days"),
+    agent: dict = Depends(supervisor),
+):
+    """KPI rows for a period: FRT and resolution percentiles, SLA compliance per metric, FCR, CSAT,
+    escalation rate, and the backlog at the period's end, per queue, agent or day."""
+    start_day, end_day = _parse_day(from_, "from"), _parse_day(to, "to")
+    if end_day < start_day:
+        raise ServiceError(422, "invalid", "to is before from.")
+    if (end_day - start_day).days + 1 > MAX_REPORT_DAYS:
+        raise ServiceError(422, "invalid", f"A report covers at most {MAX_REPORT_DAYS} days.")
+    if by not in ("queue", "agent", "day"):
+        raise ServiceError(422, "invalid", f"by must be queue, agent or day, not {by[:20]!r}.")
+    with request.app.state.engine.connect() as conn:
+        body = report(conn, start_day=start_day, end_day=end_day, by=by, now=time.time(), tz=tz)
+    return _json(body)
