@@ -1,0 +1,215 @@
+"""The macro picker driven with Pilot: search, preview, missing fields, favourites, the suggestion, a snapshot."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pytest
+from textual.app import App
+from textual.widgets import Input, OptionList, Static
+
+from agent_tui.macros.context import build_context
+from agent_tui.macros.defaults import default_macros
+from agent_tui.macros.model import Macro
+from tests.macro_desk import FROZEN, seeded_cache
+from widgets.macro_picker import MacroPick, MacroPicker
+
+SIZE = (120, 36)
+
+CONTEXT = {
+    "ticket": {"id": 4711, "subject": "Where is my USDT? [bold red]NOW[/]", "status": "open", "language": "en"},
+    "customer": {"name": "Ana [link=https://evil.example]López[/link]", "first_name": "Ana", "language": "en"},
+    "agent": {"id": 1, "name": "Kim Lee", "first_name": "Kim"},
+    "deposit": {"txid": None, "network": "tron", "confirmations": 3, "required_confirmations": 20},
+    "sla": {},
+}
+
+
+class PickerApp(App):
+    """A tiny host: has a `cache` (like AgentApp) and pushes the picker on mount."""
+
+    def __init__(self, picker_factory, cache: Any = None) -> None:
+        super().__init__()
+        self.cache = cache
+        self.picker_factory = picker_factory
+        self.results: list[Optional[MacroPick]] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.picker_factory(), self.results.append)
+
+
+def fixed_picker(**kw) -> MacroPicker:
+    macros = default_macros()
+    kw.setdefault("favourite_keys", ["greeting_ack", "close_solved", "deposit_pending"])
+    return MacroPicker(CONTEXT, macros=macros, **kw)
+
+
+def listed(picker: MacroPicker) -> list[str]:
+    return [m.key for m in picker.shown]
+
+
+def preview_text(picker: MacroPicker) -> str:
+    return str(picker.query_one("#macro-preview", Static).render())
+
+
+async def test_search_filters_and_the_preview_follows(tmp_path):
+    app = PickerApp(fixed_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        assert isinstance(picker, MacroPicker)
+        assert len(picker.shown) == 17
+        await pilot.press(*"memo")
+        await pilot.pause()
+        assert listed(picker)[0] == "deposit_missing_memo"
+        assert "deposit_credited" not in listed(picker)[:2]
+        assert "memo" in preview_text(picker).lower()
+        await pilot.press("down")
+        await pilot.pause()
+        assert picker.current is picker.shown[1]
+        await pilot.press("backspace", "backspace", "backspace", "backspace", *"::bye")
+        await pilot.pause()
+        assert listed(picker)[0] == "close_solved"
+
+
+async def test_enter_on_a_complete_macro_dismisses_with_the_text_and_actions():
+    app = PickerApp(fixed_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"::bye", "enter")
+        await pilot.pause()
+        assert len(app.results) == 1
+        pick = app.results[0]
+        assert isinstance(pick, MacroPick) and pick.macro.key == "close_solved"
+        assert "Kim Lee" in pick.text and "4711" in pick.text and pick.missing == []
+        assert pick.actions == [{"type": "set_status", "value": "solved"}]
+
+
+async def test_missing_fields_are_marked_listed_and_prompted_for():
+    app = PickerApp(fixed_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        await pilot.press(*"::dconf")
+        await pilot.pause()
+        assert "⟦deposit.txid⟧" in preview_text(picker)
+        assert "deposit.txid" in str(picker.query_one("#macro-info", Static).render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert picker.filling is not None and picker.fill_paths == ["deposit.txid"]
+        assert app.results == []  # not dismissed: asked first
+        await pilot.press("enter")  # left blank: still missing, stays open
+        await pilot.pause()
+        assert app.results == [] and isinstance(app.focused, Input) and app.focused.id == "fill-0"
+        await pilot.press(*"0xfeed01", "enter")
+        await pilot.pause()
+        pick = app.results[0]
+        assert pick.macro.key == "deposit_insufficient_confirmations"
+        assert pick.fills == {"deposit.txid": "0xfeed01"} and "0xfeed01" in pick.text and "⟦" not in pick.text
+
+
+async def test_escape_in_the_prompt_goes_back_and_ctrl_o_inserts_with_blanks():
+    app = PickerApp(fixed_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        await pilot.press(*"::dconf", "enter")
+        await pilot.pause()
+        assert picker.filling is not None
+        await pilot.press("escape")
+        await pilot.pause()
+        assert picker.filling is None and app.screen is picker and app.results == []
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.results[0].missing == ["deposit.txid"] and "⟦deposit.txid⟧" in app.results[0].text
+
+
+async def test_escape_in_the_list_cancels():
+    app = PickerApp(fixed_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [None] and not isinstance(app.screen, MacroPicker)
+
+
+async def test_number_keys_pick_favourites():
+    app = PickerApp(fixed_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        assert [m.key for m in picker.favourites] == ["greeting_ack", "close_solved", "deposit_pending"]
+        assert listed(picker)[:3] == ["greeting_ack", "close_solved", "deposit_pending"]
+        await pilot.press("2")  # the search box is empty: a digit picks
+        await pilot.pause()
+        assert app.results[0].macro.key == "close_solved"
+
+
+async def test_a_digit_after_text_is_typed_and_the_list_takes_digits_too():
+    app = PickerApp(fixed_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        await pilot.press("space", "2")
+        await pilot.pause()
+        assert picker.query_one("#macro-search", Input).value == " 2" and app.results == []
+        picker.query_one("#macro-list", OptionList).focus()
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.results[0].macro.key == "greeting_ack"
+
+
+async def test_the_suggested_macro_comes_first():
+    app = PickerApp(lambda: fixed_picker(suggested="deposit_wrong_network"))
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        assert listed(picker)[0] == "deposit_wrong_network"
+        assert listed(picker)[1:4] == ["greeting_ack", "close_solved", "deposit_pending"]
+        assert picker.current.key == "deposit_wrong_network"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert picker.filling is not None  # the txid is missing in CONTEXT
+
+
+async def test_customer_text_is_inert():
+    app = PickerApp(fixed_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        svg = app.export_screenshot()
+        assert "[bold&#160;red]NOW[/]" in svg  # the subject's markup shown as text
+
+
+async def test_for_ticket_reads_the_cache_and_suggests_the_verdicts_macro(tmp_path):
+    cache = seeded_cache(tmp_path)
+    try:
+        verdict = {"code": "not_found", "macro": "deposit_not_found", "txid": "0x" + "ab" * 32, "network": None,
+                   "claimed_network": "bsc", "evidence": {}}
+        app = PickerApp(lambda: MacroPicker.for_ticket(cache, 3, agent={"id": 1, "name": "Alex Morgan"}, deposit=verdict,
+                                                       now=FROZEN), cache=cache)
+        async with app.run_test(size=SIZE) as pilot:
+            picker = app.screen
+            assert listed(picker)[0] == "deposit_not_found" and len(picker.shown) == 17
+            assert picker.language == cache.customer(cache.ticket(3)["requester_id"])["language"]
+            await pilot.press("enter")
+            await pilot.pause()
+            pick = app.results[0]
+            assert pick.macro.key == "deposit_not_found" and "0xabab" in pick.text and not pick.missing
+    finally:
+        cache.close()
+
+
+async def test_macros_default_to_the_apps_cache(tmp_path):
+    cache = seeded_cache(tmp_path)
+    try:
+        ctx = build_context(cache, 1, agent={"id": 1, "name": "Alex Morgan"}, now=FROZEN)
+        app = PickerApp(lambda: MacroPicker(ctx, agent_id=1), cache=cache)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            picker = app.screen
+            assert len(picker.macros) == 17 and len(picker.favourites) == 9
+    finally:
+        cache.close()
+
+
+def test_picker_snapshot(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.press(*"deposit")
+        await pilot.pause()
+
+    app = PickerApp(lambda: fixed_picker(suggested="deposit_insufficient_confirmations"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
