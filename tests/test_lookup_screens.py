@@ -1,0 +1,317 @@
+"""The look-up screens driven with Pilot against real local servers: the chain fixture server (real
+mainnet answers served like the real APIs) and anvil; the desk is a real seeded backend pulled into a
+real cache. Nothing of ours is mocked."""
+
+from __future__ import annotations
+
+import io
+import time
+from types import SimpleNamespace
+from typing import Callable, Optional
+
+import orjson
+import pytest
+from rich.console import Console
+from textual.app import App
+
+from agent_tui.chains import Verdict
+from agent_tui.lookup_screen import LookupScreen, note_text
+from backend import schema as S
+from backend import service as svc
+from backend.schema import make_engine
+from backend.seed import seed
+from storage.cache import Cache
+from tests.chains.conftest import anvil_eth, fixture_server, free_port  # noqa: F401  (real servers as fixtures)
+from themes import APP_TCSS, THEME_VARIABLE_DEFAULTS, THEMES
+
+FROZEN = 1795392000.0  # 2026-11-23 00:00 UTC
+SIZE = (160, 45)
+ETH_TX = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739"  # 1000 USDT to CUST_ADDR, ethereum mainnet
+BTC_TX = "20b984492b5264162a4c92c9a34bc7fa08b67d669de7b4c5982ad3cb28aaecf6"
+TRON_TX = "0130dfde9281a48378109039ef512229d5359fbee2a8adbb17ad73aebc67ea99"
+CUST_ADDR = "0x2ae6d1401af58f9fbe2eda032b8494d519af5813"
+HOSTILE_SUBJECT = "[bold red]URGENT[/] \x1b[2J\x1b]52;c;cGF3bmVk\x07 deposit"
+
+
+# --- a desk: a seeded backend, changed through the service, pulled into a real cache ---------
+
+
+def make_desk(tmp_path, change: Optional[Callable] = None) -> tuple[Cache, dict]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'backend.db'}")
+    seed(engine, tickets=40, now=FROZEN)
+    made: dict = {}
+    if change is not None:
+        with svc.write(engine) as conn:
+            change(conn, made)
+    cache = Cache.open(tmp_path / "cache.db")
+    cursor = 0
+    with engine.connect() as conn:
+        while True:
+            page = svc.changes(conn, cursor, 5000)
+            cache.apply_page(orjson.loads(orjson.dumps(page.body)), str(page.cursor))
+            cursor = page.cursor
+            if not page.has_more:
+                break
+    engine.dispose()
+    return cache, made
+
+
+def add_address(conn, customer_id: int, network: str, address: str, memo: Optional[str] = None) -> None:
+    conn.execute(S.deposit_addresses.insert().values(customer_id=customer_id, network=network, asset="USDT", address=address,
+                                                     memo=memo, seq=svc.next_seq(conn)))
+
+
+def add_ledger(conn, customer_id: int, txid: str, network: str, amount: str, output_index: int, status: str) -> None:
+    conn.execute(S.deposits.insert().values(customer_id=customer_id, txid=txid, network=network, asset="USDT", amount=amount,
+                                            output_index=output_index, status=status, created_at=FROZEN, seq=svc.next_seq(conn)))
+
+
+def customer_without_deposits(conn) -> int:
+    from sqlalchemy import select
+
+    with_deposits = select(S.deposits.c.customer_id)
+    return conn.execute(select(S.customers.c.id).where(S.customers.c.id.not_in(with_deposits)).order_by(S.customers.c.id)).scalars().first()
+
+
+def new_ticket(conn, body: str, *, customer_id: int = 3, subject: str = "Deposit not credited") -> int:
+    t = svc.create_ticket(conn, subject=subject, queue="deposits", priority="high", channel="email", requester_id=customer_id,
+                          body=body, now=FROZEN - 600, author_name="Dana Customer")
+    return t["id"]
+
+
+class DeskApp(App):
+    """The attributes the look-up screens use, as AgentApp has them."""
+
+    CSS_PATH = APP_TCSS
+
+    def __init__(self, cache: Cache, rpc, *, name: str = "Alex Morgan") -> None:
+        super().__init__()
+        self.cache = cache
+        self.settings = SimpleNamespace(rpc=rpc)
+        self.me_id = 1
+        self.identity = SimpleNamespace(name=name)
+        self.last_verdicts: dict = {}
+        self.engine = None
+        self.changes = 0
+        self.results: list = []
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme = "agent-dark"
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return THEME_VARIABLE_DEFAULTS
+
+    def after_change(self) -> None:
+        self.changes += 1
+
+    def open_lookup(self, ticket_id: int, **kw) -> LookupScreen:
+        screen = LookupScreen(ticket_id, **kw)
+        self.push_screen(screen, self.results.append)
+        return screen
+
+
+async def wait_until(pilot, cond, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+def shown(screen, wid: str) -> str:
+    """What a Static shows, as plain text (its Rich renderable printed without styles)."""
+    content = screen.query_one(wid).content
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, file=io.StringIO(), color_system=None, legacy_windows=False)
+    with console.capture() as cap:
+        console.print(content)
+    return cap.get().rstrip("\n")
+
+
+def endpoints(server) -> dict:
+    return {k: (v if isinstance(v, str) else f"{v['kind']}+{v['url']}") for k, v in server.endpoints().items()}
+
+
+# --- the look-up screen --------------------------------------------------------------------
+
+
+async def test_a_txid_in_the_customer_message_is_looked_up_and_posted_as_a_note(tmp_path, fixture_server):
+    def change(conn, made):
+        add_address(conn, 3, "ethereum", CUST_ADDR)
+        made["tid"] = new_ticket(conn, f"Hi, I sent 1000 USDT on ethereum yesterday and it is not in my account. TxID: {ETH_TX}")
+
+    cache, made = make_desk(tmp_path, change)
+    tid = made["tid"]
+    app = DeskApp(cache, endpoints(fixture_server))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.open_lookup(tid)
+        await pilot.pause()
+        assert screen.choices[0] == (ETH_TX, "from the customer")
+        assert screen.claimed_network() == "ethereum"  # the message names it
+        assert "0x2ae6d1401af58f9fbe2eda032b8494d519af5813" in shown(screen, "#lookup-context")
+        await pilot.press("enter")  # on the highlighted txid
+        await wait_until(pilot, lambda: screen.verdict is not None or screen.error)
+        assert screen.error == ""
+        v = screen.verdict
+        assert v.code == "needs_manual_credit" and v.macro == "deposit_needs_manual_credit" and v.network == "ethereum"
+        text = shown(screen, "#lookup-verdict")
+        assert "needs_manual_credit" in text and "Suggested macro: deposit_needs_manual_credit" in text
+        assert "Recoverable: yes" in text and "1000" in text and "USDT" in text and "recipient" in text
+        assert app.last_verdicts[tid]["code"] == "needs_manual_credit"
+
+        await pilot.press("n")  # post as an internal note
+        notes = [m for m in cache.thread(tid) if m["kind"] == "note"]
+        assert len(notes) == 1 and notes[0]["pending"] == 1 and notes[0]["author_name"] == "Alex Morgan"
+        assert notes[0]["body"] == note_text(v)
+        assert notes[0]["body"].startswith("Deposit look-up: needs_manual_credit\n")
+        assert "Suggested macro: deposit_needs_manual_credit" in notes[0]["body"] and "recipient: " + CUST_ADDR in notes[0]["body"]
+        box = [c for c in cache.outbox() if c["ticket_id"] == tid]
+        assert [c["kind"] for c in box] == ["note"] and box[0]["payload"]["body"] == notes[0]["body"]
+        assert app.changes == 1
+        await pilot.press("n")  # the same verdict twice is one note
+        assert len([m for m in cache.thread(tid) if m["kind"] == "note"]) == 1
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, LookupScreen)
+        assert app.results[-1]["code"] == "needs_manual_credit"
+
+
+async def test_a_repeat_is_served_from_the_sqlite_cache(tmp_path, fixture_server):
+    def change(conn, made):
+        made["tid"] = new_ticket(conn, f"TxID {BTC_TX}")
+
+    cache, made = make_desk(tmp_path, change)
+    app = DeskApp(cache, endpoints(fixture_server))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.open_lookup(made["tid"])
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.verdict is not None or screen.error)
+        first = screen.verdict.to_dict()
+        hits = fixture_server.httpd.hits
+        screen.verdict = None
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.verdict is not None or screen.error)
+        assert screen.verdict.to_dict() == first and fixture_server.httpd.hits == hits
+
+
+async def test_bad_or_unreachable_endpoints_show_one_line_and_the_screen_survives(tmp_path, fixture_server):
+    def change(conn, made):
+        made["tid"] = new_ticket(conn, f"on ethereum: {ETH_TX}")
+
+    cache, made = make_desk(tmp_path, change)
+    app = DeskApp(cache, {"ethereum": "ftp://nope"})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.open_lookup(made["tid"])
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.error)
+        assert screen.error == "endpoint for ethereum must be an http(s) URL" and screen.verdict is None
+        assert shown(screen, "#lookup-error") == screen.error
+
+        app.settings.rpc = {"ethereum": f"http://127.0.0.1:{free_port()}"}  # nobody listens there
+        screen.error = ""
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.error)
+        assert "cannot connect to http://127.0.0.1:" in screen.error and "\n" not in screen.error
+
+        app.settings.rpc = {"ethereum": f"{fixture_server.url}/notjson/evm/1"}  # a proxy's HTML error page
+        screen.error = ""
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.error)
+        assert "not JSON" in screen.error and "\n" not in screen.error
+
+        await pilot.press("t", *"not-a-txid", "enter")  # typed garbage: one line, nothing runs
+        await pilot.pause()
+        assert screen.error.startswith("not a transaction id: 'not-a-txid'")
+        assert screen.verdict is None and app.last_verdicts == {}
+        await pilot.press("escape", "escape")  # out of the box, then back
+        await pilot.pause()
+        assert not isinstance(app.screen, LookupScreen) and app.results == [None]
+        # and it still works after all that
+        app.settings.rpc = endpoints(fixture_server)
+        screen = app.open_lookup(made["tid"])
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.verdict is not None or screen.error)
+        assert screen.verdict is not None and screen.verdict.network == "ethereum"
+
+
+async def test_a_typed_txid_is_added_and_looked_up(tmp_path, fixture_server):
+    def change(conn, made):
+        made["tid"] = new_ticket(conn, "My USDT never arrived, please help", customer_id=customer_without_deposits(conn))
+
+    cache, made = make_desk(tmp_path, change)
+    app = DeskApp(cache, endpoints(fixture_server))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.open_lookup(made["tid"])
+        await pilot.pause()
+        assert screen.choices == [] and "No txid" in shown(screen, "#lookup-context")
+        await pilot.press("r")
+        assert "No txid to look up" in screen.error
+        await pilot.press("t", *TRON_TX, "enter")
+        await wait_until(pilot, lambda: screen.verdict is not None)
+        assert screen.choices[0] == (TRON_TX, "typed") and screen.verdict.network == "tron"
+
+
+async def test_hostile_text_in_the_ticket_and_on_chain_renders_inert(tmp_path, fixture_server):
+    def change(conn, made):
+        made["tid"] = new_ticket(
+            conn, f"[bold red]URGENT[/] \x1b[2J\x1b]52;c;cGF3bmVk\x07 [link=https://evil.example]tx[/link] \x1b[31m{ETH_TX}\x1b[0m "
+                  f"send to \u202e{CUST_ADDR}", subject=HOSTILE_SUBJECT)
+
+    cache, made = make_desk(tmp_path, change)
+    app = DeskApp(cache, endpoints(fixture_server))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.open_lookup(made["tid"])
+        await pilot.pause()
+        assert screen.choices[0][0] == ETH_TX  # found between the escape sequences
+        assert screen.mentioned == [(CUST_ADDR, False)]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.verdict is not None)
+        # chain data as a hostile endpoint could send it, after the core's cleaning or not
+        evil = screen.verdict.to_dict()
+        evil["explanation"] = "[bold red]pay[/] \x1b]8;;https://phish.example\x1b\\here\x1b]8;;\x1b\\ \x1b[2J now"
+        evil["evidence"]["asset"] = "[link=https://evil.example]USDT[/link]"
+        evil["evidence"]["failure_reason"] = "\x1b]52;c;cGF3bmVk\x07[/]"
+        evil["transfers"][0]["memo"] = "[reverse]\u202etag"
+        screen.show_verdict(Verdict.from_dict(evil))
+        await pilot.pause()
+        svg = app.export_screenshot()
+        assert "[bold&#160;red]URGENT[/]" in svg  # the subject, literally
+        assert "[link=https://evil.example]USDT[/link]" in svg.replace("&#160;", " ")
+        assert "[bold&#160;red]pay[/]" in svg
+        assert "cGF3bmVk" not in svg and "\x1b" not in svg and "\x07" not in svg and "\u202e" not in svg
+        assert "phish.example" not in svg
+        await pilot.press("n")
+        body = [m for m in cache.thread(made["tid"]) if m["kind"] == "note"][0]["body"]
+        assert "\x1b" not in body and "cGF3bmVk" not in body and "\u202e" not in body
+
+
+@pytest.mark.chain
+async def test_a_deposit_on_anvil_in_the_ledger_is_credited(tmp_path, anvil_eth):
+    from tests.chains.test_anvil import USDT, Chain
+
+    chain = Chain(anvil_eth, [USDT])
+    tx = chain.transfer(USDT, CUST_ADDR, 250 * 10**6)
+    chain.mine(15)
+
+    def change(conn, made):
+        add_address(conn, 5, "ethereum", CUST_ADDR)
+        add_ledger(conn, 5, tx, "ethereum", "250", 0, "credited")
+        made["tid"] = new_ticket(conn, f"Where are my 250 USDT (ERC20)? {tx}", customer_id=5)
+
+    cache, made = make_desk(tmp_path, change)
+    app = DeskApp(cache, {"ethereum": anvil_eth})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.open_lookup(made["tid"])
+        await pilot.pause()
+        assert screen.choices[0] == (tx, "from the customer")  # the message first, the same txid in the ledger not repeated
+        assert [c for c in screen.choices if c[0].lower() == tx.lower()] == [(tx, "from the customer")]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.verdict is not None or screen.error)
+        assert screen.error == ""
+        assert screen.verdict.code == "credited" and screen.verdict.evidence.ledger_status == "credited"
+        assert app.last_verdicts[made["tid"]]["macro"] == "deposit_credited"
