@@ -23,6 +23,7 @@ import httpx
 import orjson
 
 from storage.cache import Cache, PageStats
+from storage.wire import BadPage, PageIn, decode_page
 
 API = "/api/v1"
 
@@ -154,11 +155,16 @@ class SyncEngine:
             await self._client.aclose()
             self._client = None
 
-    async def _once(self, method: str, path: str, **kw) -> dict:
+    async def _once(self, method: str, path: str, page: bool = False, **kw) -> Any:
         try:
             resp = await self.client.request(method, API + path, **kw)
         except httpx.TransportError as exc:
             raise Transient(_describe(exc)) from None
+        if page and resp.status_code == 200:  # a feed page: typed decoding, no dict per record
+            try:
+                return decode_page(resp.content)
+            except BadPage as exc:
+                raise Transient(f"the server sent a garbled page: {exc}") from None
         if resp.status_code == 401:
             raise Unauthorized("The server refused the token (401); sign in again with `agent-tui login URL`.")
         try:
@@ -177,7 +183,7 @@ class SyncEngine:
             raise Refused(resp.status_code, str(body.get("error", "")), str(body.get("message") or f"HTTP {resp.status_code}"), body)
         return body
 
-    async def request(self, method: str, path: str, **kw) -> dict:
+    async def request(self, method: str, path: str, **kw) -> Any:
         """One API call with retries for transient trouble; Refused and Unauthorized pass straight up."""
         last: Optional[Transient] = None
         for attempt in range(self.attempts):
@@ -192,13 +198,11 @@ class SyncEngine:
 
     # --- pull -----------------------------------------------------------------------------
 
-    async def _page(self, cursor: str) -> tuple[dict, str, bool]:
-        body = await self.request("GET", "/changes", params={"cursor": cursor, "limit": self.page_limit})
-        new_cursor = body.pop("cursor", None)
-        has_more = bool(body.pop("has_more", False))
-        if not isinstance(new_cursor, str):
+    async def _page(self, cursor: str) -> PageIn:
+        page = await self.request("GET", "/changes", params={"cursor": cursor, "limit": self.page_limit}, page=True)
+        if page.cursor is None:
             raise Transient("the server's page has no cursor")
-        return body, new_cursor, has_more
+        return page
 
     async def pull(self, report: Optional[SyncReport] = None) -> SyncReport:
         """Follow the cursor to the end. The next page is fetched while this one is written, so the
@@ -208,10 +212,14 @@ class SyncEngine:
         fetch = asyncio.create_task(self._page(cursor))
         try:
             while True:
-                body, new_cursor, has_more = await fetch
+                body = await fetch
+                new_cursor, has_more = body.cursor, body.has_more
                 if has_more:
                     fetch = asyncio.create_task(self._page(new_cursor))
-                stats = await asyncio.to_thread(self.cache.apply_page, body, new_cursor)
+                try:
+                    stats = await asyncio.to_thread(self.cache.apply_page, body, new_cursor)
+                except BadPage as exc:
+                    raise Transient(f"the server sent a page this client cannot store: {exc}") from None
                 report.pulled.add(stats)
                 report.pages += 1
                 if not has_more:
@@ -219,7 +227,7 @@ class SyncEngine:
         finally:
             if not fetch.done():
                 fetch.cancel()
-                await asyncio.gather(fetch, return_exceptions=True)
+            await asyncio.gather(fetch, return_exceptions=True)  # never leave its error unretrieved
 
     # --- push -----------------------------------------------------------------------------
 

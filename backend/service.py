@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import orjson
 from sqlalchemy import and_, func, or_, select, update
@@ -103,7 +103,9 @@ def evaluate_sla(policies: list, queue: str, priority: str, channel: str, events
     evs = [sla_engine.TicketEvent(at=at, kind=kind, status=status) for at, kind, status in events]
     result = sla_engine.evaluate(policy, evs, now)
     due = result.next_due if result.next_due is not None else NO_DUE
-    return due, orjson.dumps(result.to_dicts()).decode()
+    # compact on the wire and in both databases: times to the millisecond, unset fields left out
+    compact = [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in m.items() if v is not None} for m in result.to_dicts()]
+    return due, orjson.dumps(compact).decode()
 
 
 def recompute_sla(conn: Connection, ticket_id: int, now: float) -> dict:
@@ -318,7 +320,7 @@ _FEED = {
     "customers": ("customers", _PLAIN["customers"], (), None),
     "addresses": ("deposit_addresses", _PLAIN["addresses"], (), None),
     "deposits": ("deposits", _PLAIN["deposits"], (), None),
-    "policies": ("sla_policies", ("id", "name", "position", "body"), (), None),
+    "policies": ("sla_policies", ("id", "name", "position", "body"), ("body",), None),
     "assets": ("assets", ("network", "body"), ("body",), None),
     "macros": ("macros", ("id", "key", "title", "category", "visibility", "owner_id", "shortcut", "usage_count",
                           "updated_at", "version", "bodies", "actions"), ("bodies", "actions"), "deleted"),
@@ -329,18 +331,29 @@ _FEED = {
 }
 
 
+def _row_json(dialect: str, cols: Sequence[str], json_cols: Iterable[str]) -> str:
+    """SQL that renders one row as a JSON object in the database itself (no Python dict per row)."""
+    jc = set(json_cols)
+    if dialect == "postgresql":
+        parts = ", ".join(f"'{c}', " + (f"{c}::json" if c in jc else c) for c in cols)
+        return f"json_build_object({parts})::text"
+    parts = ", ".join(f"'{c}', " + (f"json({c})" if c in jc else c) for c in cols)
+    return f"json_object({parts})"
+
+
 def changes(conn: Connection, cursor: int, limit: int) -> Page:
     """Everything with seq > cursor, oldest first, at most `limit` rows across all kinds.
 
-    This is the hot path of a first sync: plain driver rows, and JSON text columns passed
-    through as orjson Fragments instead of being parsed and serialised again."""
+    The hot path of a first sync: the database renders each row as JSON text, and Python only
+    splices those texts into the page as orjson Fragments."""
+    dialect = conn.dialect.name
+    ph = ("%(c)s", "%(n)s") if conn.dialect.paramstyle == "pyformat" else (":c", ":n")
     picked: list[tuple] = []
     for key, (table, cols, json_cols, tomb) in _FEED.items():
-        select_cols = list(cols) + ([tomb] if tomb else [])
+        tomb_sql = f", {tomb}, id" if tomb else ""
         rows = conn.exec_driver_sql(
-            f"SELECT seq, {', '.join(select_cols)} FROM {table} WHERE seq > %(c)s ORDER BY seq LIMIT %(n)s"
-            if conn.dialect.paramstyle == "pyformat" else
-            f"SELECT seq, {', '.join(select_cols)} FROM {table} WHERE seq > :c ORDER BY seq LIMIT :n",
+            f"SELECT seq, {_row_json(dialect, cols, json_cols)}{tomb_sql} FROM {table} "
+            f"WHERE seq > {ph[0]} ORDER BY seq LIMIT {ph[1]}",
             {"c": cursor, "n": limit + 1},
         ).all()
         picked.extend((r[0], key, r) for r in rows)
@@ -351,16 +364,16 @@ def changes(conn: Connection, cursor: int, limit: int) -> Page:
     deleted: dict[str, list] = {"tickets": [], "macros": []}
     frag = orjson.Fragment
     for _seq, key, r in picked:
-        _table, cols, json_cols, tomb = _FEED[key]
-        if tomb and r[-1]:
-            deleted[key].append(r[1])
+        if _FEED[key][3] and r[2]:
+            deleted[key].append(r[3])
             continue
-        d = dict(zip(cols, r[1:]))
-        for c in json_cols:
-            d[c] = frag(d[c])
         if key == "policies":  # the policy document, with its row's id, name and position
-            d = orjson.loads(d.pop("body")) | d
-        body.setdefault(key, []).append(d)
+            d = orjson.loads(r[1])
+            body.setdefault(key, []).append(d.pop("body") | d)
+        elif key == "assets":  # the network's document itself
+            body.setdefault(key, []).append(orjson.loads(r[1])["body"])
+        else:
+            body.setdefault(key, []).append(frag(r[1]))
     if deleted["tickets"]:
         body["deleted_tickets"] = deleted["tickets"]
     if deleted["macros"]:

@@ -7,6 +7,7 @@ network call, so a crash can lose neither.
 
 from __future__ import annotations
 
+import operator
 import time
 import uuid
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from typing import Any, Iterable, Optional, Sequence
 
 import orjson
 from sqlalchemy import text as _text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Connection, Engine
 
 from storage.db import OpenResult, open_engine, write_tx
 from storage.models import ACTIVE_STATUSES, NO_DUE, PRIORITIES, STATUSES
 from storage.rows import QueueRow
+from storage.wire import BadPage, PageIn, decode_page, message_row, ticket_row
 
 AT_RISK_SECONDS = 15 * 60
 
@@ -34,10 +37,11 @@ def new_change_id() -> str:
 
 # --- upsert statements: replaying a page after a crash is harmless ------------------------
 
-_TICKET_COLS = (
-    "id", "subject", "queue", "status", "priority", "channel", "requester_id", "assignee_id", "tags",
-    "language", "created_at", "updated_at", "version", "first_reply_at", "solved_at", "sla_due", "sla",
+_TICKET_PLAIN = (
+    "id", "subject", "queue", "status", "priority", "channel", "requester_id", "assignee_id",
+    "language", "created_at", "updated_at", "version", "first_reply_at", "solved_at", "sla_due",
 )
+_TICKET_COLS = _TICKET_PLAIN + ("tags", "sla")  # the JSON columns last: see ticket_tuple
 
 
 def _upsert_sql(table: str, cols: Sequence[str], key: str = "id", version: bool = False) -> str:
@@ -71,13 +75,14 @@ POLICY_UPSERT = _upsert_sql("sla_policies", ("id", "name", "position", "body"))
 ASSET_UPSERT = _upsert_sql("asset_config", ("network", "body"), key="network")
 
 
+_ticket_plain = operator.itemgetter(*_TICKET_PLAIN)
+
+
 def ticket_tuple(d: dict) -> tuple:
-    return (
-        d["id"], d["subject"], d["queue"], d["status"], d["priority"], d["channel"], d["requester_id"],
-        d.get("assignee_id"), _dumps(d.get("tags") or []), d.get("language") or "en", d["created_at"],
-        d["updated_at"], d["version"], d.get("first_reply_at"), d.get("solved_at"),
-        d.get("sla_due") if d.get("sla_due") is not None else NO_DUE, _dumps(d.get("sla") or []),
-    )
+    """A wire ticket as the upsert's parameters; every field is required (the feed sends them all).
+
+    itemgetter picks the plain fields in C; only the two JSON columns are serialised here."""
+    return _ticket_plain(d) + (_dumps(d["tags"]), _dumps(d["sla"]))
 
 
 def _message_tuple(d: dict) -> tuple:
@@ -103,8 +108,6 @@ _APPLY = (
     ("macros", MACRO_UPSERT, _simple(_MACRO_COLS, json_cols=("bodies", "actions"))),
     ("policies", POLICY_UPSERT, lambda d: (d["id"], d["name"], d.get("position", 0), _dumps(d))),
     ("assets", ASSET_UPSERT, lambda d: (d["network"], _dumps(d))),
-    ("tickets", TICKET_UPSERT, ticket_tuple),
-    ("messages", MESSAGE_UPSERT, _message_tuple),
 )
 
 
@@ -277,37 +280,44 @@ class Cache:
 
     # --- applying a pulled page (the hot path) ----------------------------------------------
 
-    def apply_page(self, page: dict, cursor: Optional[str]) -> PageStats:
-        """Upsert everything in one pulled page and save the cursor in the same transaction."""
+    def apply_page(self, page: PageIn | dict | bytes, cursor: Optional[str]) -> PageStats:
+        """Upsert everything in one pulled page and save the cursor in the same transaction.
+
+        `page` is the decoded feed page (storage.wire.PageIn), its raw JSON, or a plain dict."""
+        if not isinstance(page, PageIn):
+            page = decode_page(page if isinstance(page, (bytes, str)) else orjson.dumps(page))
         stats = PageStats()
-        with write_tx(self.engine) as conn:
-            self._apply(conn, page, stats)
-            if cursor is not None:
-                self.set_state("cursor", cursor, conn)
+        try:
+            with write_tx(self.engine) as conn:
+                self._apply(conn, page, stats)
+                if cursor is not None:
+                    self.set_state("cursor", cursor, conn)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise BadPage(f"a record lacks or garbles {exc}") from None
+        except IntegrityError as exc:
+            raise BadPage(f"a record breaks the cache's rules ({str(exc.orig)[:120]})") from None
         return stats
 
-    def _apply(self, conn: Connection, page: dict, stats: PageStats) -> None:
+    def _apply(self, conn: Connection, page: PageIn, stats: PageStats) -> None:
         for key, sql, make in _APPLY:
-            rows = page.get(key)
-            if not rows:
-                continue
-            conn.exec_driver_sql(sql, [make(d) for d in rows])
-            if key == "tickets":
-                stats.tickets += len(rows)
-            elif key == "messages":
-                stats.messages += len(rows)
-            else:
+            rows = getattr(page, key)
+            if rows:
+                conn.exec_driver_sql(sql, [make(d) for d in rows])
                 stats.other += len(rows)
-        deleted = page.get("deleted_tickets") or []
-        if deleted:
-            ids = [(i,) for i in deleted]
+        if page.tickets:
+            conn.exec_driver_sql(TICKET_UPSERT, [ticket_row(t) for t in page.tickets])
+            stats.tickets += len(page.tickets)
+        if page.messages:
+            conn.exec_driver_sql(MESSAGE_UPSERT, [message_row(m) for m in page.messages])
+            stats.messages += len(page.messages)
+        if page.deleted_tickets:
+            ids = [(i,) for i in page.deleted_tickets]
             conn.exec_driver_sql("DELETE FROM tickets WHERE id = ?", ids)
             conn.exec_driver_sql("DELETE FROM messages WHERE ticket_id = ?", ids)
             conn.exec_driver_sql("DELETE FROM drafts WHERE ticket_id = ?", ids)
-            stats.deleted += len(deleted)
-        macros_deleted = page.get("deleted_macros") or []
-        if macros_deleted:
-            conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", [(i,) for i in macros_deleted])
+            stats.deleted += len(ids)
+        if page.deleted_macros:
+            conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", [(i,) for i in page.deleted_macros])
 
     def put_ticket(self, ticket: dict, message: Optional[dict] = None, force: bool = False) -> None:
         """Store the server's copy of one ticket (after a confirmed change or a conflict)."""

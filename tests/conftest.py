@@ -45,13 +45,37 @@ def pg_available() -> bool:
 
 
 def database_url(kind: str, tmp_path: Path) -> str:
+    """SQLite in tmp_path, or a fresh PostgreSQL schema of its own (so parallel runs never collide)."""
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'backend.db'}"
     if not pg_available():
         if IN_CI:
             pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; CI must test the backend on PostgreSQL")
         pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
-    return PG_URL
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    _PG_SCHEMAS.append(schema)
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+_PG_SCHEMAS: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_schemas():
+    yield
+    if not _PG_SCHEMAS:
+        return
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        for schema in _PG_SCHEMAS:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 class Backend:

@@ -11,11 +11,13 @@ import pytest
 from storage import db as storage_db
 from storage.cache import Cache, ViewSpec, builtin_views
 from storage.models import NO_DUE, SCHEMA_VERSION
+from storage.wire import BadPage
 
 
 def _ticket(i: int, **kw) -> dict:
     d = {"id": i, "subject": f"t{i}", "queue": "deposits", "status": "open", "priority": "normal", "channel": "email",
-         "requester_id": 1, "created_at": 1000.0 + i, "updated_at": 1000.0 + i, "version": 1, "sla_due": 5000.0 + i}
+         "requester_id": 1, "assignee_id": None, "tags": [], "language": "en", "created_at": 1000.0 + i,
+         "updated_at": 1000.0 + i, "version": 1, "first_reply_at": None, "solved_at": None, "sla_due": 5000.0 + i, "sla": []}
     d.update(kw)
     return d
 
@@ -53,8 +55,10 @@ def test_replaying_a_page_is_harmless_and_older_versions_never_win(cache):
 
 
 def test_cursor_and_page_commit_together(cache):
-    with pytest.raises(Exception):
+    with pytest.raises(BadPage, match="schema"):
         cache.apply_page({"tickets": [_ticket(1), {"id": 2}]}, "9")  # second row is broken
+    with pytest.raises(BadPage, match="not valid JSON"):
+        cache.apply_page(b'{"tickets": [', "9")
     assert cache.ticket(1) is None and cache.cursor == ""
 
 
