@@ -213,3 +213,40 @@ def test_picker_snapshot(snap_compare):
 
     app = PickerApp(lambda: fixed_picker(suggested="deposit_insufficient_confirmations"))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# --- the guard's override confirmation -----------------------------------------------------------------
+
+from agent_tui.macros.guard import check_reply  # noqa: E402
+from widgets.guard_override import GuardOverrideScreen  # noqa: E402
+
+
+async def test_override_needs_a_reason_and_escape_sends_nothing():
+    report = check_reply("Open https://evil.example/[b]x[/b] now", allowed_domains=["desk.example"])
+    app = PickerApp(lambda: GuardOverrideScreen(report))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")  # no reason yet
+        await pilot.pause()
+        assert app.results == [] and isinstance(app.screen, GuardOverrideScreen)
+        await pilot.press(*"customer asked for it", "enter")
+        await pilot.pause()
+        assert app.results == ["customer asked for it"]
+    app = PickerApp(lambda: GuardOverrideScreen(report))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [None]
+
+
+async def test_a_blocked_reply_needs_a_longer_reason():
+    report = check_reply("Please send us your [b]seed phrase[/b].")
+    app = PickerApp(lambda: GuardOverrideScreen(report))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "[b]seed&#160;phrase[/b]" in app.export_screenshot()  # the finding quotes the reply inertly
+        await pilot.press(*"because", "enter")
+        await pilot.pause()
+        assert app.results == []
+        await pilot.press(*" the customer insisted", "enter")
+        await pilot.pause()
+        assert app.results == ["because the customer insisted"]
