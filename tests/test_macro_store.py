@@ -339,3 +339,66 @@ def test_an_override_is_logged_to_a_private_file_and_noted_on_the_ticket(cache):
 def test_log_override_needs_a_real_entry(cache):
     with pytest.raises(ValueError):
         log_override(cache, 5, {"reason": "x"}, AGENT)
+
+
+# --- against the real backend: the hold is an undo window the sync engine honours ------------------------
+
+
+@pytest.fixture
+def live(tmp_path):
+    from backend.app import create_app
+    from backend.server import ServerThread
+
+    cache = seeded_cache(tmp_path)
+    server = ServerThread(create_app(f"sqlite:///{tmp_path / 'macro-backend.db'}")).start()
+    yield server, cache
+    server.stop()
+    cache.close()
+
+
+def server_ticket(server, tid: int) -> dict:
+    import httpx
+
+    return httpx.get(f"{server.url}/api/v1/tickets/{tid}", headers={"Authorization": "Bearer demo-agent"}).json()["ticket"]
+
+
+async def test_a_held_change_is_not_sent_and_undo_leaves_the_server_untouched(live):
+    from agent_tui.sync import SyncEngine
+
+    server, cache = live
+    t = ticket_with(cache, status="open", priority="normal")
+    before = server_ticket(server, t["id"])
+    applied = apply_actions(cache, t["id"], macro(cache, "deposit_needs_manual_credit"), 1, hold_seconds=60)
+    engine = SyncEngine(cache, server.url, "demo-agent")
+    try:
+        await engine.sync_once()
+        assert cache.outbox_depth() == 1  # held: not sent
+        assert server_ticket(server, t["id"])["version"] == before["version"]
+        undo(cache, applied)
+        await engine.sync_once()
+    finally:
+        await engine.aclose()
+    after = server_ticket(server, t["id"])
+    assert after["version"] == before["version"] and after["status"] == "open"
+    assert cache.outbox_depth() == 0 and cache.ticket(t["id"])["status"] == "open"
+
+
+async def test_an_applied_macro_reaches_the_server_as_one_patch(live):
+    from agent_tui.sync import SyncEngine
+
+    server, cache = live
+    t = ticket_with(cache, status="open", priority="normal")
+    before = server_ticket(server, t["id"])
+    applied = apply_actions(cache, t["id"], macro(cache, "deposit_needs_manual_credit"), 1, hold_seconds=0)
+    engine = SyncEngine(cache, server.url, "demo-agent")
+    try:
+        await engine.sync_once()
+    finally:
+        await engine.aclose()
+    after = server_ticket(server, t["id"])
+    assert after["version"] == before["version"] + 1  # one change, one version
+    assert after["status"] == "on_hold" and after["priority"] == "high"
+    assert {"deposit", "deposit_manual_credit"} <= set(after["tags"])
+    assert cache.outbox_depth() == 0
+    with pytest.raises(UndoError, match="too late"):
+        undo(cache, applied)
