@@ -204,8 +204,10 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         if query.strip():
             found = search(macros, query, limit=SEARCH_LIMIT)
         else:
-            rest = [m for m in search(macros, "", limit=len(macros)) if m not in self.favourites]
-            found = [m for m in self.favourites if m in macros] + rest
+            fav_keys = [f.key for f in self.favourites]
+            by_key = {m.key: m for m in macros}
+            rest = [m for m in search(macros, "", limit=len(macros)) if m.key not in fav_keys]
+            found = [by_key[k] for k in fav_keys if k in by_key] + rest
         suggested = next((m for m in found if m.key == self.suggested_key), None)
         if suggested is None and not query.strip():
             suggested = next((m for m in macros if m.key == self.suggested_key), None)
@@ -215,7 +217,7 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
 
     def _label(self, macro: Macro) -> Text:
         mark = "★ " if macro.key == self.suggested_key else "  "
-        slot = next((i + 1 for i, f in enumerate(self.favourites) if f is macro), None)
+        slot = next((i + 1 for i, f in enumerate(self.favourites) if f.key == macro.key), None)
         label = Text(mark, style="bold")
         label.append(f"{slot} " if slot else "  ", style="bold")
         label.append_text(safe_text(one_line(macro.title, 48)))
