@@ -144,10 +144,13 @@ def verdict_renderable(v: Verdict) -> Group:
     parts: list[Any] = [head, where, Text(""), expl, Text(""), rec, macro, Text(""), Text("Evidence", style="bold"), ev]
     if v.transfers:
         tt = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
-        for col in ("#", "recipient", "amount", "asset", "memo"):
+        for col in ("#", "recipient", "amount", "asset / contract", "memo"):
             tt.add_column(col, overflow="fold")
         for t in v.transfers[:12]:
-            tt.add_row(*(Text(one_line(str(t.get(k)) if t.get(k) is not None else "—", 70)) for k in ("index", "recipient", "amount", "asset", "memo")))
+            # the core lists transfers as the chain gave them: a token's amount may be in raw units only
+            amount = t.get("amount") if t.get("amount") is not None else (f"{t['raw_amount']} raw units" if t.get("raw_amount") is not None else None)
+            cells = (t.get("index"), t.get("recipient"), amount, t.get("asset") or t.get("contract"), t.get("memo"))
+            tt.add_row(*(Text(one_line(str(c), 70) if c is not None and c != "" else "—") for c in cells))
         parts += [Text(""), Text(f"Transfers ({len(v.transfers)})", style="bold"), tt]
         if len(v.transfers) > 12:
             parts.append(Text(f"… {len(v.transfers) - 12} more", style="dim"))
@@ -457,6 +460,13 @@ class LookupScreen(Screen):
         self.query_one("#lookup-txid", Input).value = ""
         lv.focus()
         self.start(txid)
+
+    @on(Input.Changed, "#lookup-txid")
+    def _paste_cleaned(self, event: Input.Changed) -> None:
+        """A txid copied from a hostile page may carry escapes or bidi controls: drop them before they are drawn."""
+        safe = one_line(event.value)
+        if safe != event.value:
+            event.input.value = safe
 
     def action_edit_txid(self) -> None:
         self.query_one("#lookup-txid", Input).focus()

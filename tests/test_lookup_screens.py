@@ -315,3 +315,141 @@ async def test_a_deposit_on_anvil_in_the_ledger_is_credited(tmp_path, anvil_eth)
         assert screen.error == ""
         assert screen.verdict.code == "credited" and screen.verdict.evidence.ledger_status == "credited"
         assert app.last_verdicts[made["tid"]]["macro"] == "deposit_credited"
+
+
+# --- the recovery desk ---------------------------------------------------------------------
+
+
+def recovery_app(cache, rpc, **kw):
+    from agent_tui.recovery_screen import RecoveryScreen
+
+    app = DeskApp(cache, rpc)
+    screen = RecoveryScreen(**kw)
+    return app, screen
+
+
+async def paste(pilot, screen, text: str) -> None:
+    box = screen.query_one("#recovery-batch")
+    box.load_text(text)
+    box.focus()
+    await pilot.pause()
+
+
+async def test_a_batch_of_three_gives_three_results_and_the_history_lists_them(tmp_path, fixture_server):
+    from agent_tui.recovery_screen import RecoveryScreen, recent_lookups
+
+    cache, _ = make_desk(tmp_path)
+    app, screen = recovery_app(cache, endpoints(fixture_server), concurrency=2)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(screen)
+        await pilot.pause()
+        assert screen.history == []
+        await paste(pilot, screen, f"{ETH_TX} ethereum\n\n# the tron one\n{TRON_TX}   TRON\n{BTC_TX}\n")
+        await pilot.press("ctrl+s")  # from inside the box
+        await wait_until(pilot, lambda: not screen.running and len(screen.results) == 3)
+        assert [it.line for it in screen.items] == [1, 4, 5]
+        got = {screen.items[i].txid: (v.code, v.network) for i, (v, err) in screen.results.items()}
+        assert all(err == "" for _, err in screen.results.values())
+        assert got[ETH_TX] == ("needs_manual_credit", "ethereum")  # no customer: the ledger was not checked
+        assert got[TRON_TX][1] == "tron" and got[BTC_TX][1] == "bitcoin"
+        table = screen.query_one("#recovery-results")
+        assert table.row_count == 3
+        assert str(table.get_cell("1", "network")) == "tron" and str(table.get_cell("0", "code")) == "needs_manual_credit"
+        # the history reads the lookup_results table: the three, newest first
+        rows = recent_lookups(cache.engine)
+        assert len(screen.history) == 3 == screen.query_one("#recovery-history").row_count
+        assert {h["txid"].removeprefix("0x") for h in screen.history} == {ETH_TX[2:], TRON_TX, BTC_TX}
+        assert [h["fetched_at"] for h in rows] == sorted((h["fetched_at"] for h in rows), reverse=True)
+        assert {h["claimed"] for h in screen.history} == {"ethereum", "tron", None}
+        # details of a result, then of a history row
+        await pilot.press("escape")  # leave the box: the results table has the focus
+        assert screen.focused is table
+        await pilot.press("enter")
+        from agent_tui.recovery_screen import VerdictScreen
+
+        assert isinstance(app.screen, VerdictScreen) and app.screen.verdict.code == "needs_manual_credit"
+        await pilot.press("escape")
+        assert isinstance(app.screen, RecoveryScreen)
+
+
+async def test_a_batch_with_bad_lines_and_dead_endpoints_gives_one_line_per_row(tmp_path, fixture_server):
+    cache, _ = make_desk(tmp_path)
+    dead = f"http://127.0.0.1:{free_port()}"
+    app, screen = recovery_app(cache, {"ethereum": dead, "bitcoin": f"{fixture_server.url}/esplora/bitcoin"})
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(screen)
+        await pilot.pause()
+        await paste(pilot, screen, "\n".join([
+            "not-a-txid", f"{ETH_TX} ethereum", f"{BTC_TX} bitcoin", f"{BTC_TX} bitcoin", f"{BTC_TX} dogecoin",
+            f"{ETH_TX} ethereum extra", "[bold]x[/bold] \x1b[2J", "ab" * 32 + " narnia",
+        ]))
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: not screen.running and len(screen.results) == len(screen.items))
+        errors = {it.line: screen.results[i][1] for i, it in enumerate(screen.items)}
+        assert 4 not in errors and len(screen.items) == 7 and "1 duplicate(s) skipped" in screen.note
+        assert errors[1].startswith("not a transaction id")
+        assert errors[2].startswith("ethereum: cannot connect to http://127.0.0.1:")
+        assert errors[3] == "" and screen.results[2][0].network == "bitcoin"
+        assert errors[5].startswith("no endpoint configured for dogecoin")
+        assert errors[6] == "expected: TXID [NETWORK]"
+        assert errors[7].startswith("not a transaction id") and "\x1b" not in errors[7]
+        assert errors[8].startswith("unknown network 'narnia'")
+        assert all("\n" not in e for e in errors.values())
+        assert str(screen.query_one("#recovery-results").get_cell("1", "code")).startswith("error: ethereum: cannot connect")
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "[bold]x[/bold]" in svg
+        assert len(screen.history) == 1  # only the verdict is cached; errors are not
+
+
+async def test_a_bad_endpoint_config_stops_the_batch_with_one_line(tmp_path):
+    cache, _ = make_desk(tmp_path)
+    app, screen = recovery_app(cache, {"ethereum": "ftp://nope"})
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(screen)
+        await pilot.pause()
+        await paste(pilot, screen, f"{ETH_TX}\n{BTC_TX}")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running)
+        assert screen.error == "endpoint for ethereum must be an http(s) URL"
+        assert [e for _, e in screen.results.values()] == [screen.error] * 2
+        await pilot.press("escape", "escape")  # leave the box, then back
+        await pilot.pause()
+        assert app.screen is not screen
+
+
+async def test_hundreds_of_lines(tmp_path, fixture_server):
+    cache, _ = make_desk(tmp_path)
+    # one endpoint, so one request a line: the fixture server shares this process (and its GIL) with the app
+    app, screen = recovery_app(cache, {"bitcoin": f"{fixture_server.url}/esplora/bitcoin"}, concurrency=16)
+    lines = ["%064x bitcoin" % (i + 1) for i in range(300)]
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(screen)
+        await pilot.pause()
+        await paste(pilot, screen, "\n".join(lines))
+        t0 = time.monotonic()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running and len(screen.results) == 300, timeout=60)
+        assert {v.code for v, _ in screen.results.values()} == {"not_found"}
+        assert time.monotonic() - t0 < 30
+        assert screen.query_one("#recovery-results").row_count == 300
+        assert len(screen.history) == 300
+
+
+async def test_a_running_batch_can_be_cancelled(tmp_path, fixture_server):
+    cache, _ = make_desk(tmp_path)
+    app, screen = recovery_app(cache, {"bitcoin": f"{fixture_server.url}/esplora/bitcoin"}, concurrency=1)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(screen)
+        await pilot.pause()
+        await paste(pilot, screen, "\n".join("%064x bitcoin" % (i + 1) for i in range(200)))
+        await pilot.press("ctrl+s", "escape", "x")
+        await pilot.pause(0.3)
+        assert not screen.running and len(screen.results) == 200
+        cancelled = [i for i, (v, e) in screen.results.items() if e == "cancelled"]
+        assert cancelled and len(cancelled) < 200
+        from agent_tui.recovery_screen import recent_lookups
+
+        stored = len(recent_lookups(cache.engine))
+        await pilot.pause(0.5)
+        assert len(recent_lookups(cache.engine)) == stored < 200  # the worker stopped: nothing more is looked up
+        assert str(screen.query_one("#recovery-results").get_cell(str(cancelled[-1]), "code")) == "cancelled"
