@@ -453,3 +453,45 @@ async def test_a_running_batch_can_be_cancelled(tmp_path, fixture_server):
         await pilot.pause(0.5)
         assert len(recent_lookups(cache.engine)) == stored < 200  # the worker stopped: nothing more is looked up
         assert str(screen.query_one("#recovery-results").get_cell(str(cancelled[-1]), "code")) == "cancelled"
+
+
+# --- snapshot: a fixed verdict, no network -------------------------------------------------
+
+FIXED_VERDICT = {
+    "schema_version": 1, "code": "needs_manual_credit",
+    "explanation": "The 1000 USDT deposit on ethereum is valid, to the customer's address and confirmed (1213024), but there is no ledger record of it.",
+    "macro": "deposit_needs_manual_credit", "recoverable": True,
+    "recoverable_note": "Valid deposit with no ledger record: credit manually after the back-office check.",
+    "txid": ETH_TX, "network": "ethereum", "claimed_network": "ethereum", "final": True,
+    "evidence": {"network": "ethereum", "chain_id": 1, "status": "confirmed", "block": 8224161, "tip": 9437184, "confirmations": 1213024,
+                 "required_confirmations": 12, "final": True, "asset": "USDT", "contract": "0xdac17f958d2ee523a2206206994597c13d831ec7",
+                 "amount": "1000", "min_deposit": "10", "recipient": CUST_ADDR, "memo": None, "expected_memo": None, "index": 73,
+                 "failure_reason": None, "ledger_status": None},
+    "transfers": [{"recipient": CUST_ADDR, "asset": None, "contract": "0xdac17f958d2ee523a2206206994597c13d831ec7", "amount": None,
+                   "raw_amount": "1000000000", "memo": None, "index": 73, "sender": "0x32d0b2d3d6e6ab8ea7a4f05bb1a3ae9e5d0e7b07", "kind": "token"}],
+    "probes": {"ethereum": "found", "bsc": "not_found"},
+}
+
+
+@pytest.fixture
+def snapshot_desk(tmp_path):
+    def change(conn, made):
+        add_address(conn, 3, "ethereum", CUST_ADDR)
+        made["tid"] = new_ticket(conn, f"Hi, I sent 1000 USDT on ethereum yesterday and it is not in my account. TxID: {ETH_TX}",
+                                 subject="[b]Deposit[/b] not credited \x1b[2J")
+
+    cache, made = make_desk(tmp_path, change)
+    yield cache, made["tid"]
+    cache.close()
+
+
+def test_lookup_screen_snapshot(snap_compare, snapshot_desk):
+    cache, tid = snapshot_desk
+
+    async def open_with_verdict(pilot):
+        screen = pilot.app.open_lookup(tid)
+        await pilot.pause()
+        screen.show_verdict(Verdict.from_dict(FIXED_VERDICT))
+        await pilot.pause()
+
+    assert snap_compare(DeskApp(cache, {}), terminal_size=SIZE, run_before=open_with_verdict)
