@@ -423,7 +423,7 @@ class TicketScreen(Screen):
             body.append_text(safe_text(m["body"]))
             classes = f"msg msg-{m['kind']}" + (" msg-pending" if m["pending"] else "")
             view.mount(Static(body, classes=classes))
-        view.scroll_end(animate=False)
+        view.call_after_refresh(view.scroll_end, animate=False)
         cust = app.cache.customer(t["requester_id"]) or {}
         lines = [f"Customer: {clean(cust.get('name', '?'))}", f"tier {cust.get('tier', '?')} · {cust.get('language', '?')} · KYC {cust.get('kyc_status', '?')}", "", "Deposit addresses:"]
         for a in cust.get("addresses", []):

@@ -118,7 +118,7 @@ def _describe(exc: Exception) -> str:
 
 class SyncEngine:
     def __init__(
-        self, cache: Cache, base_url: str, token: str, *, timeout: float = 10.0, page_limit: int = 2000,
+        self, cache: Cache, base_url: str, token: str, *, timeout: float = 10.0, page_limit: int = 5000,
         attempts: int = 5, backoff: Optional[Backoff] = None, transport: Optional[httpx.AsyncBaseTransport] = None,
         pull_interval: float = 30.0,
     ):
