@@ -495,3 +495,41 @@ def test_lookup_screen_snapshot(snap_compare, snapshot_desk):
         await pilot.pause()
 
     assert snap_compare(DeskApp(cache, {}), terminal_size=SIZE, run_before=open_with_verdict)
+
+
+# --- inside the real agent app (as the lead wires it) --------------------------------------
+
+
+async def test_inside_the_agent_app_the_note_shows_on_the_ticket_after_back(tmp_path, fixture_server):
+    from agent_tui.app import AgentApp, Identity, TicketScreen
+
+    def change(conn, made):
+        add_address(conn, 3, "ethereum", CUST_ADDR)
+        made["tid"] = new_ticket(conn, f"I sent 1000 USDT on ethereum. TxID: {ETH_TX}")
+
+    cache, made = make_desk(tmp_path, change)
+    tid = made["tid"]
+    app = AgentApp(cache=cache, server_url="http://127.0.0.1:9", token="-", sync_enabled=False, clock=lambda: FROZEN,
+                   identity=Identity(1, "Alex Morgan", "agent"),
+                   settings=SimpleNamespace(theme="agent-dark", at_risk_minutes=15, views={}, keymap={}, rpc=endpoints(fixture_server)))
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_ticket(tid)
+        await pilot.pause()
+        ticket = app.screen
+        assert isinstance(ticket, TicketScreen)
+        app.push_screen(LookupScreen(tid))
+        await pilot.pause()
+        await pilot.press("enter")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.verdict is not None or screen.error)
+        assert screen.verdict.code == "needs_manual_credit"
+        assert getattr(app, "last_verdicts", {}).get(tid, {"code": "needs_manual_credit"})["code"] == "needs_manual_credit"
+        await pilot.press("question_mark")  # the help lists the screen's binding ids
+        assert "lookup.post_note" in [r[2] for r in app.screen.rows]
+        await pilot.press("escape", "n")
+        assert cache.outbox_depth() == 1
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert app.screen is ticket
+        svg = app.export_screenshot()
+        assert "Deposit&#160;look-up:&#160;needs_manual_credit" in svg  # the note, on the ticket
