@@ -118,6 +118,8 @@ tickets = Table(
     Index("ix_srv_tickets_assignee_status", "assignee_id", "status"),
     Index("ix_srv_tickets_status_due", "status", "sla_due"),
     Index("ix_srv_tickets_created", "created_at"),
+    Index("ix_srv_tickets_first_reply", "first_reply_at"),  # metrics: FRT of a window
+    Index("ix_srv_tickets_solved", "solved_at"),  # metrics: resolution, FCR, CSAT, handled of a window
 )
 
 messages = Table(
