@@ -211,6 +211,20 @@ def backlog_at(conn: Connection, points: list[float], key=None) -> dict[Any, lis
     return {r[0]: [int(x or 0) for x in r[1:]] for r in conn.execute(_grouped(q, key)) if any(r[1:])}
 
 
+def backlog_trend(conn: Connection, points: list[float], backlog: int, now: float) -> list[int]:
+    """Backlog at each past instant t: the backlog now, minus tickets created since t, plus tickets
+    solved since t (kpi.is_backlog_at, since solved_at >= created_at). Reads only the rows created
+    or solved after the first point, on the created_at and solved_at indexes."""
+    t0 = min(points)
+    cols = []
+    for t in points:
+        cols.append(_count(and_(T.created_at > t, T.created_at <= now)))
+        cols.append(_count(and_(T.solved_at > t, T.solved_at <= now)))
+    r = conn.execute(select(*cols).where(_LIVE, or_(T.created_at > t0, T.solved_at > t0))).first()
+    vals = [int(x or 0) for x in r] if r is not None else [0] * (2 * len(points))
+    return [backlog - vals[2 * i] + vals[2 * i + 1] for i in range(len(points))]
+
+
 # --- the wall ---------------------------------------------------------------------------------
 
 
@@ -225,15 +239,20 @@ def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: flo
             _count(and_(_WAITING, T.assignee_id.is_(None))).label("unassigned"),
             _count(and_(_WAITING, T.sla_due >= now, T.sla_due < risk_end)).label("at_risk"),
             _count(and_(_WAITING, T.sla_due < now)).label("breached"),
+            func.min(case((_WAITING, T.created_at), else_=None)).label("oldest_at"),
+            func.count().label("backlog"),
         ).where(_LIVE, _BACKLOG).group_by(T.queue)
     ).all()
     counts = {r.queue: r for r in queue_rows}
-    ranked = select(
-        T.queue, T.id, T.created_at,
-        func.row_number().over(partition_by=T.queue, order_by=(T.created_at, T.id)).label("rn"),
-    ).where(_LIVE, _WAITING).subquery()
-    oldest = {r.queue: {"id": r.id, "created_at": r.created_at}
-              for r in conn.execute(select(ranked.c.queue, ranked.c.id, ranked.c.created_at).where(ranked.c.rn == 1))}
+    backlog_total = sum(int(r.backlog) for r in queue_rows)
+    # the oldest waiting ticket per queue: its created_at came with the counts; find its id on the created_at index
+    mins = [r.oldest_at for r in queue_rows if r.oldest_at is not None]
+    oldest: dict[str, dict] = {}
+    if mins:
+        for q, tid, at in conn.execute(select(T.queue, T.id, T.created_at).where(
+                T.created_at.in_(mins), _LIVE, _WAITING).order_by(T.id)):
+            if at == counts[q].oldest_at and q not in oldest:
+                oldest[q] = {"id": tid, "created_at": at}
     frt_today = duration_stats(conn, lambda _c: T.queue, T.first_reply_at, T.created_at,
                                and_(_LIVE, _in(T.first_reply_at, day_start, now)))
     queue_names = conn.execute(select(S.queues.c.id, S.queues.c.name).order_by(S.queues.c.position, S.queues.c.id)).all()
@@ -273,8 +292,8 @@ def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: flo
         })
 
     points = [now - h * 3600.0 for h in range(trend_hours, -1, -1)]
-    trend = backlog_at(conn, points).get(ALL, [0] * len(points))
-    row = kpi_rows(conn, _one, day_start, now, now, backlog_now(conn)).get(ALL)
+    trend = backlog_trend(conn, points, backlog_total, now)
+    row = kpi_rows(conn, _one, day_start, now, now, {ALL: backlog_total}).get(ALL)
     if row is None:
         row = kpi.finish_row(created=0, escalated=0, solved=0, fcr=0, rated=0, positive=0, backlog=0, sla=kpi.empty_sla())
     targets = targets or kpi.DEFAULT_TARGETS
