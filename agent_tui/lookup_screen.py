@@ -500,7 +500,7 @@ class LookupScreen(Screen):
             after()
 
     def action_back(self) -> None:
-        if isinstance(self.focused, Input):  # esc leaves the box first (its text stays)
+        if isinstance(self.focused, (Input, Select)):  # esc leaves the box or the network first (text and choice stay)
             self.query_one("#lookup-txids", ListView).focus()
             return
         stack = self.app.screen_stack

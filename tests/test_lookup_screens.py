@@ -254,6 +254,15 @@ async def test_a_typed_txid_is_added_and_looked_up(tmp_path, fixture_server):
         await pilot.press("t", *TRON_TX, "enter")
         await wait_until(pilot, lambda: screen.verdict is not None)
         assert screen.choices[0] == (TRON_TX, "typed") and screen.verdict.network == "tron"
+        assert screen.claimed_network() is None
+        await pilot.press("w", "down", "enter")  # the claimed network, from the listing (sorted as the cache keeps it)
+        await pilot.pause()
+        assert screen.claimed_network() == "bitcoin"
+        await pilot.press("r")  # claimed bitcoin, found on tron
+        await wait_until(pilot, lambda: screen.verdict is not None and screen.verdict.claimed_network == "bitcoin")
+        assert screen.verdict.network == "tron" and "customer said bitcoin" in shown(screen, "#lookup-verdict")
+        await pilot.press("escape")  # from the network back to the list, still here
+        assert app.screen is screen and screen.focused is screen.query_one("#lookup-txids")
 
 
 async def test_hostile_text_in_the_ticket_and_on_chain_renders_inert(tmp_path, fixture_server):
