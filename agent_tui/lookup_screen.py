@@ -12,7 +12,7 @@ leaves the screen working.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from rich.console import Group
 from rich.table import Table
@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, ListItem, ListView, Select, Static
 
-from agent_tui.chains import ChainError, InvalidInput, Verdict, default_asset_config, load_endpoints, lookup
+from agent_tui.chains import ChainError, Verdict, default_asset_config, load_endpoints, lookup
 from agent_tui.chains.addresses import parse_address, parse_txid
 from agent_tui.chains.cache import LookupCache
 from agent_tui.chains.config import networks_from
