@@ -337,6 +337,8 @@ class Composer(TextArea):
     BINDINGS = [
         Binding("ctrl+s", "app.send", "Send", id="ticket.send", priority=True),
         Binding("ctrl+t", "app.toggle_internal", "Public/internal", id="ticket.toggle_internal", priority=True),
+        Binding("ctrl+g", "app.macros", "Macros", id="ticket.macros_in_box"),
+        Binding("tab", "app.expand_shortcut", "Expand ::shortcut", show=False, id="ticket.expand_shortcut"),
         Binding("escape", "app.leave_composer", "Leave box", id="ticket.leave_composer"),
     ]
 
@@ -354,6 +356,8 @@ class TicketScreen(Screen):
         Binding("plus", "priority(1)", "Priority +", id="ticket.priority_up", show=False),
         Binding("minus", "priority(-1)", "Priority −", id="ticket.priority_down", show=False),
         Binding("j", "next_ticket", "Next", id="ticket.next"),
+        Binding("m", "app.macros", "Macros", id="ticket.macros"),
+        Binding("u", "app.undo_macro", "Undo macro", id="ticket.undo_macro"),
     ]
     DEFAULT_CSS = """
     #thread { width: 2fr; }
@@ -376,6 +380,7 @@ class TicketScreen(Screen):
         self.ticket: Optional[dict] = None
         self.internal = False
         self._draft_timer = None
+        self.last_applied = None  # the last macro's queued actions, for undo
 
     def compose(self) -> ComposeResult:
         yield Static("", id="ticket-head", markup=False)
@@ -571,6 +576,7 @@ class AgentApp(App):
         self.at_risk = float(getattr(settings, "at_risk_minutes", 15)) * 60
         self.start_view = "unassigned"
         self.engine: Optional[SyncEngine] = None
+        self.last_verdicts: dict[int, dict] = {}  # ticket id -> the last look-up verdict (suggests a macro)
         for theme in THEMES.values():
             self.register_theme(theme)
         self.theme = getattr(settings, "theme", None) or DEFAULT_THEME
@@ -770,15 +776,125 @@ class AgentApp(App):
             self.after_change()
             screen.reload()
 
-        agents = self.cache.agents()
-        others = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != self.me_id]
-        if t["assignee_id"] not in (None, self.me_id) and not screen.internal:
-            who = agents.get(t["assignee_id"], {}).get("name", "another agent")
-            self.push_screen(ConfirmScreen(f"#{t['id']} is claimed by {who}. Send your reply anyway?"), lambda ok: send() if ok else None)
-        elif others and not screen.internal:
-            self.push_screen(ConfirmScreen(f"{', '.join(others)} also has #{t['id']} open. Send anyway?"), lambda ok: send() if ok else None)
+        def collisions() -> None:
+            agents = self.cache.agents()
+            others = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != self.me_id]
+            if t["assignee_id"] not in (None, self.me_id) and not screen.internal:
+                who = agents.get(t["assignee_id"], {}).get("name", "another agent")
+                self.push_screen(ConfirmScreen(f"#{t['id']} is claimed by {who}. Send your reply anyway?"), lambda ok: send() if ok else None)
+            elif others and not screen.internal:
+                self.push_screen(ConfirmScreen(f"{', '.join(others)} also has #{t['id']} open. Send anyway?"), lambda ok: send() if ok else None)
+            else:
+                send()
+
+        if screen.internal:
+            collisions()
+            return
+        # the reply guard: a phishing-shaped reply is blocked, and the agent sees why
+        from agent_tui.macros import record_override
+        from agent_tui.macros.context import guard_reply
+        from agent_tui.macros.store import log_override
+        from widgets.guard_override import GuardOverrideScreen
+
+        report = guard_reply(self.cache, t["id"], body, allowed_domains=getattr(self.settings, "allowed_domains", ()),
+                             lexicon=getattr(self.settings, "guard_lexicon", None) or None)
+        if report.ok:
+            collisions()
+            return
+
+        def decided(reason: Optional[str]) -> None:
+            if not reason:
+                self.notify("Not sent: " + "; ".join(f.reason for f in report.blocks + report.warnings)[:300], severity="warning")
+                return
+            entry = record_override(report, self.me_id or 0, reason)
+            log_override(self.cache, t["id"], entry, {"id": self.me_id, "name": self.identity.name})
+            collisions()
+
+        self.push_screen(GuardOverrideScreen(report), decided)
+
+    def _ticket_screen(self) -> Optional["TicketScreen"]:
+        return next((sc for sc in reversed(self.screen_stack) if isinstance(sc, TicketScreen)), None)
+
+    def _agent(self) -> dict:
+        return {"id": self.me_id, "name": self.identity.name}
+
+    def action_macros(self, query: str = "") -> None:
+        """The macro picker for the open ticket, the look-up's suggested macro first."""
+        from agent_tui.macros.context import last_lookup
+        from widgets.macro_picker import MacroPicker
+
+        screen = self.screen
+        if not isinstance(screen, TicketScreen):
+            return
+        tid = screen.ticket_id
+        deposit = self.last_verdicts.get(tid) or last_lookup(self.cache, tid)
+        picker = MacroPicker.for_ticket(self.cache, tid, agent=self._agent(), deposit=deposit, now=self.clock(),
+                                        favourite_keys=getattr(self.settings, "macro_favourites", None) or None, query=query)
+        self.push_screen(picker, lambda pick: self._macro_picked(screen, pick))
+
+    def _macro_picked(self, screen: "TicketScreen", pick) -> None:
+        from agent_tui.macros.store import apply_actions
+
+        if pick is None:
+            return
+        composer = screen.query_one(Composer)
+        composer.insert(pick.text)
+        composer.focus()
+        try:
+            applied = apply_actions(self.cache, screen.ticket_id, pick.macro, self.me_id)
+        except (ValueError, LookupError) as exc:
+            self.notify(f"Macro text inserted, its actions were not: {exc}", severity="warning")
+            return
+        screen.last_applied = applied
+        if applied is not None:
+            self.after_change()
+            hold = max(0.0, applied.hold_until - time.time())
+            self.set_timer(hold + 0.1, self.action_sync_now)
+            extra = f" (skipped: {'; '.join(applied.skipped)})" if applied.skipped else ""
+            self.notify(f"Macro {pick.macro.title!r} applied; press u (outside the box) within {hold:.0f}s to undo its actions{extra}.")
+        screen.reload()
+
+    def action_undo_macro(self) -> None:
+        from agent_tui.macros.store import UndoError, undo
+
+        screen = self._ticket_screen()
+        if screen is None or screen.last_applied is None:
+            self.notify("No macro to undo.")
+            return
+        try:
+            undo(self.cache, screen.last_applied)
+        except UndoError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        screen.last_applied = None
+        self.notify("Macro actions undone; the text stays in the box (ctrl+z in the box removes it).")
+        self.after_change()
+        screen.reload()
+
+    def action_expand_shortcut(self) -> None:
+        """`::shortcut` then tab: the macro's text replaces the token (actions only through the picker)."""
+        from agent_tui.macros.context import build_context
+        from agent_tui.macros.render import find_shortcut, render
+        from agent_tui.macros.store import load_macros
+
+        screen = self.screen
+        if not isinstance(screen, TicketScreen):
+            return
+        ta = screen.query_one(Composer)
+        off = ta.document.get_index_from_location(ta.cursor_location)
+        m = find_shortcut(ta.text, load_macros(self.cache, self.me_id), cursor=off)
+        if m is None or m.end != off:
+            screen.focus_next()
+            return
+        ctx = build_context(self.cache, screen.ticket_id, agent=self._agent(),
+                            deposit=self.last_verdicts.get(screen.ticket_id), now=self.clock())
+        result = render(m.macro, ctx)
+        start, end = ta.document.get_location_from_index(m.start), ta.document.get_location_from_index(m.end)
+        if result.missing:
+            ta.replace("", start, end)
+            self.action_macros(query="::" + m.macro.shortcut)
         else:
-            send()
+            ta.replace(result.text, start, end)
 
     def action_toggle_internal(self) -> None:
         screen = self.screen

@@ -341,5 +341,16 @@ def _lookup_command() -> click.Command:
 main.add_command(_lookup_command())
 
 
+def _macro_commands() -> None:
+    from agent_tui.macros.cli import make_macro_commands
+
+    group, check_reply_cmd = make_macro_commands(lambda: _open_cache(_settings()), _settings)
+    main.add_command(group)
+    main.add_command(check_reply_cmd)
+
+
+_macro_commands()
+
+
 if __name__ == "__main__":
     main()

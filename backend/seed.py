@@ -29,6 +29,7 @@ QUEUES = [
     ("kyc", "KYC & verification"),
     ("trading", "Trading"),
     ("vip", "VIP desk"),
+    ("recovery", "Deposit recovery"),
 ]
 
 DEMO_AGENTS = [

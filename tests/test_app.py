@@ -194,3 +194,64 @@ async def test_help_lists_binding_ids(frozen_cache):
         assert isinstance(app.screen, HelpScreen)
         ids = [r[2] for r in app.screen.rows]
         assert "queue.claim" in ids and "queue.filter" in ids and "app.help" in ids
+
+
+# --- macros and the reply guard in the app -------------------------------------------------
+
+
+async def test_macro_picked_fills_the_box_queues_its_actions_and_can_be_undone(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
+        await pilot.pause(0.3)
+        tid = app.screen.queue.cursor_ticket_id
+        await pilot.press("enter", "m")
+        await pilot.pause(0.3)
+        await pilot.press(*"we are on it")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        box = app.screen.query_one("#composer")
+        lang = cache.customer(cache.ticket(tid)["requester_id"])["language"]
+        assert box.text.strip() and "{{" not in box.text and "⟦" not in box.text
+        assert app.screen.last_applied is not None and cache.outbox_depth() == 1
+        before = dict(app.screen.last_applied.previous)
+        await pilot.press("escape", "u")  # leave the box, undo the actions
+        await pilot.pause(0.3)
+        assert cache.outbox_depth() == 0
+        assert {k: cache.ticket(tid)[k] for k in before} == before
+        assert lang  # the body was chosen for the customer's language (checked in the macro tests)
+
+
+async def test_shortcut_expands_inline(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
+        await pilot.pause(0.3)
+        await pilot.press("enter", "r", *"Hi! ::ack", "tab")
+        await pilot.pause(0.3)
+        text = app.screen.query_one("#composer").text
+        assert text.startswith("Hi! ") and "::ack" not in text and len(text) > 30
+        assert cache.outbox_depth() == 0  # inline expansion inserts text only, never actions
+
+
+async def test_a_phishing_shaped_reply_is_blocked_and_the_agent_sees_why(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
+        await pilot.pause(0.3)
+        tid = app.screen.queue.cursor_ticket_id
+        await pilot.press("enter", "r", *"To verify you, please send us your seed phrase.", "ctrl+s")
+        await pilot.pause(0.5)
+        from widgets.guard_override import GuardOverrideScreen
+
+        assert isinstance(app.screen, GuardOverrideScreen)
+        assert "seed" in app.export_screenshot().lower()
+        await pilot.press("escape")  # back to the reply: nothing sent, the text kept
+        await pilot.pause(0.3)
+        assert cache.outbox_depth() == 0
+        assert "seed phrase" in app.screen.query_one("#composer").text
+        assert not any("seed phrase" in m["body"] for m in cache.thread(tid))

@@ -101,11 +101,11 @@ def test_render_reads_a_verdict_file_and_prints_json(cache, tmp_path):
     assert data["guard"]["ok"] is True
 
 
-def test_render_leaves_out_an_unknown_queue(cache):
+def test_render_routes_memo_cases_to_the_recovery_queue(cache):
     t = ticket_in(cache, "en")
     r = run(cache, "macro", "render", "deposit_missing_memo", "--ticket", str(t["id"]), "--agent", "1", "--json")
     data = json.loads(r.output)
-    assert "queue" not in data["changes"] and "recovery" in data["skipped"][0]
+    assert data["changes"]["queue"] == "recovery" and not data.get("skipped")
 
 
 def test_render_errors_are_one_line(cache, tmp_path):

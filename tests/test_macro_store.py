@@ -204,10 +204,10 @@ def test_plan_changes_is_pure_and_sends_only_what_changes():
     assert describe_actions(actions) == ["status → pending", "tags + a, b", "tags − zzz", "assign to me", "pending, reminder in 1 h"]
 
 
-def test_unknown_queue_is_left_out_so_the_server_does_not_refuse_the_whole_change(cache):
+def test_memo_cases_move_to_the_desks_recovery_queue(cache):
     t = ticket_with(cache, status="open", queue="deposits")
     applied = apply_actions(cache, t["id"], macro(cache, "deposit_missing_memo"), 1, now=FROZEN)
-    assert "queue" not in cache.outbox()[0]["payload"] and applied.skipped
+    assert cache.outbox()[0]["payload"]["queue"] == "recovery" and not applied.skipped
 
 
 def test_a_macro_that_changes_nothing_queues_nothing(cache):
