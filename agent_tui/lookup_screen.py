@@ -316,11 +316,17 @@ class LookupScreen(Screen):
         cfg = asset_config_of(app)
         listed = [str(n.get("network") or "").lower() for n in cfg.get("networks") or [] if n.get("network")]
         others = sorted(n for n in networks_from(cfg) if n not in listed)
-        options = [("any network (probe all that fit)", ANY_NETWORK)] + [(n, n) for n in listed] + [(f"{n} (not listed)", n) for n in others]
+        options = ([(Text("any network (probe all that fit)"), ANY_NETWORK)] + [(Text(one_line(n, 30)), n) for n in listed]
+                   + [(Text(f"{one_line(n, 30)} (not listed)"), n) for n in others])
         sel = self.query_one("#lookup-network", Select)
         sel.set_options(options)
-        claimed = hints[0] if len(hints) == 1 and hints[0] in listed + others else ANY_NETWORK
-        sel.value = claimed
+        try:
+            reachable = set(endpoints_of(app))
+        except ChainError:
+            reachable = set()  # the look-up itself will say what is wrong with the config
+        # the network the customer names becomes the claim, when it is the only one named and can be probed
+        one = hints[0] if len(hints) == 1 else None
+        sel.value = one if one in listed + others and one in reachable else ANY_NETWORK
 
         self._render_head()
         self._render_context()

@@ -206,6 +206,7 @@ async def test_bad_or_unreachable_endpoints_show_one_line_and_the_screen_survive
     async with app.run_test(size=SIZE) as pilot:
         screen = app.open_lookup(made["tid"])
         await pilot.pause()
+        assert screen.claimed_network() is None  # named in the message, but no usable endpoint: not claimed
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.error)
         assert screen.error == "endpoint for ethereum must be an http(s) URL" and screen.verdict is None
@@ -503,7 +504,8 @@ def test_lookup_screen_snapshot(snap_compare, snapshot_desk):
         screen.show_verdict(Verdict.from_dict(FIXED_VERDICT))
         await pilot.pause()
 
-    assert snap_compare(DeskApp(cache, {}), terminal_size=SIZE, run_before=open_with_verdict)
+    # an endpoint is configured (never called: the verdict is given), so the network the message names is the claim
+    assert snap_compare(DeskApp(cache, {"ethereum": "http://127.0.0.1:9"}), terminal_size=SIZE, run_before=open_with_verdict)
 
 
 # --- inside the real agent app (as the lead wires it) --------------------------------------
