@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, Te
 from textual.worker import Worker, WorkerState
 
 from agent_tui import sla as sla_mod
+from agent_tui.supervisor import SupervisorScreen
 from agent_tui.sync import SyncEngine, SyncReport
 from agent_tui.textsafe import clean, one_line, safe_text
 from storage.cache import Cache, ViewSpec, builtin_views, view_from_config
@@ -557,6 +558,7 @@ class AgentApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+r", "sync_now", "Sync", id="app.sync"),
+        Binding("w", "wall", "Wall", id="app.wall", tooltip="The supervisor wall (supervisor tokens)"),
         Binding("R", "rejections", "Refused", show=False, id="app.rejections"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -605,6 +607,8 @@ class AgentApp(App):
         if keymap:
             self.set_keymap(keymap)
         self.push_screen(QueueScreen())
+        if self.role == "supervisor":
+            self.push_screen(SupervisorScreen())
         self.set_interval(1.0, self.tick)
         self.refresh_status()
         self.load_counts()
@@ -621,6 +625,8 @@ class AgentApp(App):
         if isinstance(screen, QueueScreen):
             screen.queue.tick(now)
         elif isinstance(screen, TicketScreen):
+            screen.tick(now)
+        elif isinstance(screen, SupervisorScreen):
             screen.tick(now)
 
     # --- sync -------------------------------------------------------------------------------
@@ -655,6 +661,9 @@ class AgentApp(App):
                 self.notify(f"Refused by the server: {clean(r)}. Press R to review.", severity="error", timeout=10)
         if msg.report and (msg.report.pulled.tickets or msg.report.pulled.deleted or msg.report.pushed or msg.report.pulled.other):
             self.refresh_lists()
+            for screen in self.screen_stack:
+                if isinstance(screen, SupervisorScreen):
+                    screen.on_data_changed()  # coalesced: at most one fetch and render a second
         if msg.state == "unauthorized":
             self.notify(msg.error, severity="error", timeout=30)
 
@@ -915,6 +924,13 @@ class AgentApp(App):
             if isinstance(b, Binding):
                 rows.append((b.key, b.description or b.action, b.id or ""))
         self.push_screen(HelpScreen(rows))
+
+    def action_wall(self) -> None:
+        if self.identity.role != "supervisor" and self.role != "supervisor":
+            self.notify("The wall needs a supervisor token.", severity="warning")
+            return
+        if not isinstance(self.screen, SupervisorScreen):
+            self.push_screen(SupervisorScreen())
 
     def action_rejections(self) -> None:
         self.push_screen(RejectionsScreen())

@@ -352,5 +352,14 @@ def _macro_commands() -> None:
 _macro_commands()
 
 
+def _report_command() -> None:
+    from agent_tui.report import report
+
+    main.add_command(report)
+
+
+_report_command()
+
+
 if __name__ == "__main__":
     main()

@@ -157,6 +157,7 @@ class SupervisorScreen(Screen):
         Binding("enter", "open", "Open", id="wall.open", tooltip="Open the ticket under the cursor"),
         Binding("a", "reassign", "Reassign", id="wall.reassign", tooltip="Give the at-risk ticket to another agent"),
         Binding("r", "refresh", "Refresh", id="wall.refresh", tooltip="Fetch the wall now"),
+        Binding("escape", "leave", "Queues", id="wall.queues", tooltip="Back to the queues (w returns here)"),
     ]
     DEFAULT_CSS = """
     SupervisorScreen { layout: vertical; }
@@ -169,6 +170,10 @@ class SupervisorScreen(Screen):
     #wall-bottom > Vertical:focus-within { border: round $border; }
     .wall-title { height: 1; color: $text-muted; text-style: bold; }
     """
+
+    def action_leave(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
 
     min_interval = 1.0  # seconds between two fetch+render rounds, however many syncs arrive
 

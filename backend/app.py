@@ -145,6 +145,9 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
     )
     app.state.engine = engine
     app.state.faults = fault_box
+    from backend.metrics import router as metrics_router
+
+    app.include_router(metrics_router)  # supervisor-only aggregates: /metrics/wall, /metrics/report
 
     @app.exception_handler(ServiceError)
     async def _service_error(_req: Request, exc: ServiceError):

@@ -255,3 +255,18 @@ async def test_a_phishing_shaped_reply_is_blocked_and_the_agent_sees_why(desk):
         assert cache.outbox_depth() == 0
         assert "seed phrase" in app.screen.query_one("#composer").text
         assert not any("seed phrase" in m["body"] for m in cache.thread(tid))
+
+
+async def test_a_supervisor_opens_on_the_live_wall_and_moves_to_the_queues_and_back(desk):
+    from agent_tui.supervisor import SupervisorScreen
+
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-supervisor", role="supervisor")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 3)
+        assert isinstance(app.screen, SupervisorScreen)
+        await wait_until(pilot, lambda: "Account security" in app.export_screenshot().replace("&#160;", " "))
+        await pilot.press("escape")
+        assert isinstance(app.screen, QueueScreen)
+        await pilot.press("w")
+        assert isinstance(app.screen, SupervisorScreen)
