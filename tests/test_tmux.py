@@ -60,9 +60,10 @@ def test_an_agent_works_the_demo_in_a_real_terminal(demo):
     wait_for(s, "Claimed 1 ticket")
     tmux("send-keys", "-t", s, "r")
     tmux("send-keys", "-t", s, "-l", "Hello, we are checking this now.")
+    time.sleep(0.5)  # the draft box has it
     tmux("send-keys", "-t", s, "C-s")
-    out = wait_for(s, "Reply queued")
-    assert "\x1b" not in out
+    out = wait_for(s, "Alex Morgan · reply")  # in the thread: queued, then sent
+    assert "Hello, we are checking this now." in out and "\x1b" not in out
     wait_for(s, "outbox 0")
     tmux("send-keys", "-t", s, "Escape")
     time.sleep(0.3)
