@@ -358,6 +358,7 @@ class TicketScreen(Screen):
         Binding("minus", "priority(-1)", "Priority −", id="ticket.priority_down", show=False),
         Binding("j", "next_ticket", "Next", id="ticket.next"),
         Binding("m", "app.macros", "Macros", id="ticket.macros"),
+        Binding("l", "lookup", "Deposit look-up", id="ticket.lookup"),
         Binding("u", "app.undo_macro", "Undo macro", id="ticket.undo_macro"),
     ]
     DEFAULT_CSS = """
@@ -511,6 +512,13 @@ class TicketScreen(Screen):
         self.save_draft()
         self.app.next_ticket(self.ticket_id)
 
+    def action_lookup(self) -> None:
+        """The deposit look-up, prefilled with the txids and addresses of this conversation."""
+        from agent_tui.lookup_screen import LookupScreen
+
+        self.save_draft()
+        self.app.push_screen(LookupScreen(self.ticket_id))
+
 
 # --- command palette -----------------------------------------------------------------------
 
@@ -559,6 +567,7 @@ class AgentApp(App):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+r", "sync_now", "Sync", id="app.sync"),
         Binding("w", "wall", "Wall", id="app.wall", tooltip="The supervisor wall (supervisor tokens)"),
+        Binding("b", "recovery", "Batch look-ups", id="app.recovery", tooltip="Look up a batch of txids; history"),
         Binding("R", "rejections", "Refused", show=False, id="app.rejections"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -609,6 +618,10 @@ class AgentApp(App):
         self.push_screen(QueueScreen())
         if self.role == "supervisor":
             self.push_screen(SupervisorScreen())
+        elif self.role == "recovery":
+            from agent_tui.recovery_screen import RecoveryScreen
+
+            self.push_screen(RecoveryScreen())
         self.set_interval(1.0, self.tick)
         self.refresh_status()
         self.load_counts()
@@ -931,6 +944,12 @@ class AgentApp(App):
             return
         if not isinstance(self.screen, SupervisorScreen):
             self.push_screen(SupervisorScreen())
+
+    def action_recovery(self) -> None:
+        from agent_tui.recovery_screen import RecoveryScreen
+
+        if not isinstance(self.screen, RecoveryScreen):
+            self.push_screen(RecoveryScreen())
 
     def action_rejections(self) -> None:
         self.push_screen(RejectionsScreen())

@@ -270,3 +270,26 @@ async def test_a_supervisor_opens_on_the_live_wall_and_moves_to_the_queues_and_b
         assert isinstance(app.screen, QueueScreen)
         await pilot.press("w")
         assert isinstance(app.screen, SupervisorScreen)
+
+
+async def test_l_on_a_ticket_opens_the_prefilled_look_up_and_recovery_opens_on_batches(desk):
+    from agent_tui.lookup_screen import LookupScreen
+    from agent_tui.recovery_screen import RecoveryScreen
+
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-recovery", role="recovery")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 2)
+        assert isinstance(app.screen, RecoveryScreen)
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, QueueScreen)
+        with cache.engine.connect() as c:  # a deposit ticket: its customer pasted a txid
+            tid = c.exec_driver_sql("SELECT t.id FROM tickets t JOIN messages m ON m.ticket_id = t.id "
+                                    "WHERE t.queue = 'deposits' AND m.body LIKE '%TxID%' LIMIT 1").scalar()
+        txid = next(m["body"] for m in cache.thread(tid) if "TxID" in m["body"]).split("TxID: ")[-1].strip()
+        app.open_ticket(tid)
+        await pilot.pause(0.3)
+        await pilot.press("l")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, LookupScreen)
+        assert txid[:20] in app.export_screenshot().replace("&#160;", " ")
