@@ -3,7 +3,7 @@
 Pure Python: never imports textual, widgets or themes. `backend/metrics.py` builds its SQL from
 the constants and rank rule here; `compute()` is the reference implementation over plain ticket
 dicts (the tests recompute the endpoint's numbers with it). The definitions, in words, are in
-agent_tui/KPI.md.
+the README's KPI section.
 
 A ticket dict has the backend's ticket columns: id, queue, status, assignee_id, created_at,
 first_reply_at, solved_at, sla (list of metric dicts, or its JSON text), agent_replies, reopens,

@@ -132,7 +132,7 @@ def _day(_ctx, param, value: str) -> str:
 def report(from_: str, to: str, by: str, fmt: str, tz: str, output: Optional[str]) -> None:
     """Export KPIs (FRT, resolution, SLA compliance, FCR, CSAT, escalations, backlog) for a period.
 
-    Needs a supervisor token. Definitions: agent_tui/KPI.md."""
+    Needs a supervisor token. Definitions: the README's KPI section."""
     if to < from_:
         raise ReportError(f"--to {to} is before --from {from_}")
     url, token, timeout = _server_and_token()

@@ -3,7 +3,7 @@
 Mounted by the app with ``app.include_router(backend.metrics.router)``. Supervisor tokens only
 (401 without a valid token, 403 for other roles; errors are ServiceError JSON).
 
-The KPI definitions live in agent_tui/kpi.py (and agent_tui/KPI.md); this module computes the
+The KPI definitions live in agent_tui/kpi.py (and the README's KPI section); this module computes the
 same numbers with GROUP BY / CASE / window functions over the tickets table, never by looping
 over tickets in Python. Percentiles are nearest-rank, picked with ROW_NUMBER() over the
 durations of the window only. Per-ticket SLA state is JSON text: it is unnested with
