@@ -313,7 +313,7 @@ def diagnose(
         results.append(_judge(t, f, entry, required, customer, addrs if has_addresses else [], fam, families, asset_config, common, claim_note))
     results.sort(key=lambda v: _PRIORITY.index(v.code) if v.code in _PRIORITY else len(_PRIORITY))
     best = results[0]
-    best.transfers = [_clean_transfer(t) for t in paying]
+    best.transfers = [_clean_transfer(_with_amount(t, _find_asset(entry, t, fam))) for t in paying]  # whole units, as documented
     if not has_addresses:
         best.explanation = clean(best.explanation + " The recipient was not compared with a deposit address (none given).", 700)
     return best

@@ -121,3 +121,17 @@ def test_every_verdict_names_a_macro_that_exists():
 
     keys = {m.key for m in default_macros()}
     assert {MACROS[c][0] if isinstance(MACROS[c], tuple) else MACROS[c] for c in CODES} <= keys
+
+
+def test_listed_token_transfers_carry_asset_and_whole_units_as_the_readme_says():
+    from agent_tui.chains.config import default_asset_config
+    from agent_tui.chains.diagnose import diagnose
+    from agent_tui.chains.facts import ChainFacts, Transfer
+
+    usdt = "0xdac17f958d2ee523a2206206994597c13d831ec7"
+    to = "0x2ae6d1401af58f9fbe2eda032b8494d519af5813"
+    facts = ChainFacts(network="ethereum", txid="0x" + "ab" * 32, found=True, status="confirmed", block=100, tip=200,
+                       confirmations=101, final=True,
+                       transfers=[Transfer(recipient=to, contract=usdt, raw_amount="1000000000", index=3, kind="token")])
+    v = diagnose({"ethereum": facts}, default_asset_config(), {"addresses": [{"network": "ethereum", "address": to}], "ledger": []})
+    assert v.to_dict()["transfers"][0]["asset"] == "USDT" and v.to_dict()["transfers"][0]["amount"] == "1000"
