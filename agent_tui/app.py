@@ -33,6 +33,19 @@ from widgets.queue_list import QueueList
 STATUS_KEYS = {"o": "open", "p": "pending", "h": "on_hold", "v": "solved"}
 
 
+def highlight_chain_refs(body: str):
+    """Customer text made inert, with transaction ids and addresses marked (`l` looks them up)."""
+    from rich.text import Text
+
+    from agent_tui.chains.extract import extract
+
+    cleaned = clean(body)
+    text = Text(cleaned)  # a plain Text: no markup is parsed
+    for found in extract(cleaned):
+        text.stylize("bold underline", found.start, found.end)
+    return text
+
+
 class CacheRowSource:
     """A view of the cache as the queue list reads it: indexed count and pages, nothing loaded whole."""
 
@@ -100,7 +113,7 @@ class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    #help { width: 84; height: auto; max-height: 90%; border: round $accent; background: $surface; padding: 1 2; }
+    #help { width: 100; height: auto; max-height: 90%; border: round $accent; background: $surface; padding: 1 2; }
     """
 
     def __init__(self, bindings: list[tuple[str, str, str]]) -> None:
@@ -110,7 +123,7 @@ class HelpScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         lines = ["Keys (single-key shortcuts are ignored while you type)", ""]
         for keys, desc, bid in self.rows:
-            lines.append(f"{keys:<16} {desc:<40} {bid}")
+            lines.append(f"{keys:<14} {desc:<44} {bid}")
         lines += ["", "Remap any key by its id in the config: [keymap] queue.claim = \"ctrl+k\""]
         yield VerticalScroll(Static("\n".join(lines), markup=False), id="help")
 
@@ -134,6 +147,35 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_no(self) -> None:
         self.dismiss(False)
+
+
+class TagScreen(ModalScreen[Optional[str]]):
+    """`+tag` adds, `-tag` removes, a bare word adds; enter applies, escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="tags.cancel")]
+    DEFAULT_CSS = """
+    TagScreen { align: center middle; }
+    #tag-box { width: 70; height: auto; border: round $accent; background: $surface; padding: 1 2; }
+    """
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="tag-box"):
+            yield Label(f"Tags for {self.count} ticket(s): +tag adds, -tag removes", markup=False)
+            yield Input(placeholder="+vip -spam", id="tag-input")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted, "#tag-input")
+    def _done(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class RejectionsScreen(ModalScreen):
@@ -180,6 +222,8 @@ class QueueScreen(Screen):
         Binding("o", "bulk_status('open')", "Open", show=False, id="queue.status_open"),
         Binding("p", "bulk_status('pending')", "Pending", show=False, id="queue.status_pending"),
         Binding("v", "bulk_status('solved')", "Solve", show=False, id="queue.status_solved"),
+        Binding("a", "bulk_assign", "Assign", show=False, id="queue.assign", tooltip="Assign the ticket(s) to an agent"),
+        Binding("t", "bulk_tags", "Tags", show=False, id="queue.tags", tooltip="Add (+tag) or remove (-tag) tags"),
         Binding("plus", "bulk_priority(1)", "Priority +", show=False, id="queue.priority_up"),
         Binding("minus", "bulk_priority(-1)", "Priority −", show=False, id="queue.priority_down"),
     ]
@@ -323,6 +367,40 @@ class QueueScreen(Screen):
         keys = [v.key for v in self.app.views]
         lv.index = keys.index(self.view_key) if self.view_key in keys else 0
 
+    def action_bulk_assign(self) -> None:
+        from agent_tui.supervisor import AgentPicker
+
+        ids = self.targets()
+        if not ids:
+            return
+        title = f"Assign #{ids[0]} to…" if len(ids) == 1 else f"Assign {len(ids)} tickets to…"
+        agents = list(self.app.cache.agents().values())
+
+        def chosen(agent_id: Optional[int]) -> None:
+            if agent_id is not None:
+                self.app.change(ids, {"assignee_id": agent_id})
+                self.queue.clear_selection()
+        self.app.push_screen(AgentPicker(ids[0], agents, title=title), chosen)
+
+    def action_bulk_tags(self) -> None:
+        ids = self.targets()
+        if ids:
+            self.app.push_screen(TagScreen(len(ids)), lambda edit: self._tags(ids, edit))
+
+    def _tags(self, ids: list[int], edit: Optional[str]) -> None:
+        if not edit:
+            return
+        add = {w[1:] if w.startswith("+") else w for w in edit.split() if not w.startswith("-")}
+        drop = {w[1:] for w in edit.split() if w.startswith("-")}
+        add = {clean(w)[:64] for w in add if w.strip("+")}
+        for tid in ids:
+            t = self.app.cache.ticket(tid)
+            if t:
+                tags = sorted((set(t["tags"]) | add) - drop)
+                if tags != sorted(t["tags"]):
+                    self.app.change([tid], {"tags": tags})
+        self.queue.clear_selection()
+
     def set_counts(self, counts: dict[str, int]) -> None:
         for item in self.query(ViewItem):
             if item.view.key in counts:
@@ -399,6 +477,7 @@ class TicketScreen(Screen):
 
     def on_mount(self) -> None:
         self.reload()
+        self.seen = self._state()  # what the agent had in front of them when they started
         draft = self.app.cache.draft(self.ticket_id)
         if draft:
             self.internal = draft["internal"]
@@ -427,7 +506,7 @@ class TicketScreen(Screen):
             label = {"customer": "customer", "reply": "reply", "note": "internal note"}[m["kind"]]
             stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(m["created_at"]))
             body = safe_text(f"{m['author_name'] or label} · {label} · {stamp}" + (" · sending…" if m["pending"] else "") + "\n", style="bold")
-            body.append_text(safe_text(m["body"]))
+            body.append_text(highlight_chain_refs(m["body"]) if m["kind"] == "customer" else safe_text(m["body"]))
             classes = f"msg msg-{m['kind']}" + (" msg-pending" if m["pending"] else "")
             view.mount(Static(body, classes=classes))
         view.call_after_refresh(view.scroll_end, animate=False)
@@ -441,6 +520,25 @@ class TicketScreen(Screen):
                 lines.append(f"  {d['network']:<9} {d['amount']} {d['asset']}  {d['status']}  {d['txid'][:18]}…")
         self.query_one("#customer-panel", Static).update("\n".join(lines))
         self.tick(app.clock())
+
+    def _state(self) -> tuple[int, int]:
+        t = self.app.cache.ticket(self.ticket_id)
+        return (t["version"] if t else 0, len(self.app.cache.thread(self.ticket_id)))
+
+    def changes_since_seen(self) -> list[str]:
+        """What changed on the ticket since the agent opened it (or last sent): to warn before sending."""
+        version, count = self._state()
+        seen_version, seen_count = self.seen
+        if version <= seen_version and count <= seen_count:
+            return []
+        out = []
+        for m in self.app.cache.thread(self.ticket_id)[seen_count:]:
+            if m["author_id"] != self.app.me_id or m["kind"] == "customer":
+                who = m["author_name"] or ("the customer" if m["kind"] == "customer" else "someone")
+                out.append(f"a new {'customer message' if m['kind'] == 'customer' else m['kind']} from {clean(who)}")
+        if version > seen_version and not out:
+            out.append("its status, priority, queue or assignee")
+        return out
 
     def tick(self, now: float) -> None:
         if not self.ticket:
@@ -794,11 +892,21 @@ class AgentApp(App):
                 self.notify(f"Could not queue the reply ({clean(str(exc))}); it is still in the box.", severity="error")
                 return
             composer.load_text("")
-            self.notify("Internal note queued." if screen.internal else "Reply queued; it goes out with the next sync.")
+            self.notify("Internal note queued." if screen.internal else "Reply queued; it goes out with the next sync. j: next ticket.")
             self.after_change()
             screen.reload()
+            screen.seen = screen._state()
 
         def collisions() -> None:
+            changed = screen.changes_since_seen()
+            if changed:
+                def stale_ok(ok: bool) -> None:
+                    if ok:
+                        screen.seen = screen._state()
+                        collisions()
+                self.push_screen(ConfirmScreen(f"#{t['id']} changed since you opened it: {'; '.join(changed)}. "
+                                               "Read it first (n), or send anyway (y)?"), stale_ok)
+                return
             agents = self.cache.agents()
             others = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != self.me_id]
             if t["assignee_id"] not in (None, self.me_id) and not screen.internal:
@@ -932,11 +1040,15 @@ class AgentApp(App):
             screen.set_focus(None)
 
     def action_help(self) -> None:
-        rows: list[tuple[str, str, str]] = []
-        for b in list(getattr(self.screen, "BINDINGS", [])) + list(self.BINDINGS):
-            if isinstance(b, Binding):
-                rows.append((b.key, b.description or b.action, b.id or ""))
-        self.push_screen(HelpScreen(rows))
+        """Every key that works here: the focused widget's, the screen's and the app's, as remapped."""
+        rows: dict[str, list] = {}
+        for key, ab in self.screen.active_bindings.items():
+            b = ab.binding
+            row = rows.setdefault(b.id or b.action, [[], b.description or b.tooltip or b.action, b.id or ""])
+            shown = self.get_key_display(Binding(key, b.action))
+            if shown not in row[0]:
+                row[0].append(shown)
+        self.push_screen(HelpScreen([(" ".join(keys), desc, bid) for keys, desc, bid in rows.values()]))
 
     def action_wall(self) -> None:
         if self.identity.role != "supervisor" and self.role != "supervisor":

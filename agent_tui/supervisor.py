@@ -92,16 +92,17 @@ class AgentPicker(ModalScreen[Optional[int]]):
     AgentPicker OptionList { height: 1fr; }
     """
 
-    def __init__(self, ticket_id: int, agents: list[dict]) -> None:
+    def __init__(self, ticket_id: int, agents: list[dict], title: Optional[str] = None) -> None:
         super().__init__()
         self.ticket_id = ticket_id
+        self.title_text = title or f"Reassign #{ticket_id} to…"
         order = {"online": 0, "away": 1, "offline": 2}
         self.agents = sorted((a for a in agents if a.get("role") in ("agent", "recovery")),
                              key=lambda a: (order.get(a.get("presence"), 3), str(a.get("name", "")), a["id"]))
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Reassign #{self.ticket_id} to…")
+            yield Label(self.title_text, markup=False)
             yield Input(placeholder="Filter agents by name", id="picker-filter")
             yield OptionList(*self._options(""), id="picker-list")
 

@@ -293,3 +293,56 @@ async def test_l_on_a_ticket_opens_the_prefilled_look_up_and_recovery_opens_on_b
         await pilot.pause(0.3)
         assert isinstance(app.screen, LookupScreen)
         assert txid[:20] in app.export_screenshot().replace("&#160;", " ")
+
+
+async def test_bulk_assign_and_tags_from_the_queue(desk):
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
+        await pilot.pause(0.3)
+        q = app.screen.queue
+        first = q.cursor_ticket_id
+        await pilot.press("space", "down", "space")
+        second = q.cursor_ticket_id
+        await pilot.press("t", *"+vip-watch -kyc", "enter")
+        await pilot.pause(0.2)
+        for tid in (first, second):
+            assert "vip-watch" in cache.ticket(tid)["tags"] and "kyc" not in cache.ticket(tid)["tags"]
+        await pilot.press("space", "up", "space", "a", *"Bea", "enter")  # Bea Schmidt is agent 4
+        await wait_until(pilot, lambda: all(server_ticket(server, t)["ticket"]["assignee_id"] == 4 for t in (first, second)))
+        assert all("vip-watch" in server_ticket(server, t)["ticket"]["tags"] for t in (first, second))
+
+
+async def test_sending_on_a_ticket_that_changed_meanwhile_asks_first(desk):
+    import httpx
+
+    from agent_tui.app import ConfirmScreen
+
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
+        await pilot.pause(0.3)
+        tid = app.screen.queue.cursor_ticket_id
+        await pilot.press("enter", "r", *"Our answer.")
+        # meanwhile another agent answers on the server, and the sync brings it in
+        r = httpx.post(f"{server.url}/api/v1/tickets/{tid}/messages", json={"kind": "reply", "body": "Already handled by Riya."},
+                       headers={"Authorization": "Bearer demo-recovery", "Idempotency-Key": "k-stale-1"})
+        assert r.status_code == 201
+        await wait_until(pilot, lambda: any(m["body"] == "Already handled by Riya." for m in cache.thread(tid)))
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen) and "Riya Patel" in app.screen.question
+        await pilot.press("n")
+        assert cache.outbox_depth() == 0 and app.screen.query_one("#composer").text == "Our answer."
+
+
+async def test_transaction_ids_in_customer_messages_are_marked(frozen_cache):
+    from agent_tui.app import highlight_chain_refs
+
+    txid = "0x" + "ab" * 32
+    text = highlight_chain_refs(f"[bold]sent[/bold] \x1b[2J TxID: {txid} thanks")
+    assert text.plain.startswith("[bold]sent[/bold]") and "\x1b" not in text.plain
+    start = text.plain.index(txid)
+    assert any(s.start == start and s.end == start + len(txid) and "underline" in str(s.style) for s in text.spans)
