@@ -26,7 +26,6 @@ from agent_tui.supervisor import SupervisorScreen
 from agent_tui.sync import SyncEngine, SyncReport
 from agent_tui.textsafe import clean, one_line, safe_text
 from storage.cache import Cache, ViewSpec, builtin_views, view_from_config
-from storage.rows import QueueRow
 from themes import APP_TCSS, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, THEMES
 from widgets.queue_list import QueueList
 
@@ -521,23 +520,24 @@ class TicketScreen(Screen):
         self.query_one("#customer-panel", Static).update("\n".join(lines))
         self.tick(app.clock())
 
-    def _state(self) -> tuple[int, int]:
+    def _state(self) -> tuple[Optional[int], int]:
         t = self.app.cache.ticket(self.ticket_id)
-        return (t["version"] if t else 0, len(self.app.cache.thread(self.ticket_id)))
+        return (t["assignee_id"] if t else None, len(self.app.cache.thread(self.ticket_id)))
 
     def changes_since_seen(self) -> list[str]:
-        """What changed on the ticket since the agent opened it (or last sent): to warn before sending."""
-        version, count = self._state()
-        seen_version, seen_count = self.seen
-        if version <= seen_version and count <= seen_count:
-            return []
+        """What others changed on the ticket since the agent opened it (or last sent): new messages
+        from someone else, or a new assignee who is not us. Our own claims and edits don't count."""
+        assignee, count = self._state()
+        seen_assignee, seen_count = self.seen
+        me = self.app.me_id
         out = []
         for m in self.app.cache.thread(self.ticket_id)[seen_count:]:
-            if m["author_id"] != self.app.me_id or m["kind"] == "customer":
+            if m["kind"] == "customer" or m["author_id"] != me:
                 who = m["author_name"] or ("the customer" if m["kind"] == "customer" else "someone")
                 out.append(f"a new {'customer message' if m['kind'] == 'customer' else m['kind']} from {clean(who)}")
-        if version > seen_version and not out:
-            out.append("its status, priority, queue or assignee")
+        if assignee != seen_assignee and assignee not in (None, me):
+            name = self.app.cache.agents().get(assignee, {}).get("name", "another agent")
+            out.append(f"it is now assigned to {clean(name)}")
         return out
 
     def tick(self, now: float) -> None:

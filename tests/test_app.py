@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import pytest
 
 from agent_tui.app import AgentApp, HelpScreen, Identity, QueueScreen, TicketScreen
-from backend import service as svc
 from backend.app import create_app
 from backend.schema import make_engine
 from backend.seed import seed
 from backend.server import ServerThread
 from storage.cache import Cache
+from tests.desk import seeded_cache
 
 FROZEN = 1795392000.0  # 2026-11-23 00:00 UTC
 SIZE = (160, 45)
@@ -146,20 +146,7 @@ async def test_hostile_customer_text_is_inert(desk):
 
 @pytest.fixture
 def frozen_cache(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'snap-backend.db'}")
-    seed(engine, tickets=300, now=FROZEN)
-    cache = Cache.open(tmp_path / "snap-cache.db")
-    cursor = 0
-    with engine.connect() as conn:
-        while True:
-            page = svc.changes(conn, cursor, 5000)
-            import orjson
-
-            cache.apply_page(orjson.loads(orjson.dumps(page.body)), str(page.cursor))
-            cursor = page.cursor
-            if not page.has_more:
-                break
-    engine.dispose()
+    cache = seeded_cache(tmp_path, tickets=300, now=FROZEN, name="snap")
     yield cache
     cache.close()
 

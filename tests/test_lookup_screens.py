@@ -9,7 +9,6 @@ import time
 from types import SimpleNamespace
 from typing import Callable, Optional
 
-import orjson
 import pytest
 from rich.console import Console
 from textual.app import App
@@ -21,6 +20,7 @@ from backend import service as svc
 from backend.schema import make_engine
 from backend.seed import seed
 from storage.cache import Cache
+from tests.desk import pull_into
 from tests.chains.conftest import anvil_eth, fixture_server, free_port  # noqa: F401  (real servers as fixtures)
 from themes import APP_TCSS, THEME_VARIABLE_DEFAULTS, THEMES
 
@@ -44,14 +44,7 @@ def make_desk(tmp_path, change: Optional[Callable] = None) -> tuple[Cache, dict]
         with svc.write(engine) as conn:
             change(conn, made)
     cache = Cache.open(tmp_path / "cache.db")
-    cursor = 0
-    with engine.connect() as conn:
-        while True:
-            page = svc.changes(conn, cursor, 5000)
-            cache.apply_page(orjson.loads(orjson.dumps(page.body)), str(page.cursor))
-            cursor = page.cursor
-            if not page.has_more:
-                break
+    pull_into(engine, cache)
     engine.dispose()
     return cache, made
 

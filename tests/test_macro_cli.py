@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from agent_tui.config import ConfigError, Settings
 from agent_tui.macros.cli import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_WARNINGS, make_macro_commands
-from tests.macro_desk import seeded_cache
+from tests.desk import seeded_cache
 
 ALLOWED = ["desk.example", "exchange.example"]
 

@@ -11,7 +11,7 @@ from textual.widgets import Input, OptionList, Static
 from agent_tui.macros.context import build_context
 from agent_tui.macros.defaults import default_macros
 from agent_tui.macros.model import Macro
-from tests.macro_desk import FROZEN, seeded_cache
+from tests.desk import FROZEN, seeded_cache
 from widgets.macro_picker import MacroPick, MacroPicker
 
 SIZE = (120, 36)

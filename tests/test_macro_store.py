@@ -33,7 +33,7 @@ from agent_tui.macros.store import (
     reminder_tag,
     undo,
 )
-from tests.macro_desk import FROZEN, seeded_cache
+from tests.desk import FROZEN, seeded_cache
 
 AGENT = {"id": 1, "name": "Alex Morgan"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ import textwrap
 import threading
 import time
 
-import httpx
 import pytest
 
 from agent_tui.sync import Backoff, SyncEngine, SyncError
