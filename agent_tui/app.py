@@ -275,9 +275,8 @@ class QueueScreen(Screen):
         text = self.query_one("#filter", Input).value
         src = CacheRowSource(app.cache, self.current_view(), me=app.me_id, now=app.clock(), text=text, sort=self.sort,
                              at_risk=app.at_risk)
-        if keep_cursor:
-            self.queue._source = src  # same view, fresh rows: refresh_rows keeps the cursor on its ticket
-            self.queue.refresh_rows()
+        if keep_cursor:  # same view, fresh rows: the cursor stays on its ticket
+            self.queue.refresh_rows(src)
         else:
             self.queue.set_source(src)
         self.queue.tick(app.clock())

@@ -457,8 +457,11 @@ class QueueList(ScrollView, can_focus=True):
         else:
             self.refresh()
 
-    def refresh_rows(self) -> None:
+    def refresh_rows(self, source: Optional[RowSource] = None) -> None:
         """Re-read the source (after a sync; call from the UI thread, e.g. a message handler).
+
+        A new `source` for the same list (the same view read again at a later moment) takes the
+        old one's place without moving the cursor, unlike set_source.
 
         The cursor stays on the same ticket when it is still in the queue, on the same screen
         line where possible; if the ticket is gone it stays at the same position. If the agent
@@ -467,6 +470,8 @@ class QueueList(ScrollView, can_focus=True):
         further is looked up with the source's optional `index_of(ticket_id)`."""
         old_id = self._highlighted_id if self._highlighted_id is not None else self.cursor_ticket_id
         old_index = self._cursor
+        if source is not None:
+            self._source = source
         screen_line = old_index - int(self.scroll_offset.y)
         self._pages.clear()
         self._reload_count()
