@@ -681,6 +681,7 @@ class AgentApp(App):
         self.demo = demo
         self.identity = identity or Identity(None, "", role or "agent")
         self.role = role or self.identity.role
+        self.role_chosen = role is not None  # else the token's role decides, once /me answers
         self.at_risk = float(getattr(settings, "at_risk_minutes", 15)) * 60
         self.start_view = "unassigned"
         self.engine: Optional[SyncEngine] = None
@@ -713,12 +714,8 @@ class AgentApp(App):
         if keymap:
             self.set_keymap(keymap)
         self.push_screen(QueueScreen())
-        if self.role == "supervisor":
-            self.push_screen(SupervisorScreen())
-        elif self.role == "recovery":
-            from agent_tui.recovery_screen import RecoveryScreen
-
-            self.push_screen(RecoveryScreen())
+        if self.role_chosen or self.identity.id is not None:
+            self.open_role_screen()
         self.set_interval(1.0, self.tick)
         self.refresh_status()
         self.load_counts()
@@ -751,6 +748,9 @@ class AgentApp(App):
             me = await engine.request("GET", "/me")
             self.identity = Identity(me.get("id"), me.get("name", ""), me.get("role", "agent"))
             self.presence(None)
+            if not self.role_chosen:
+                self.role, self.role_chosen = self.identity.role, True
+                self.call_later(self.open_role_screen)
         except Exception as exc:  # offline at start: work from the cache, say so
             self.notify(f"Cannot reach {self.server_url} ({clean(str(exc))}); working offline from the cache.", severity="warning")
 
@@ -1048,6 +1048,15 @@ class AgentApp(App):
             if shown not in row[0]:
                 row[0].append(shown)
         self.push_screen(HelpScreen([(" ".join(keys), desc, bid) for keys, desc, bid in rows.values()]))
+
+    def open_role_screen(self) -> None:
+        """Supervisors start on the wall, recovery specialists on batch look-ups, agents on the queue."""
+        if self.role == "supervisor":
+            self.push_screen(SupervisorScreen())
+        elif self.role == "recovery":
+            from agent_tui.recovery_screen import RecoveryScreen
+
+            self.push_screen(RecoveryScreen())
 
     def action_wall(self) -> None:
         if self.identity.role != "supervisor" and self.role != "supervisor":

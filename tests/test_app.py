@@ -333,3 +333,13 @@ async def test_transaction_ids_in_customer_messages_are_marked(frozen_cache):
     assert text.plain.startswith("[bold]sent[/bold]") and "\x1b" not in text.plain
     start = text.plain.index(txid)
     assert any(s.start == start and s.end == start + len(txid) and "underline" in str(s.style) for s in text.spans)
+
+
+async def test_without_role_the_tokens_role_picks_the_first_screen(desk):
+    from agent_tui.supervisor import SupervisorScreen
+
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-supervisor")  # no --role
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SupervisorScreen))
+        assert app.role == "supervisor"
