@@ -7,6 +7,7 @@ order and a reader paging `seq > cursor` can never skip a row that commits late.
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy import create_engine as _create_engine
+from sqlalchemy import inspect as _inspect
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -122,6 +125,68 @@ tickets = Table(
     Index("ix_srv_tickets_solved", "solved_at"),  # metrics: resolution, FCR, CSAT, handled of a window
 )
 
+# The metrics wall's covering indexes (live tickets only): each of its aggregates reads one
+# narrow index range instead of the wide ticket rows. Older databases get them from create_schema.
+_live = tickets.c.deleted.is_(False)
+for _name, *_cols in (
+    ("ix_srv_tickets_wall_backlog", "status", "queue", "assignee_id", "sla_due", "created_at"),  # per queue / agent
+    ("ix_srv_tickets_wall_created", "created_at", "escalated"),  # created today, backlog trend
+    ("ix_srv_tickets_wall_solved", "solved_at", "created_at", "assignee_id", "agent_replies", "reopens", "csat"),
+    ("ix_srv_tickets_wall_first_reply", "first_reply_at", "created_at", "queue", "assignee_id"),  # FRT
+):
+    Index(_name, *(tickets.c[c] for c in _cols), postgresql_where=_live, sqlite_where=_live)
+# deleted tickets, few: the SLA aggregate leaves their ticket_sla rows out without a join
+Index("ix_srv_tickets_deleted", tickets.c.id, postgresql_where=tickets.c.deleted.is_(True), sqlite_where=tickets.c.deleted.is_(True))
+
+# Each ticket's SLA outcome per metric in plain columns: the elements of tickets.sla (which
+# clients sync and which stays the source), rewritten with it by service.recompute_sla and the
+# bulk seeds. SLA compliance of a window is a GROUP BY over these narrow rows, not a JSON unnest.
+# created_at is the ticket's, so a window needs no join; due_at is kept because an active metric
+# becomes missed once due_at < now (kpi.sla_outcome).
+ticket_sla = Table(
+    "ticket_sla", metadata,
+    Column("ticket_id", Integer, nullable=False),
+    Column("pos", Integer, nullable=False),  # the element's index in tickets.sla
+    Column("metric", String(32)),
+    Column("stage", String(20)),
+    Column("due_at", Float),
+    Column("breached_at", Float),
+    Column("achieved_at", Float),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("ticket_id", "pos"),
+    Index("ix_srv_ticket_sla_window", "created_at", "metric", "stage", "due_at", "breached_at", "ticket_id"),
+)
+
+
+def ticket_sla_rows(ticket_id: int, created_at: float, sla) -> list[dict]:
+    """ticket_sla rows for one ticket from its sla value (the JSON text or the list of metric dicts)."""
+    items = orjson.loads(sla) if isinstance(sla, (str, bytes)) else (sla or [])
+    return [{"ticket_id": ticket_id, "pos": i, "metric": m.get("metric"), "stage": m.get("stage"),
+             "due_at": m.get("due_at"), "breached_at": m.get("breached_at"), "achieved_at": m.get("achieved_at"),
+             "created_at": created_at} for i, m in enumerate(items)]
+
+
+def write_ticket_sla(conn, ticket_id: int, created_at: float, sla) -> None:
+    """Replace one ticket's ticket_sla rows (inside the transaction that writes tickets.sla)."""
+    conn.execute(ticket_sla.delete().where(ticket_sla.c.ticket_id == ticket_id))
+    rows = ticket_sla_rows(ticket_id, created_at, sla)
+    if rows:
+        conn.execute(ticket_sla.insert(), rows)
+
+
+def _backfill_ticket_sla(conn) -> None:
+    """A database from before ticket_sla: derive its rows from every ticket's sla JSON, once."""
+    last = 0
+    while True:
+        chunk = conn.execute(select(tickets.c.id, tickets.c.created_at, tickets.c.sla)
+                             .where(tickets.c.id > last).order_by(tickets.c.id).limit(5000)).all()
+        if not chunk:
+            return
+        rows = [r for tid, created, sla in chunk for r in ticket_sla_rows(tid, created, sla)]
+        if rows:
+            conn.execute(ticket_sla.insert(), rows)
+        last = chunk[-1][0]
+
 messages = Table(
     "messages", metadata,
     Column("id", String(64), primary_key=True),
@@ -189,6 +254,17 @@ idempotency = Table(
     PrimaryKeyConstraint("key", "agent_id"),
 )
 
+# The SIMULATED demo chain (backend/demo_chain.py): one row per transaction of `agent-tui demo`'s
+# stand-in for the public chain APIs. Not synced to clients and never a record of a real chain.
+demo_chain_txs = Table(
+    "demo_chain_txs", metadata,
+    Column("network", String(32), nullable=False),
+    Column("txid", String(128), nullable=False),
+    Column("body", Text, nullable=False),  # the transaction as its chain's API shows it, without block fields
+    Column("block", BigInteger),  # height it is mined at; null: never mined (stuck in the mempool)
+    PrimaryKeyConstraint("network", "txid"),
+)
+
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
@@ -220,7 +296,12 @@ def create_schema(engine: Engine, reset: bool = False) -> None:
     with engine.execution_options(write=True).begin() as conn:
         if reset:
             metadata.drop_all(conn)
+        had_ticket_sla = _inspect(conn).has_table(ticket_sla.name)
         metadata.create_all(conn)
+        if not had_ticket_sla:
+            _backfill_ticket_sla(conn)
+        for ix in tickets.indexes:  # create_all adds no index to a table that already exists
+            ix.create(conn, checkfirst=True)
         if conn.execute(counters.select().where(counters.c.name == "seq")).first() is None:
             conn.execute(counters.insert().values(name="seq", value=0))
 

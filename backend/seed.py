@@ -11,7 +11,7 @@ import os
 import random
 import time
 import uuid
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 import base58
 import bech32
@@ -22,6 +22,9 @@ from sqlalchemy.engine import Engine
 from agent_tui import sla as sla_engine
 from backend import schema as S
 from backend import service as svc
+
+if TYPE_CHECKING:
+    from backend.demo_chain import DemoChain
 
 QUEUES = [
     ("deposits", "Deposits & withdrawals"),
@@ -218,8 +221,16 @@ def _macros() -> list[dict]:
 
 
 def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None, seed_value: int = 7,
-         now: Optional[float] = None, messages: bool = True, hostile: bool = True) -> dict:
-    """Fill an empty backend database with a demo desk. Returns counts."""
+         now: Optional[float] = None, messages: bool = True, hostile: bool = True,
+         demo_chain: Optional["DemoChain"] = None) -> dict:
+    """Fill an empty backend database with a demo desk. Returns counts.
+
+    With a demo_chain (backend.demo_chain, SIMULATED), every deposit ticket tells one deposit story:
+    its txid is a transaction put on that chain (or on none, for "not found"), the ledger holds what
+    the exchange recorded of it, and the stories come back under "stories". The chain's transactions
+    are also stored in demo_chain_txs. It draws from its own random stream: everything else on the
+    desk is the same as without it.
+    """
     rng = random.Random(seed_value)
     now = time.time() if now is None else now
     n_customers = customers or max(50, tickets // 2)
@@ -278,6 +289,11 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
 
         policies = default_policies()
         deposit_rows, ticket_rows, message_rows, event_rows = [], [], [], []
+        planner, stories = None, []
+        if demo_chain is not None:
+            from backend.demo_chain import DepositTicket, ScenarioPlanner
+
+            planner = ScenarioPlanner(random.Random(f"demo-chain:{seed_value}"), now, demo_chain)
         for tid in range(1, tickets + 1):
             cid = rng.randint(1, n_customers)
             lang = cust_lang[cid]
@@ -292,16 +308,24 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
             amount = f"{rng.uniform(lo, hi):.{2 if hi > 10 else 6}f}"
             txid = make_txid(rng, network)
             texts = TEXTS[topic]
-            subject, body = texts.get(lang) or texts["en"]
-            body = body.format(amount=amount, asset=asset, network=network, txid=txid)
+            subject, template = texts.get(lang) or texts["en"]
+            body = template.format(amount=amount, asset=asset, network=network, txid=txid)
             if hostile and tid in (7, 19):
                 body = HOSTILE[0 if tid == 7 else 1]
             if topic == "deposit" and rng.random() < 0.5:
-                deposit_rows.append({"customer_id": cid, "txid": txid, "network": network, "asset": asset, "amount": amount,
-                                     "output_index": 0, "status": rng.choice(["credited", "pending"]), "created_at": now - rng.uniform(0, 86400 * 3),
-                                     "seq": nxt()})
+                ledger_status, seen_at = rng.choice(["credited", "pending"]), now - rng.uniform(0, 86400 * 3)
+                if planner is None:  # (drawn either way: the demo chain leaves the desk's random stream alone)
+                    deposit_rows.append({"customer_id": cid, "txid": txid, "network": network, "asset": asset, "amount": amount,
+                                         "output_index": 0, "status": ledger_status, "created_at": seen_at, "seq": nxt()})
             created = now - rng.uniform(60, 3 * 86400) ** 1.0 * (rng.random() ** 2)
             created = min(created, now - 30)
+            if planner is not None and topic in ("deposit", "memo") and not (hostile and tid in (7, 19)):
+                story = planner.story(DepositTicket(tid, cid, cust_addr[cid], topic, created))
+                stories.append(story)
+                network = story.claimed
+                body = template.format(amount=story.amount, asset=story.asset, network=story.claimed, txid=story.txid)
+                if story.ledger:
+                    deposit_rows.append({"customer_id": cid, **story.ledger, "seq": nxt()})
             channel = rng.choices(["chat", "email", "telegram", "phone", "web"], weights=[30, 35, 20, 10, 5])[0]
             priority = rng.choices(["low", "normal", "high", "urgent"], weights=[15, 55, 22, 8])[0]
             if tier == "vip" and priority in ("low", "normal"):
@@ -367,15 +391,23 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
                                          "author_id": author_id, "author_name": author_name, "body": text, "created_at": at, "seq": nxt()})
         for chunk in _chunks(ticket_rows, 5000):
             conn.execute(insert(S.tickets), chunk)
+        sla_rows = [r for t in ticket_rows for r in S.ticket_sla_rows(t["id"], t["created_at"], t["sla"])]
+        for chunk in _chunks(sla_rows, 5000):  # the SLA state's plain-column copy (schema.ticket_sla)
+            conn.execute(insert(S.ticket_sla), chunk)
         for chunk in _chunks(message_rows, 5000):
             conn.execute(insert(S.messages), chunk)
         for chunk in _chunks(event_rows, 5000):
             conn.execute(insert(S.ticket_events), chunk)
         if deposit_rows:
             conn.execute(insert(S.deposits), deposit_rows)
+        if demo_chain is not None:
+            demo_chain.save(conn)
         conn.execute(S.counters.update().where(S.counters.c.name == "seq").values(value=seq))
         _fix_sequences(conn)
-    return {"tickets": tickets, "customers": n_customers, "messages": len(message_rows), "agents": len(agent_rows)}
+    counts = {"tickets": tickets, "customers": n_customers, "messages": len(message_rows), "agents": len(agent_rows)}
+    if demo_chain is not None:
+        counts.update(demo_transactions=len(demo_chain), stories=stories)
+    return counts
 
 
 def _chunks(rows: list, n: int) -> Iterable[list]:

@@ -14,15 +14,16 @@ from backend.app import create_app
 from backend.schema import create_schema, make_engine
 
 
-def prepare(database_url: str, *, fresh: bool = False, seed_tickets: int = 0, seed_value: int = 7) -> dict:
-    """Create the schema (dropping everything first when fresh) and seed demo data if asked."""
+def prepare(database_url: str, *, fresh: bool = False, seed_tickets: int = 0, seed_value: int = 7, demo_chain=None) -> dict:
+    """Create the schema (dropping everything first when fresh) and seed demo data if asked
+    (with a backend.demo_chain.DemoChain, the deposit tickets' transactions go onto it)."""
     engine = make_engine(database_url)
     try:
         create_schema(engine, reset=fresh)
         if seed_tickets:
             from backend.seed import seed
 
-            return seed(engine, tickets=seed_tickets, seed_value=seed_value)
+            return seed(engine, tickets=seed_tickets, seed_value=seed_value, demo_chain=demo_chain)
         return {}
     finally:
         engine.dispose()
