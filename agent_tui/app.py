@@ -696,6 +696,31 @@ class AgentApp(App):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return THEME_VARIABLE_DEFAULTS
 
+    def _fatal_error(self) -> None:
+        """A bug reached the top: the traceback goes to the crash log, the agent gets one line.
+        Drafts and queued replies are already in SQLite, so nothing typed is lost."""
+        import sys
+
+        from agent_tui.crash import crash_log, one_line
+
+        error = self._exception or sys.exc_info()[1]
+        if error is None:
+            return super()._fatal_error()
+        log = crash_log(error)
+        self.bell()
+        self._crash_line = one_line(error, log) + " Drafts and queued replies are kept; start agent-tui again."
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        line = getattr(self, "_crash_line", None)
+        if line is None:
+            return super()._print_error_renderables()
+        import sys
+
+        print(line, file=sys.__stderr__)  # plain: never cropped or wrapped to the terminal width
+        self._crash_line = None
+        self._exit_renderables.clear()
+
     @property
     def me_id(self) -> Optional[int]:
         return self.identity.id

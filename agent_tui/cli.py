@@ -7,7 +7,6 @@ import functools
 import os
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 from typing import Optional
 
@@ -41,22 +40,12 @@ def friendly(fn):
         except (AuthError, ConfigError, SyncError, UserError) as exc:
             raise UserError(str(exc)) from None
         except Exception as exc:  # a bug: keep the details in a file, not on the agent's screen
-            log = _crash_log(exc)
+            from agent_tui.crash import crash_log
+
+            log = crash_log(exc)
             raise UserError(f"unexpected error ({type(exc).__name__}: {str(exc)[:200]}); details in {log}") from None
 
     return wrapper
-
-
-def _crash_log(exc: BaseException) -> Path:
-    try:
-        d = locations.log_dir()
-        d.mkdir(parents=True, exist_ok=True)
-        path = d / "crash.log"
-    except OSError:
-        path = Path(tempfile.gettempdir()) / "agent-tui-crash.log"
-    with open(path, "a", encoding="utf-8") as f:
-        f.write("".join(traceback.format_exception(exc)))
-    return path
 
 
 def _settings():
@@ -115,6 +104,8 @@ def demo(role: str, tickets: int, rate: float, port: int) -> None:
     """Start the backend in-process on 127.0.0.1 with a seeded desk and live traffic, and open the app."""
     from agent_tui import config
     from backend.app import create_app
+    from backend.demo_chain import DemoChain, endpoint_env
+    from backend.demo_chain import create_app as create_chain_app
     from backend.seed import token_for
     from backend.server import ServerThread, prepare
     from backend.simulator import Simulator
@@ -123,16 +114,25 @@ def demo(role: str, tickets: int, rate: float, port: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="agent-tui-demo-"))
     db_url = f"sqlite:///{work / 'backend.db'}"
     click.echo(f"Seeding a demo desk with {tickets} tickets…", err=True)
-    prepare(db_url, fresh=True, seed_tickets=tickets)
+    chain = DemoChain()
+    prepare(db_url, fresh=True, seed_tickets=tickets, demo_chain=chain)
+    # look-ups go to the simulated chain only: its txids exist nowhere else, and the demo needs no internet
+    chain_server = ServerThread(create_chain_app(chain)).start()
+    for key in [k for k in os.environ if k.startswith("AGENT_TUI_RPC_")]:
+        del os.environ[key]
+    os.environ.update(endpoint_env(chain_server.url))
+    click.echo(f"Demo chain on {chain_server.url}: SIMULATED transactions ({len(chain)}), not a real blockchain; "
+               "the deposit look-ups go there.", err=True)
     server = ServerThread(create_app(db_url, simulator=Simulator(rate) if rate else None), port=port).start()
     try:
-        settings = config.load().model_copy(update={"server_url": server.url})
+        settings = config.load().model_copy(update={"server_url": server.url, "rpc": {}})
         cache = Cache.open(work / "cache.db")
         from agent_tui.app import run_app
 
         run_app(settings=settings, cache=cache, server_url=server.url, token=token_for(role), role=role, demo=True)
     finally:
         server.stop()
+        chain_server.stop()
 
 
 @main.command()

@@ -1,0 +1,29 @@
+"""Unexpected errors: the details go to a log file, the agent gets one line."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import traceback
+from pathlib import Path
+
+from agent_tui import locations
+
+
+def crash_log(exc: BaseException) -> Path:
+    """Append the traceback to crash.log in the log dir (0600) and return its path."""
+    try:
+        d = locations.log_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / "crash.log"
+    except OSError:
+        path = Path(tempfile.gettempdir()) / "agent-tui-crash.log"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write("".join(traceback.format_exception(exc)))
+    return path
+
+
+def one_line(exc: BaseException, log: Path) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"agent-tui stopped on an unexpected error ({type(exc).__name__}: {text}); details in {log}."
