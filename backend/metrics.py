@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Float, and_, case, cast, func, literal, literal_column, or_, select, true
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
 from sqlalchemy.engine import Connection
 
 from agent_tui import kpi
@@ -103,12 +103,50 @@ def _in(col, start: float, end: float):
 
 
 def duration_stats(conn: Connection, keyf: KeyFn, time_col, start_col, where) -> dict[Any, dict]:
-    """Per group: n, mean and nearest-rank p50/p90 of (time_col - start_col) over the rows in `where`.
-
-    ROW_NUMBER() over each group's durations, and only the rows at the percentile ranks come
-    back (rank r with r*100 >= p*n and (r-1)*100 < p*n, i.e. ceil(p*n/100))."""
+    """Per group: n, mean and nearest-rank p50/p90 of (time_col - start_col) over the rows in `where`."""
     key = keyf(time_col)
-    value = (time_col - start_col)
+    return grouped_durations(conn, key, time_col - start_col, where)[0]
+
+
+def grouped_durations(conn: Connection, key, value, where, total: bool = False) -> tuple[dict[Any, dict], Optional[dict]]:
+    """Per group of `key` (one group "all" for None): n, mean and nearest-rank p50/p90 of `value`
+    over the rows in `where`; with total=True, the same over all the rows too, from the same scan.
+
+    PostgreSQL: each group's values sorted by array_agg(v ORDER BY v), and the elements at rank
+    greatest(1, (p*n + 99) / 100) (integer arithmetic: kpi.nearest_rank) picked in SQL; the total
+    is the () grouping set. Elsewhere: ROW_NUMBER() over each group's durations, and only the
+    rows at the percentile ranks come back (rank r with r*100 >= p*n and (r-1)*100 < p*n)."""
+    if conn.dialect.name == "postgresql":
+        return _durations_pg(conn, key, value, where, total)
+    out = _durations_ranked(conn, key, value, where)
+    tot = _durations_ranked(conn, None, value, where).get(ALL, _empty_stats()) if total else None
+    return out, tot
+
+
+def _durations_pg(conn: Connection, key, value, where, total: bool) -> tuple[dict[Any, dict], Optional[dict]]:
+    aggs = [func.count().label("n"), func.avg(value).label("mean"), array_agg(aggregate_order_by(value, value)).label("a")]
+    if key is None:
+        inner = select(_k(None).label("k"), literal(0).label("g"), *aggs).where(where)
+    elif total:
+        inner = select(key.label("k"), func.grouping(key).label("g"), *aggs).where(where).group_by(func.grouping_sets(key, tuple_()))
+    else:
+        inner = select(key.label("k"), literal(0).label("g"), *aggs).where(where).group_by(key)
+    c = inner.subquery().c
+    picks = [c.a[func.greatest(1, (p * c.n + 99) // 100)] for p in kpi.PERCENTILES]
+    out: dict[Any, dict] = {}
+    tot = _empty_stats() if total else None
+    for k, g, n, mean, *vals in conn.execute(select(c.k, c.g, c.n, c.mean, *picks)):
+        if not n:
+            continue
+        d = {"n": int(n), "mean": float(mean), **{f"p{p}": float(v) for p, v in zip(kpi.PERCENTILES, vals)}}
+        if g:
+            tot = d
+        else:
+            out[k] = d
+    return out, tot
+
+
+def _durations_ranked(conn: Connection, key, value, where) -> dict[Any, dict]:
     inner = select(
         _k(key).label("k"), value.label("v"),
         func.row_number().over(partition_by=key, order_by=value).label("rn"),
@@ -130,29 +168,28 @@ def _empty_stats() -> dict:
     return {"n": 0, "mean": None, **{f"p{p}": None for p in kpi.PERCENTILES}}
 
 
-def _sla_elements(conn: Connection):
-    """(FROM clause element, metric, stage, due_at, breached_at) for the tickets' SLA JSON arrays."""
-    if conn.dialect.name == "postgresql":
-        j = func.jsonb_array_elements(cast(T.sla, JSONB)).table_valued("value").lateral("j")
-        field = lambda name: j.c.value.op("->>")(literal(name))  # noqa: E731
-        return j, field("metric"), field("stage"), cast(field("due_at"), Float), field("breached_at")
-    j = func.json_each(T.sla).table_valued("value").alias("j")
-    field = lambda name: func.json_extract(j.c.value, literal("$." + name))  # noqa: E731
-    return j, field("metric"), field("stage"), field("due_at"), field("breached_at")
-
-
 def sla_counts(conn: Connection, keyf: KeyFn, start: float, end: float, now: float) -> dict[Any, dict]:
-    """Per group and metric: met / missed over the tickets created in [start, end) (kpi.sla_outcome)."""
-    j, metric, stage, due_at, breached_at = _sla_elements(conn)
-    missed = or_(breached_at.is_not(None), and_(stage == "active", due_at.is_not(None), due_at < now))
-    met = and_(~missed, stage == "achieved")
+    """Per group and metric: met / missed over the tickets created in [start, end) (kpi.sla_outcome).
+
+    Reads schema.ticket_sla (each ticket's SLA elements in plain columns, with the ticket's
+    created_at) on its (created_at, metric, stage, due_at, breached_at) index. Ungrouped, the
+    deleted tickets are left out with an anti-join on their small partial index; grouped, the
+    rows join their tickets for the group key."""
+    s = S.ticket_sla.c
+    missed = or_(s.breached_at.is_not(None), and_(s.stage == "active", s.due_at < now))
+    met = and_(s.breached_at.is_(None), s.stage == "achieved")
+    window = _in(s.created_at, start, end)
     key = keyf(T.created_at)
-    q = (
-        select(_k(key).label("k"), metric.label("m"), _count(met).label("met"), _count(missed).label("missed"))
-        .select_from(S.tickets.join(j, true()))
-        .where(_LIVE, _in(T.created_at, start, end))
-        .group_by(*([key] if key is not None else []), metric)
-    )
+    cols = [func.count().filter(met).label("met"), func.count().filter(missed).label("missed")]
+    if key is None:
+        q = (select(_k(None).label("k"), s.metric.label("m"), *cols)
+             .where(window, s.ticket_id.not_in(select(T.id).where(T.deleted.is_(True))))
+             .group_by(s.metric))
+    else:
+        q = (select(_k(key).label("k"), s.metric.label("m"), *cols)
+             .select_from(S.ticket_sla.join(S.tickets, T.id == s.ticket_id))
+             .where(window, _LIVE)
+             .group_by(key, s.metric))
     out: dict[Any, dict] = {}
     for k, m, n_met, n_missed in conn.execute(q):
         if m in kpi.SLA_METRICS:
@@ -211,18 +248,31 @@ def backlog_at(conn: Connection, points: list[float], key=None) -> dict[Any, lis
     return {r[0]: [int(x or 0) for x in r[1:]] for r in conn.execute(_grouped(q, key)) if any(r[1:])}
 
 
+def _since_counts(conn: Connection, col, points: list[float], now: float) -> list[int]:
+    """For each instant t of `points` (ascending): how many live tickets have t < col <= now.
+
+    One range scan of col's index over (points[0], now]: each row falls in the bucket of the
+    last point it is after, and the count since point i is the sum of the buckets from i on."""
+    bucket = case(*[(col > t, literal(i)) for i, t in reversed(list(enumerate(points)))], else_=literal(-1))
+    per = [0] * len(points)
+    for b, n in conn.execute(select(bucket, func.count()).where(_LIVE, col > points[0], col <= now).group_by(bucket)):
+        if b is not None and 0 <= int(b) < len(points):
+            per[int(b)] += int(n)
+    out, acc = [0] * len(points), 0
+    for i in range(len(points) - 1, -1, -1):
+        acc += per[i]
+        out[i] = acc
+    return out
+
+
 def backlog_trend(conn: Connection, points: list[float], backlog: int, now: float) -> list[int]:
     """Backlog at each past instant t: the backlog now, minus tickets created since t, plus tickets
     solved since t (kpi.is_backlog_at, since solved_at >= created_at). Reads only the rows created
     or solved after the first point, on the created_at and solved_at indexes."""
-    t0 = min(points)
-    cols = []
-    for t in points:
-        cols.append(_count(and_(T.created_at > t, T.created_at <= now)))
-        cols.append(_count(and_(T.solved_at > t, T.solved_at <= now)))
-    r = conn.execute(select(*cols).where(_LIVE, or_(T.created_at > t0, T.solved_at > t0))).first()
-    vals = [int(x or 0) for x in r] if r is not None else [0] * (2 * len(points))
-    return [backlog - vals[2 * i] + vals[2 * i + 1] for i in range(len(points))]
+    asc = sorted(points)
+    created = dict(zip(asc, _since_counts(conn, T.created_at, asc, now)))
+    solved = dict(zip(asc, _since_counts(conn, T.solved_at, asc, now)))
+    return [backlog - created[t] + solved[t] for t in points]
 
 
 # --- the wall ---------------------------------------------------------------------------------
@@ -230,72 +280,87 @@ def backlog_trend(conn: Connection, points: list[float], backlog: int, now: floa
 
 def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: float = 15 * 60,
          trend_hours: int = 12, targets: Optional[dict] = None, tz: str = "UTC") -> dict:
-    """Everything the supervisor wall shows, as of `now`; "today" is [day_start, now)."""
+    """Everything the supervisor wall shows, as of `now`; "today" is [day_start, now).
+
+    Each aggregate is one GROUP BY over one narrow range of a covering index (schema.py's
+    ix_srv_tickets_wall_*): per (status, queue) for the queue tiles, per assignee for the agents,
+    the day's solves and first replies, and the SLA state from ticket_sla."""
     risk_end = now + at_risk_seconds
-    queue_rows = conn.execute(
-        select(
-            T.queue,
-            *[_count(T.status == s).label(s) for s in kpi.BACKLOG_STATUSES],
-            _count(and_(_WAITING, T.assignee_id.is_(None))).label("unassigned"),
-            _count(and_(_WAITING, T.sla_due >= now, T.sla_due < risk_end)).label("at_risk"),
-            _count(and_(_WAITING, T.sla_due < now)).label("breached"),
-            func.min(case((_WAITING, T.created_at), else_=None)).label("oldest_at"),
-            func.count().label("backlog"),
-        ).where(_LIVE, _BACKLOG).group_by(T.queue)
-    ).all()
-    counts = {r.queue: r for r in queue_rows}
-    backlog_total = sum(int(r.backlog) for r in queue_rows)
+    cnt = func.count
+    # per queue: one row per (status, queue) of the backlog; "waiting" figures are the new + open rows
+    counts: dict[str, dict] = {}
+    for st, q, n, assigned, breached, at_risk, oldest_at in conn.execute(
+        select(T.status, T.queue, cnt(), cnt(T.assignee_id), cnt().filter(T.sla_due < now),
+               cnt().filter(and_(T.sla_due >= now, T.sla_due < risk_end)), func.min(T.created_at))
+        .where(_LIVE, _BACKLOG).group_by(T.status, T.queue)
+    ):
+        c = counts.setdefault(q, {**{x: 0 for x in kpi.BACKLOG_STATUSES}, "unassigned": 0, "at_risk": 0, "breached": 0,
+                                  "oldest_at": None, "backlog": 0})
+        c[st] += int(n)
+        c["backlog"] += int(n)
+        if st in kpi.WAITING_STATUSES:
+            c["unassigned"] += int(n) - int(assigned)
+            c["at_risk"] += int(at_risk)
+            c["breached"] += int(breached)
+            if oldest_at is not None and (c["oldest_at"] is None or oldest_at < c["oldest_at"]):
+                c["oldest_at"] = oldest_at
+    backlog_total = sum(c["backlog"] for c in counts.values())
     # the oldest waiting ticket per queue: its created_at came with the counts; find its id on the created_at index
-    mins = [r.oldest_at for r in queue_rows if r.oldest_at is not None]
+    mins = [c["oldest_at"] for c in counts.values() if c["oldest_at"] is not None]
     oldest: dict[str, dict] = {}
     if mins:
         for q, tid, at in conn.execute(select(T.queue, T.id, T.created_at).where(
                 T.created_at.in_(mins), _LIVE, _WAITING).order_by(T.id)):
-            if at == counts[q].oldest_at and q not in oldest:
+            if q in counts and at == counts[q]["oldest_at"] and q not in oldest:
                 oldest[q] = {"id": tid, "created_at": at}
-    frt_today = duration_stats(conn, lambda _c: T.queue, T.first_reply_at, T.created_at,
-                               and_(_LIVE, _in(T.first_reply_at, day_start, now)))
+    frt_today, frt_all = grouped_durations(conn, T.queue, T.first_reply_at - T.created_at,
+                                           and_(_LIVE, _in(T.first_reply_at, day_start, now)), total=True)
     queue_names = conn.execute(select(S.queues.c.id, S.queues.c.name).order_by(S.queues.c.position, S.queues.c.id)).all()
     queues = []
     for qid, name in queue_names:
-        c = counts.get(qid)
+        c = counts.get(qid) or {}
         stats = frt_today.get(qid, _empty_stats())
         queues.append({
             "id": qid, "name": name,
-            **{s: int(getattr(c, s) or 0) if c else 0 for s in kpi.BACKLOG_STATUSES},
-            **{k: int(getattr(c, k) or 0) if c else 0 for k in ("unassigned", "at_risk", "breached")},
+            **{k: c.get(k, 0) for k in (*kpi.BACKLOG_STATUSES, "unassigned", "at_risk", "breached")},
             "oldest": oldest.get(qid),
             "frt_p50": stats["p50"], "frt_p90": stats["p90"], "frt_n": stats["n"],
         })
 
-    per_agent = {
-        r.assignee_id: r for r in conn.execute(
-            select(
-                T.assignee_id,
-                _count(_BACKLOG).label("open_assigned"),
-                _count(_in(T.solved_at, day_start, now)).label("handled"),
-                func.sum(case((_in(T.first_reply_at, day_start, now), T.first_reply_at - T.created_at), else_=None)).label("frt_sum"),
-                _count(_in(T.first_reply_at, day_start, now)).label("frt_n"),
-            ).where(_LIVE, T.assignee_id.is_not(None),
-                    or_(_BACKLOG, T.solved_at >= day_start, T.first_reply_at >= day_start))
-            .group_by(T.assignee_id))
-    }
+    # per agent, and the day's solve counts (summed over every assignee, unassigned too)
+    open_assigned = dict(conn.execute(select(T.assignee_id, cnt()).where(_LIVE, _BACKLOG, T.assignee_id.is_not(None))
+                                      .group_by(T.assignee_id)).all())
+    handled: dict[Any, int] = {}
+    solved = fcr = rated = positive = 0
+    for aid, n, n_fcr, n_rated, n_pos in conn.execute(
+        select(T.assignee_id, cnt(), cnt().filter(and_(T.agent_replies == 1, T.reopens == 0)),
+               cnt(T.csat), cnt().filter(T.csat >= kpi.CSAT_POSITIVE_MIN))
+        .where(_LIVE, _in(T.solved_at, day_start, now)).group_by(T.assignee_id)
+    ):
+        handled[aid] = int(n)
+        solved, fcr, rated, positive = solved + int(n), fcr + int(n_fcr), rated + int(n_rated), positive + int(n_pos)
+    frt_agent = {aid: (float(total), int(n)) for aid, total, n in conn.execute(
+        select(T.assignee_id, func.sum(T.first_reply_at - T.created_at), cnt())
+        .where(_LIVE, _in(T.first_reply_at, day_start, now), T.assignee_id.is_not(None)).group_by(T.assignee_id))}
     agents = []
     for a in conn.execute(select(S.agents.c.id, S.agents.c.name, S.agents.c.role, S.agents.c.presence,
                                  S.agents.c.current_ticket_id).order_by(S.agents.c.name, S.agents.c.id)):
-        r = per_agent.get(a.id)
-        n = int(r.frt_n or 0) if r else 0
+        total, n = frt_agent.get(a.id, (0.0, 0))
         agents.append({
             "id": a.id, "name": a.name, "role": a.role, "presence": a.presence, "current_ticket_id": a.current_ticket_id,
-            "open_assigned": int(r.open_assigned or 0) if r else 0, "handled_today": int(r.handled or 0) if r else 0,
-            "frt_mean": (float(r.frt_sum) / n) if n else None, "frt_n": n,
+            "open_assigned": int(open_assigned.get(a.id, 0)), "handled_today": handled.get(a.id, 0),
+            "frt_mean": (total / n) if n else None, "frt_n": n,
         })
 
     points = [now - h * 3600.0 for h in range(trend_hours, -1, -1)]
     trend = backlog_trend(conn, points, backlog_total, now)
-    row = kpi_rows(conn, _one, day_start, now, now, {ALL: backlog_total}).get(ALL)
-    if row is None:
-        row = kpi.finish_row(created=0, escalated=0, solved=0, fcr=0, rated=0, positive=0, backlog=0, sla=kpi.empty_sla())
+    created, escalated = conn.execute(select(cnt(), cnt().filter(T.escalated.is_(True)))
+                                      .where(_LIVE, _in(T.created_at, day_start, now))).one()
+    res = duration_stats(conn, _one, T.solved_at, T.created_at, and_(_LIVE, _in(T.solved_at, day_start, now))).get(ALL, _empty_stats())
+    sla = sla_counts(conn, _one, day_start, now, now).get(ALL, kpi.empty_sla())
+    row = kpi.finish_row(created=int(created), escalated=int(escalated or 0), solved=solved, fcr=fcr, rated=rated,
+                         positive=positive, backlog=backlog_total, frt_stats=frt_all,
+                         resolution_stats=res, sla=sla)
     targets = targets or kpi.DEFAULT_TARGETS
     return {
         "generated_at": now,

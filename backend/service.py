@@ -109,13 +109,17 @@ def evaluate_sla(policies: list, queue: str, priority: str, channel: str, events
 
 
 def recompute_sla(conn: Connection, ticket_id: int, now: float) -> dict:
-    t = conn.execute(select(S.tickets.c.queue, S.tickets.c.priority, S.tickets.c.channel).where(S.tickets.c.id == ticket_id)).one()
+    """The ticket's SLA state as of `now`: returns the tickets values to write (sla_due, sla) and
+    rewrites its ticket_sla rows (the metrics' plain-column copy of sla) in the same transaction."""
+    t = conn.execute(select(S.tickets.c.queue, S.tickets.c.priority, S.tickets.c.channel, S.tickets.c.created_at)
+                     .where(S.tickets.c.id == ticket_id)).one()
     events = conn.execute(
         select(S.ticket_events.c.at, S.ticket_events.c.kind, S.ticket_events.c.status)
         .where(S.ticket_events.c.ticket_id == ticket_id)
         .order_by(S.ticket_events.c.at, S.ticket_events.c.id)
     ).all()
     due, sla_json = evaluate_sla(POLICIES.get(conn), t.queue, t.priority, t.channel, [tuple(e) for e in events], now)
+    S.write_ticket_sla(conn, ticket_id, t.created_at, sla_json)
     return {"sla_due": due, "sla": sla_json}
 
 
