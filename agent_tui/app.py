@@ -177,6 +177,44 @@ class TagScreen(ModalScreen[Optional[str]]):
         self.dismiss(None)
 
 
+class SaveMacroScreen(ModalScreen[Optional[dict]]):
+    """Name the reply box's text as a personal macro: a title and an optional ::shortcut."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="save_macro.cancel")]
+    DEFAULT_CSS = """
+    SaveMacroScreen { align: center middle; }
+    #save-macro { width: 80; height: auto; border: round $accent; background: $surface; padding: 1 2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="save-macro"):
+            yield Label("Save the reply box as a personal macro (synced to your other sessions)", markup=False)
+            yield Input(placeholder="Title, e.g. Ask for the deposit screenshot", id="macro-title")
+            yield Input(placeholder="Shortcut for ::name (optional, letters and digits)", id="macro-shortcut")
+
+    def on_mount(self) -> None:
+        self.query_one("#macro-title", Input).focus()
+
+    @on(Input.Submitted, "#macro-title")
+    def _title_done(self, _event) -> None:
+        self.query_one("#macro-shortcut", Input).focus()
+
+    @on(Input.Submitted, "#macro-shortcut")
+    def _done(self, _event) -> None:
+        import re
+
+        title = self.query_one("#macro-title", Input).value.strip()
+        shortcut = re.sub(r"[^a-z0-9_]", "", self.query_one("#macro-shortcut", Input).value.strip().lower())
+        if not title:
+            self.app.notify("A macro needs a title.", severity="warning")
+            self.query_one("#macro-title", Input).focus()
+            return
+        self.dismiss({"title": title[:200], "shortcut": shortcut[:64]})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class RejectionsScreen(ModalScreen):
     BINDINGS = [Binding("escape,q", "dismiss", "Close", id="rejections.close"),
                 Binding("a", "ack_all", "Acknowledge all", id="rejections.ack")]
@@ -436,6 +474,8 @@ class TicketScreen(Screen):
         Binding("m", "app.macros", "Macros", id="ticket.macros"),
         Binding("l", "lookup", "Deposit look-up", id="ticket.lookup"),
         Binding("u", "app.undo_macro", "Undo macro", id="ticket.undo_macro"),
+        Binding("M", "app.save_macro", "Save as macro", show=False, id="ticket.save_macro",
+                tooltip="Save the reply box as a personal macro"),
     ]
     DEFAULT_CSS = """
     #thread { width: 2fr; }
@@ -637,6 +677,15 @@ class ScreenActions(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), lambda n=name: setattr(app, "theme", n))
+        if isinstance(screen, TicketScreen):
+            from agent_tui.macros.store import load_macros
+
+            for m in load_macros(app.cache, app.me_id):
+                text = f"Macro: {m.title}"
+                score = matcher.match(text)
+                if score > 0:
+                    yield Hit(score, matcher.highlight(text), lambda q=m.title: app.action_macros(query=q),
+                              help=f"::{m.shortcut}" if m.shortcut else m.key)
         if isinstance(screen, QueueScreen):
             for v in app.views:
                 text = f"View: {v.title}"
@@ -1024,6 +1073,40 @@ class AgentApp(App):
         self.notify("Macro actions undone; the text stays in the box (ctrl+z in the box removes it).")
         self.after_change()
         screen.reload()
+
+    def action_save_macro(self) -> None:
+        import re
+        import uuid
+
+        from agent_tui.macros import Macro, MacroError
+
+        screen = self._ticket_screen()
+        if screen is None:
+            return
+        body = screen.query_one(Composer).text
+        if not body.strip():
+            self.notify("Write the text in the reply box first, then save it as a macro.", severity="warning")
+            return
+        lang = (screen.ticket or {}).get("language") or "en"
+
+        def save(meta: Optional[dict]) -> None:
+            if not meta:
+                return
+            key = "personal_" + (re.sub(r"[^a-z0-9]+", "_", meta["title"].lower()).strip("_")[:60] or "macro")
+            bodies = {lang: body} if lang == "en" else {lang: body, "en": body}
+            try:
+                m = Macro.from_dict({"id": str(uuid.uuid4()), "key": key, "title": meta["title"], "category": "personal",
+                                     "bodies": bodies, "actions": [], "shortcut": meta["shortcut"],
+                                     "visibility": "personal", "owner_id": self.me_id})
+            except MacroError as exc:
+                self.notify(f"Not saved: {exc}", severity="error")
+                return
+            d = m.to_dict()
+            self.cache.queue_macro({k: d[k] for k in ("id", "key", "title", "category", "shortcut", "bodies", "actions")}, self.me_id)
+            self.notify(f"Saved as your macro {meta['title']!r}" + (f" (::{meta['shortcut']})" if meta["shortcut"] else "") + ".")
+            self.after_change()
+
+        self.push_screen(SaveMacroScreen(), save)
 
     def action_expand_shortcut(self) -> None:
         """`::shortcut` then tab: the macro's text replaces the token (actions only through the picker)."""

@@ -242,6 +242,8 @@ class SyncEngine:
             return "PATCH", f"/tickets/{tid}", {"json": change["payload"], "headers": headers}
         if kind == "claim":
             return "POST", f"/tickets/{tid}/claim", {"headers": headers}
+        if kind == "macro":
+            return "POST", "/macros", {"json": change["payload"], "headers": headers}
         raise ValueError(f"unknown outbox change kind {kind!r}")
 
     async def push(self, report: Optional[SyncReport] = None) -> SyncReport:
@@ -263,7 +265,7 @@ class SyncEngine:
                 raise
             except Refused as exc:
                 server_ticket = exc.body.get("ticket")
-                if server_ticket is None and exc.status != 404:
+                if server_ticket is None and exc.status != 404 and change["kind"] != "macro":
                     try:
                         server_ticket = (await self.request("GET", f"/tickets/{change['ticket_id']}")).get("ticket")
                     except (Transient, Refused):
@@ -272,7 +274,8 @@ class SyncEngine:
                 report.rejected.append(f"{change['kind']} on #{change['ticket_id']}: {exc}")
                 continue
             await asyncio.to_thread(
-                self.cache.confirm, change, body.get("ticket"), body.get("message"), body.get("previous_version")
+                self.cache.confirm, change, body.get("ticket"), body.get("message"), body.get("previous_version"),
+                body.get("macro"),
             )
             report.pushed += 1
 

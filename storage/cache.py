@@ -519,6 +519,18 @@ class Cache:
             self._enqueue(conn, "claim", ticket_id, {}, version, change_id)
         return change_id
 
+    def queue_macro(self, macro: dict, owner_id: Optional[int]) -> str:
+        """A personal macro made here: usable at once, synced as personal through the outbox."""
+        change_id = new_change_id()
+        row = {**macro, "id": macro.get("id") or change_id, "visibility": "personal", "owner_id": owner_id,
+               "usage_count": 0, "updated_at": time.time(), "version": 1}
+        with write_tx(self.engine) as conn:
+            conn.exec_driver_sql(MACRO_UPSERT, [tuple(_dumps(row.get(c)) if c in ("bodies", "actions") else row.get(c)
+                                                      for c in _MACRO_COLS)])
+            payload = {k: row[k] for k in ("id", "key", "title", "category", "visibility", "shortcut", "bodies", "actions")}
+            self._enqueue(conn, "macro", 0, payload, None, change_id)
+        return change_id
+
     # --- the outbox, as the sync engine drains it ------------------------------------------
 
     def outbox(self) -> list[dict]:
@@ -535,7 +547,8 @@ class Cache:
         with self.engine.connect() as conn:
             return int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
 
-    def confirm(self, change: dict, ticket: Optional[dict], message: Optional[dict], previous_version: Optional[int]) -> None:
+    def confirm(self, change: dict, ticket: Optional[dict], message: Optional[dict], previous_version: Optional[int],
+                macro: Optional[dict] = None) -> None:
         """The server applied a change: store its answer and drop the outbox row, atomically.
 
         Later queued changes to the same ticket were based on the version this change started
@@ -551,6 +564,9 @@ class Cache:
                     )
             if message is not None:
                 conn.exec_driver_sql(MESSAGE_UPSERT, [_message_tuple(message)])
+            if macro is not None:
+                conn.exec_driver_sql(MACRO_UPSERT, [tuple(_dumps(macro.get(c)) if c in ("bodies", "actions") else macro.get(c)
+                                                          for c in _MACRO_COLS)])
             conn.exec_driver_sql("DELETE FROM outbox WHERE seq = ?", (change["seq"],))
 
     def reject(self, change: dict, status_code: int, reason: str, ticket: Optional[dict]) -> None:
@@ -565,6 +581,8 @@ class Cache:
             if change["kind"] in ("reply", "note"):
                 # the message never reached the server: it stays visible as rejected text, not as sent
                 conn.exec_driver_sql("DELETE FROM messages WHERE id = ? AND pending = 1", (change["change_id"],))
+            if change["kind"] == "macro":
+                conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", (change["payload"].get("id"),))
             if ticket is not None:
                 conn.exec_driver_sql("DELETE FROM tickets WHERE id = ?", (ticket["id"],))
                 conn.exec_driver_sql(TICKET_UPSERT, [ticket_tuple(ticket)])

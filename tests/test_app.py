@@ -343,3 +343,25 @@ async def test_without_role_the_tokens_role_picks_the_first_screen(desk):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SupervisorScreen))
         assert app.role == "supervisor"
+
+
+async def test_the_reply_box_saved_as_a_personal_macro_syncs_as_personal(desk):
+    import httpx
+
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
+        await pilot.pause(0.3)
+        await pilot.press("enter", "r", *"Please send a screenshot of the withdrawal page.", "escape", "M")
+        await pilot.pause(0.2)
+        await pilot.press(*"Ask for the screenshot", "enter", *"shot", "enter")
+        await pilot.pause(0.2)
+        assert any(m["title"] == "Ask for the screenshot" and m["shortcut"] == "shot" for m in cache.macros())
+
+        def on_server(token: str) -> list:
+            r = httpx.get(f"{server.url}/api/v1/macros", headers={"Authorization": f"Bearer {token}"})
+            return [m for m in r.json()["macros"] if m["title"] == "Ask for the screenshot"]
+
+        await wait_until(pilot, lambda: len(on_server("demo-agent")) == 1 and cache.outbox_depth() == 0)
+        assert on_server("demo-agent")[0]["visibility"] == "personal" and on_server("demo-recovery") == []
