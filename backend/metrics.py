@@ -15,7 +15,9 @@ json_each (SQLite) or jsonb_array_elements (PostgreSQL), for the tickets created
 
 from __future__ import annotations
 
+import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -278,16 +280,10 @@ def backlog_trend(conn: Connection, points: list[float], backlog: int, now: floa
 # --- the wall ---------------------------------------------------------------------------------
 
 
-def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: float = 15 * 60,
-         trend_hours: int = 12, targets: Optional[dict] = None, tz: str = "UTC") -> dict:
-    """Everything the supervisor wall shows, as of `now`; "today" is [day_start, now).
-
-    Each aggregate is one GROUP BY over one narrow range of a covering index (schema.py's
-    ix_srv_tickets_wall_*): per (status, queue) for the queue tiles, per assignee for the agents,
-    the day's solves and first replies, and the SLA state from ticket_sla."""
-    risk_end = now + at_risk_seconds
+def _wall_queues(conn: Connection, now: float, day_start: float, risk_end: float) -> tuple[list[dict], int, dict]:
+    """The queue tiles, the backlog total and the day's FRT stats over all queues."""
     cnt = func.count
-    # per queue: one row per (status, queue) of the backlog; "waiting" figures are the new + open rows
+    # one row per (status, queue) of the backlog; the "waiting" figures are the new + open rows
     counts: dict[str, dict] = {}
     for st, q, n, assigned, breached, at_risk, oldest_at in conn.execute(
         select(T.status, T.queue, cnt(), cnt(T.assignee_id), cnt().filter(T.sla_due < now),
@@ -304,7 +300,6 @@ def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: flo
             c["breached"] += int(breached)
             if oldest_at is not None and (c["oldest_at"] is None or oldest_at < c["oldest_at"]):
                 c["oldest_at"] = oldest_at
-    backlog_total = sum(c["backlog"] for c in counts.values())
     # the oldest waiting ticket per queue: its created_at came with the counts; find its id on the created_at index
     mins = [c["oldest_at"] for c in counts.values() if c["oldest_at"] is not None]
     oldest: dict[str, dict] = {}
@@ -315,9 +310,8 @@ def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: flo
                 oldest[q] = {"id": tid, "created_at": at}
     frt_today, frt_all = grouped_durations(conn, T.queue, T.first_reply_at - T.created_at,
                                            and_(_LIVE, _in(T.first_reply_at, day_start, now)), total=True)
-    queue_names = conn.execute(select(S.queues.c.id, S.queues.c.name).order_by(S.queues.c.position, S.queues.c.id)).all()
     queues = []
-    for qid, name in queue_names:
+    for qid, name in conn.execute(select(S.queues.c.id, S.queues.c.name).order_by(S.queues.c.position, S.queues.c.id)):
         c = counts.get(qid) or {}
         stats = frt_today.get(qid, _empty_stats())
         queues.append({
@@ -326,41 +320,79 @@ def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: flo
             "oldest": oldest.get(qid),
             "frt_p50": stats["p50"], "frt_p90": stats["p90"], "frt_n": stats["n"],
         })
+    return queues, sum(c["backlog"] for c in counts.values()), frt_all
 
-    # per agent, and the day's solve counts (summed over every assignee, unassigned too)
+
+def _wall_agents(conn: Connection, now: float, day_start: float) -> tuple[list[dict], dict]:
+    """Per agent: open assigned tickets, solves and first replies today; and the day's solve counts
+    (summed over every assignee, unassigned too)."""
+    cnt = func.count
     open_assigned = dict(conn.execute(select(T.assignee_id, cnt()).where(_LIVE, _BACKLOG, T.assignee_id.is_not(None))
                                       .group_by(T.assignee_id)).all())
     handled: dict[Any, int] = {}
-    solved = fcr = rated = positive = 0
+    solved = {"solved": 0, "fcr": 0, "rated": 0, "positive": 0}
     for aid, n, n_fcr, n_rated, n_pos in conn.execute(
         select(T.assignee_id, cnt(), cnt().filter(and_(T.agent_replies == 1, T.reopens == 0)),
                cnt(T.csat), cnt().filter(T.csat >= kpi.CSAT_POSITIVE_MIN))
         .where(_LIVE, _in(T.solved_at, day_start, now)).group_by(T.assignee_id)
     ):
         handled[aid] = int(n)
-        solved, fcr, rated, positive = solved + int(n), fcr + int(n_fcr), rated + int(n_rated), positive + int(n_pos)
+        for k, v in zip(("solved", "fcr", "rated", "positive"), (n, n_fcr, n_rated, n_pos)):
+            solved[k] += int(v)
     frt_agent = {aid: (float(total), int(n)) for aid, total, n in conn.execute(
         select(T.assignee_id, func.sum(T.first_reply_at - T.created_at), cnt())
         .where(_LIVE, _in(T.first_reply_at, day_start, now), T.assignee_id.is_not(None)).group_by(T.assignee_id))}
     agents = []
-    for a in conn.execute(select(S.agents.c.id, S.agents.c.name, S.agents.c.role, S.agents.c.presence,
-                                 S.agents.c.current_ticket_id).order_by(S.agents.c.name, S.agents.c.id)):
-        total, n = frt_agent.get(a.id, (0.0, 0))
+    for aid, name, role, presence, current in conn.execute(
+            select(S.agents.c.id, S.agents.c.name, S.agents.c.role, S.agents.c.presence, S.agents.c.current_ticket_id)
+            .order_by(S.agents.c.name, S.agents.c.id)):
+        total, n = frt_agent.get(aid, (0.0, 0))
         agents.append({
-            "id": a.id, "name": a.name, "role": a.role, "presence": a.presence, "current_ticket_id": a.current_ticket_id,
-            "open_assigned": int(open_assigned.get(a.id, 0)), "handled_today": handled.get(a.id, 0),
+            "id": aid, "name": name, "role": role, "presence": presence, "current_ticket_id": current,
+            "open_assigned": int(open_assigned.get(aid, 0)), "handled_today": handled.get(aid, 0),
             "frt_mean": (total / n) if n else None, "frt_n": n,
         })
+    return agents, solved
 
-    points = [now - h * 3600.0 for h in range(trend_hours, -1, -1)]
-    trend = backlog_trend(conn, points, backlog_total, now)
-    created, escalated = conn.execute(select(cnt(), cnt().filter(T.escalated.is_(True)))
+
+def _wall_day(conn: Connection, now: float, day_start: float, points: list[float]) -> dict:
+    """The day's created / escalated counts, resolution stats and SLA counts, and the trend's
+    created-since / solved-since counts (the backlog trend needs the backlog total besides)."""
+    created, escalated = conn.execute(select(func.count(), func.count().filter(T.escalated.is_(True)))
                                       .where(_LIVE, _in(T.created_at, day_start, now))).one()
-    res = duration_stats(conn, _one, T.solved_at, T.created_at, and_(_LIVE, _in(T.solved_at, day_start, now))).get(ALL, _empty_stats())
-    sla = sla_counts(conn, _one, day_start, now, now).get(ALL, kpi.empty_sla())
-    row = kpi.finish_row(created=int(created), escalated=int(escalated or 0), solved=solved, fcr=fcr, rated=rated,
-                         positive=positive, backlog=backlog_total, frt_stats=frt_all,
-                         resolution_stats=res, sla=sla)
+    return {
+        "created": int(created), "escalated": int(escalated or 0),
+        "resolution": grouped_durations(conn, None, T.solved_at - T.created_at,
+                                        and_(_LIVE, _in(T.solved_at, day_start, now)))[0].get(ALL, _empty_stats()),
+        "sla": sla_counts(conn, _one, day_start, now, now).get(ALL, kpi.empty_sla()),
+        "created_since": _since_counts(conn, T.created_at, points, now),
+        "solved_since": _since_counts(conn, T.solved_at, points, now),
+    }
+
+
+Runner = Callable[..., list]  # run(f1, f2, ...) -> [f1(conn1), f2(conn2), ...], all in one snapshot
+
+
+def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: float = 15 * 60,
+         trend_hours: int = 12, targets: Optional[dict] = None, tz: str = "UTC", run: Optional[Runner] = None) -> dict:
+    """Everything the supervisor wall shows, as of `now`; "today" is [day_start, now).
+
+    Each aggregate is one GROUP BY over one narrow range of a covering index (schema.py's
+    ix_srv_tickets_wall_*): per (status, queue) for the queue tiles, per assignee for the agents,
+    the day's solves and first replies, and the SLA state from ticket_sla. The three groups of
+    queries are independent: `run` may execute them on separate connections that share one
+    snapshot (see get_wall); by default they run one after the other on `conn`."""
+    points = [now - h * 3600.0 for h in range(trend_hours, -1, -1)]  # ascending
+    run = run or (lambda *fns: [f(conn) for f in fns])
+    (queues, backlog_total, frt_all), (agents, solved), day = run(
+        lambda c: _wall_queues(c, now, day_start, now + at_risk_seconds),
+        lambda c: _wall_agents(c, now, day_start),
+        lambda c: _wall_day(c, now, day_start, points),
+    )
+    # backlog at t = now's backlog - created since t + solved since t (see backlog_trend)
+    trend = [backlog_total - c + s for c, s in zip(day["created_since"], day["solved_since"])]
+    row = kpi.finish_row(created=day["created"], escalated=day["escalated"], **solved, backlog=backlog_total,
+                         frt_stats=frt_all, resolution_stats=day["resolution"], sla=day["sla"])
     targets = targets or kpi.DEFAULT_TARGETS
     return {
         "generated_at": now,
@@ -372,6 +404,44 @@ def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: flo
         "summary": row,
         "backlog_trend": [{"at": t, "backlog": n} for t, n in zip(points, trend)],
     }
+
+
+_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]+$")
+_WORKERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="metrics-wall")
+
+
+def _snapshot_conn(conn: Connection) -> Connection:
+    """PostgreSQL: the connection's next transaction REPEATABLE READ and read-only (one snapshot
+    for every statement of the wall). SQLite's deferred transaction already reads one snapshot."""
+    if conn.dialect.name == "postgresql":
+        return conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    return conn
+
+
+def _parallel_runner(engine, conn: Connection) -> Optional[Runner]:
+    """PostgreSQL: run the wall's query groups at once, the first on `conn` and the others on
+    pooled connections that import conn's exported snapshot (SET TRANSACTION SNAPSHOT), so all of
+    them read the same committed state, as one transaction would."""
+    if conn.dialect.name != "postgresql":
+        return None
+    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    if not snapshot or not _SNAPSHOT_ID.match(snapshot):
+        return None
+
+    def on_snapshot(fn):
+        with _snapshot_conn(engine.connect()) as other:
+            other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            return fn(other)
+
+    def run(first, *rest):
+        futures = [_WORKERS.submit(on_snapshot, fn) for fn in rest]
+        try:
+            out = [first(conn)]
+        finally:
+            results = [f.result() for f in futures]
+        return out + results
+
+    return run
 
 
 @router.get(f"{API}/metrics/wall")
@@ -386,9 +456,10 @@ def get_wall(
     zone = _zone(tz)
     now = time.time()
     today = datetime.fromtimestamp(now, zone).date()
-    with request.app.state.engine.connect() as conn:
+    engine = request.app.state.engine
+    with _snapshot_conn(engine.connect()) as conn:
         body = wall(conn, now=now, day_start=_local_midnight(today, zone), at_risk_seconds=at_risk_minutes * 60,
-                    trend_hours=trend_hours, targets=_targets(request), tz=tz)
+                    trend_hours=trend_hours, targets=_targets(request), tz=tz, run=_parallel_runner(engine, conn))
     return _json(body)
 
 
