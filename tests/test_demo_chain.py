@@ -341,3 +341,65 @@ def test_the_seed_with_a_demo_chain_is_deterministic_and_leaves_the_rest_of_the_
             assert row.tags == other.tags
     # the ledger holds what the stories say, nothing else
     assert len(t1["deposits"]) == sum(1 for s in c1["stories"] if s.ledger)
+
+
+# --- the demo itself, in a real terminal ---------------------------------------------------------
+
+
+def test_agent_tui_demo_looks_a_deposit_up_offline_in_a_real_terminal(tmp_path):
+    """`agent-tui demo` starts the demo chain and points the app at it: `l` on a deposit ticket gets a verdict."""
+    import re
+    import shutil
+    import time
+    from pathlib import Path
+
+    from tests.conftest import IN_CI
+
+    if not shutil.which("tmux"):
+        if IN_CI:
+            pytest.fail("tmux is missing; .ci/run installs it")
+        pytest.skip("tmux is not installed")
+    # the demo seeds 400 tickets with seed 7: the same stories (only the heights follow the clock)
+    engine = S.make_engine(f"sqlite:///{tmp_path / 'same.db'}")
+    stories = seed(engine, tickets=400, demo_chain=DemoChain())["stories"]
+    with engine.connect() as c:
+        new = {r.id for r in c.execute(select(S.tickets.c.id).where(S.tickets.c.status == "new", S.tickets.c.queue == "deposits"))}
+    engine.dispose()
+    story = next(s for s in stories if s.code == "needs_manual_credit" and s.ticket_id in new)  # unassigned: in the first view
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30).stdout
+
+    def wait_for(text, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = tmux("capture-pane", "-p", "-t", session)
+            if (text.search(out) if isinstance(text, re.Pattern) else text in out):
+                return out
+            time.sleep(0.3)
+        raise AssertionError(f"{text!r} never appeared; screen:\n{tmux('capture-pane', '-p', '-t', session)}")
+
+    session = f"agent-tui-chain-{os.getpid()}"
+    exe = Path(sys.executable).with_name("agent-tui")
+    env = (f"AGENT_TUI_CONFIG_DIR={tmp_path}/cfg AGENT_TUI_DATA_DIR={tmp_path}/data AGENT_TUI_LOG_DIR={tmp_path}/log "
+           "AGENT_TUI_RPC_ETHEREUM=https://unreachable.invalid/")  # the demo's chain wins over the user's endpoints
+    tmux("new-session", "-d", "-s", session, "-x", "180", "-y", "50",
+         f"cd {REPO} && env -u COLUMNS -u LINES {env} {exe} demo --tickets 400 --rate 0; echo EXITED $?; sleep 60")
+    try:
+        wait_for("● online")
+        wait_for(re.compile(r"Unassigned · [1-9][0-9]* tickets"))  # synced
+        tmux("send-keys", "-t", session, "/")
+        time.sleep(0.5)
+        tmux("send-keys", "-t", session, "-l", f"#{story.ticket_id}")
+        wait_for("1 tickets")
+        tmux("send-keys", "-t", session, "Enter")
+        time.sleep(0.5)
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for("Public reply to the customer")
+        tmux("send-keys", "-t", session, "l")
+        wait_for("Pick a txid and press enter")
+        tmux("send-keys", "-t", session, "Enter")
+        out = wait_for("Suggested macro: deposit_needs_manual_credit")
+        assert "needs_manual_credit" in out and f"on {story.network}" in out and "error" not in out.lower()
+    finally:
+        tmux("kill-session", "-t", session)
