@@ -401,5 +401,15 @@ def test_agent_tui_demo_looks_a_deposit_up_offline_in_a_real_terminal(tmp_path):
         tmux("send-keys", "-t", session, "Enter")
         out = wait_for("Suggested macro: deposit_needs_manual_credit")
         assert "needs_manual_credit" in out and f"on {story.network}" in out and "error" not in out.lower()
+        # and answer with the macro the verdict suggests, in a few keys: back, m, enter, ctrl+s
+        tmux("send-keys", "-t", session, "Escape")
+        wait_for("Public reply to the customer")
+        tmux("send-keys", "-t", session, "m")
+        out = wait_for("crediting manually")
+        tmux("send-keys", "-t", session, "Enter")
+        out = wait_for("Macro 'Deposit")  # applied: text in the box, actions queued
+        assert "⟦" not in out  # every placeholder filled from the ticket, the customer and the verdict
+        tmux("send-keys", "-t", session, "C-s")
+        wait_for("Alex Morgan · reply")
     finally:
         tmux("kill-session", "-t", session)
