@@ -137,7 +137,7 @@ def _durations_pg(conn: Connection, key, value, where, total: bool) -> tuple[dic
     picks = [c.a[func.greatest(1, (p * c.n + 99) // 100)] for p in kpi.PERCENTILES]
     out: dict[Any, dict] = {}
     tot = _empty_stats() if total else None
-    for k, g, n, mean, *vals in conn.execute(select(c.k, c.g, c.n, c.mean, *picks)):
+    for k, g, n, mean, *vals in conn.execute(select(c.k, c.g, c.n, c.mean, *picks)).all():
         if not n:
             continue
         d = {"n": int(n), "mean": float(mean), **{f"p{p}": float(v) for p, v in zip(kpi.PERCENTILES, vals)}}
@@ -193,7 +193,7 @@ def sla_counts(conn: Connection, keyf: KeyFn, start: float, end: float, now: flo
              .where(window, _LIVE)
              .group_by(key, s.metric))
     out: dict[Any, dict] = {}
-    for k, m, n_met, n_missed in conn.execute(q):
+    for k, m, n_met, n_missed in conn.execute(q).all():
         if m in kpi.SLA_METRICS:
             d = out.setdefault(k, kpi.empty_sla())
             d[m]["met"] += int(n_met or 0)
@@ -257,7 +257,7 @@ def _since_counts(conn: Connection, col, points: list[float], now: float) -> lis
     last point it is after, and the count since point i is the sum of the buckets from i on."""
     bucket = case(*[(col > t, literal(i)) for i, t in reversed(list(enumerate(points)))], else_=literal(-1))
     per = [0] * len(points)
-    for b, n in conn.execute(select(bucket, func.count()).where(_LIVE, col > points[0], col <= now).group_by(bucket)):
+    for b, n in conn.execute(select(bucket, func.count()).where(_LIVE, col > points[0], col <= now).group_by(bucket)).all():
         if b is not None and 0 <= int(b) < len(points):
             per[int(b)] += int(n)
     out, acc = [0] * len(points), 0
@@ -289,7 +289,7 @@ def _wall_queues(conn: Connection, now: float, day_start: float, risk_end: float
         select(T.status, T.queue, cnt(), cnt(T.assignee_id), cnt().filter(T.sla_due < now),
                cnt().filter(and_(T.sla_due >= now, T.sla_due < risk_end)), func.min(T.created_at))
         .where(_LIVE, _BACKLOG).group_by(T.status, T.queue)
-    ):
+    ).all():
         c = counts.setdefault(q, {**{x: 0 for x in kpi.BACKLOG_STATUSES}, "unassigned": 0, "at_risk": 0, "breached": 0,
                                   "oldest_at": None, "backlog": 0})
         c[st] += int(n)
@@ -305,13 +305,13 @@ def _wall_queues(conn: Connection, now: float, day_start: float, risk_end: float
     oldest: dict[str, dict] = {}
     if mins:
         for q, tid, at in conn.execute(select(T.queue, T.id, T.created_at).where(
-                T.created_at.in_(mins), _LIVE, _WAITING).order_by(T.id)):
+                T.created_at.in_(mins), _LIVE, _WAITING).order_by(T.id)).all():
             if q in counts and at == counts[q]["oldest_at"] and q not in oldest:
                 oldest[q] = {"id": tid, "created_at": at}
     frt_today, frt_all = grouped_durations(conn, T.queue, T.first_reply_at - T.created_at,
                                            and_(_LIVE, _in(T.first_reply_at, day_start, now)), total=True)
     queues = []
-    for qid, name in conn.execute(select(S.queues.c.id, S.queues.c.name).order_by(S.queues.c.position, S.queues.c.id)):
+    for qid, name in conn.execute(select(S.queues.c.id, S.queues.c.name).order_by(S.queues.c.position, S.queues.c.id)).all():
         c = counts.get(qid) or {}
         stats = frt_today.get(qid, _empty_stats())
         queues.append({
@@ -324,35 +324,34 @@ def _wall_queues(conn: Connection, now: float, day_start: float, risk_end: float
 
 
 def _wall_agents(conn: Connection, now: float, day_start: float) -> tuple[list[dict], dict]:
-    """Per agent: open assigned tickets, solves and first replies today; and the day's solve counts
-    (summed over every assignee, unassigned too)."""
+    """Per agent: open assigned tickets, solves and first replies today (one statement: the agents
+    joined to three per-assignee GROUP BYs, one row per agent); and the day's solve counts over
+    every ticket, unassigned too."""
     cnt = func.count
-    open_assigned = dict(conn.execute(select(T.assignee_id, cnt()).where(_LIVE, _BACKLOG, T.assignee_id.is_not(None))
-                                      .group_by(T.assignee_id)).all())
-    handled: dict[Any, int] = {}
-    solved = {"solved": 0, "fcr": 0, "rated": 0, "positive": 0}
-    for aid, n, n_fcr, n_rated, n_pos in conn.execute(
-        select(T.assignee_id, cnt(), cnt().filter(and_(T.agent_replies == 1, T.reopens == 0)),
-               cnt(T.csat), cnt().filter(T.csat >= kpi.CSAT_POSITIVE_MIN))
-        .where(_LIVE, _in(T.solved_at, day_start, now)).group_by(T.assignee_id)
-    ):
-        handled[aid] = int(n)
-        for k, v in zip(("solved", "fcr", "rated", "positive"), (n, n_fcr, n_rated, n_pos)):
-            solved[k] += int(v)
-    frt_agent = {aid: (float(total), int(n)) for aid, total, n in conn.execute(
-        select(T.assignee_id, func.sum(T.first_reply_at - T.created_at), cnt())
-        .where(_LIVE, _in(T.first_reply_at, day_start, now), T.assignee_id.is_not(None)).group_by(T.assignee_id))}
-    agents = []
-    for aid, name, role, presence, current in conn.execute(
-            select(S.agents.c.id, S.agents.c.name, S.agents.c.role, S.agents.c.presence, S.agents.c.current_ticket_id)
-            .order_by(S.agents.c.name, S.agents.c.id)):
-        total, n = frt_agent.get(aid, (0.0, 0))
-        agents.append({
-            "id": aid, "name": name, "role": role, "presence": presence, "current_ticket_id": current,
-            "open_assigned": int(open_assigned.get(aid, 0)), "handled_today": handled.get(aid, 0),
-            "frt_mean": (total / n) if n else None, "frt_n": n,
-        })
-    return agents, solved
+    assigned = T.assignee_id.is_not(None)
+    open_q = (select(T.assignee_id.label("aid"), cnt().label("n")).where(_LIVE, _BACKLOG, assigned)
+              .group_by(T.assignee_id).subquery("open_q"))
+    solved_q = (select(T.assignee_id.label("aid"), cnt().label("n")).where(_LIVE, _in(T.solved_at, day_start, now), assigned)
+                .group_by(T.assignee_id).subquery("solved_q"))
+    frt_q = (select(T.assignee_id.label("aid"), func.sum(T.first_reply_at - T.created_at).label("total"), cnt().label("n"))
+             .where(_LIVE, _in(T.first_reply_at, day_start, now), assigned).group_by(T.assignee_id).subquery("frt_q"))
+    A = S.agents.c
+    rows = conn.execute(
+        select(A.id, A.name, A.role, A.presence, A.current_ticket_id, open_q.c.n, solved_q.c.n, frt_q.c.total, frt_q.c.n)
+        .select_from(S.agents.outerjoin(open_q, open_q.c.aid == A.id).outerjoin(solved_q, solved_q.c.aid == A.id)
+                     .outerjoin(frt_q, frt_q.c.aid == A.id))
+        .order_by(A.name, A.id)
+    ).all()
+    agents = [{
+        "id": aid, "name": name, "role": role, "presence": presence, "current_ticket_id": current,
+        "open_assigned": int(n_open or 0), "handled_today": int(n_solved or 0),
+        "frt_mean": (float(total) / int(n_frt)) if n_frt else None, "frt_n": int(n_frt or 0),
+    } for aid, name, role, presence, current, n_open, n_solved, total, n_frt in rows]
+    n, n_fcr, n_rated, n_pos = conn.execute(
+        select(cnt(), cnt().filter(and_(T.agent_replies == 1, T.reopens == 0)), cnt(T.csat), cnt().filter(T.csat >= kpi.CSAT_POSITIVE_MIN))
+        .where(_LIVE, _in(T.solved_at, day_start, now))
+    ).one()
+    return agents, {"solved": int(n), "fcr": int(n_fcr or 0), "rated": int(n_rated or 0), "positive": int(n_pos or 0)}
 
 
 def _wall_day(conn: Connection, now: float, day_start: float, points: list[float]) -> dict:
