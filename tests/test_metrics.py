@@ -3,8 +3,10 @@ supervisor-only, and every number equal to agent_tui.kpi recomputed in Python ov
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from agent_tui import kpi
 from backend import schema as S
 from backend.app import create_app
-from backend.metrics import router
+from backend.metrics import router, wall
 from backend.schema import create_schema, make_engine
 from backend.seed import seed
 from backend.server import ServerThread
@@ -249,3 +251,96 @@ def test_report_days_follow_the_time_zone(desk):
     assert r.status_code == 200
     start = datetime(today.year, today.month, today.day, tzinfo=__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).timestamp()
     assert r.json()["window"] == {"from": start, "to": start + 86400}
+
+
+# --- the SLA state's plain-column copy (schema.ticket_sla) and the wall's snapshot ----------------
+
+
+def sla_rows_of(engine) -> dict[int, list[dict]]:
+    with engine.connect() as conn:
+        got: dict[int, list[dict]] = {}
+        for r in conn.execute(select(S.ticket_sla).order_by(S.ticket_sla.c.ticket_id, S.ticket_sla.c.pos)):
+            got.setdefault(r.ticket_id, []).append(dict(r._mapping))
+    return got
+
+
+def assert_ticket_sla_matches_json(engine) -> None:
+    want = {t["id"]: S.ticket_sla_rows(t["id"], t["created_at"], t["sla"]) for t in all_tickets(engine)}
+    want = {k: v for k, v in want.items() if v}
+    assert sla_rows_of(engine) == want
+    assert sum(len(v) for v in want.values()) > 0
+
+
+def test_ticket_sla_rows_follow_every_sla_write(desk):
+    server, engine = desk
+    assert_ticket_sla_matches_json(engine)  # the bulk seed
+    headers = {"Authorization": "Bearer demo-supervisor"}
+    r = httpx.post(f"{server.url}/api/v1/tickets", json={"subject": "Where is my deposit?", "queue": "deposits", "priority": "urgent",
+                                                         "channel": "chat", "requester_id": 1, "body": "Sent 2 hours ago"},
+                   headers=headers, timeout=10)
+    assert r.status_code == 201, r.text
+    new = r.json()["ticket"]
+    assert new["sla"]
+    r = httpx.post(f"{server.url}/api/v1/tickets/{new['id']}/messages", json={"kind": "reply", "body": "Looking into it"},
+                   headers={**headers, "Idempotency-Key": "metrics-sla-1"}, timeout=10)
+    assert r.status_code == 201, r.text
+    t = r.json()["ticket"]
+    r = httpx.patch(f"{server.url}/api/v1/tickets/{new['id']}", json={"status": "solved"},
+                    headers={**headers, "If-Match": f'"{t["version"]}"'}, timeout=10)
+    assert r.status_code == 200, r.text
+    stages = {m["metric"]: m["stage"] for m in r.json()["ticket"]["sla"]}
+    assert stages.get("resolution") == "achieved"
+    assert_ticket_sla_matches_json(engine)
+    # and the wall counts the solved ticket's SLA exactly as kpi.compute does from the JSON
+    wall = get(server, "/metrics/wall").json()
+    same(wall["summary"], kpi.compute(all_tickets(engine), wall["window"]["from"], wall["generated_at"], wall["generated_at"]))
+
+
+def test_wall_sla_misses_come_due_without_a_write(desk):
+    """An active target whose due_at passes is missed from then on although its row is unchanged."""
+    _server, engine = desk
+    rows = all_tickets(engine)
+    now = max(t["created_at"] for t in rows) + 1
+    start = now - 86400
+    later = now + 6 * 3600
+    before, after = (kpi.compute(rows, start, at, at)["sla"] for at in (now, later))
+    assert sum(c["missed"] for c in after.values()) > sum(c["missed"] for c in before.values())
+    for at, want in ((now, before), (later, after)):
+        with engine.connect() as conn:
+            body = wall(conn, now=at, day_start=start)
+        same(body["summary"]["sla"], want)
+        same(body["summary"], kpi.compute(rows, start, at, at))
+
+
+def test_wall_leaves_deleted_tickets_out(desk):
+    server, engine = desk
+    start = get(server, "/metrics/wall").json()["window"]["from"]
+    rows = all_tickets(engine)
+    now = time.time()
+    victim = next(t for t in rows if t["created_at"] >= start and t["status"] in kpi.BACKLOG_STATUSES
+                  and any(kpi.sla_outcome(m, now) for m in json.loads(t["sla"])))  # its SLA counts until deleted
+    r = httpx.delete(f"{server.url}/api/v1/tickets/{victim['id']}", headers={"Authorization": "Bearer demo-supervisor"}, timeout=10)
+    assert r.status_code == 200
+    body = get(server, "/metrics/wall").json()
+    rows = all_tickets(engine)
+    assert any(t["deleted"] for t in rows)
+    same(body["summary"], kpi.compute(rows, start, body["generated_at"], body["generated_at"]))
+    assert body["backlog_trend"] == kpi.backlog_trend(rows, [p["at"] for p in body["backlog_trend"]])
+
+
+def test_an_older_database_gets_ticket_sla_backfilled(desk):
+    """A database from before ticket_sla and the wall's indexes: create_schema (run at startup)
+    adds them and fills ticket_sla from every ticket's sla JSON."""
+    server, engine = desk
+    with engine.begin() as conn:
+        for ix in S.tickets.indexes:
+            if ix.name.startswith("ix_srv_tickets_wall_") or ix.name == "ix_srv_tickets_deleted":
+                ix.drop(conn)
+        S.ticket_sla.drop(conn)
+    create_schema(engine)
+    assert_ticket_sla_matches_json(engine)
+    with engine.connect() as conn:
+        names = {ix["name"] for ix in __import__("sqlalchemy").inspect(conn).get_indexes("tickets")}
+    assert {"ix_srv_tickets_wall_backlog", "ix_srv_tickets_deleted"} <= names
+    body = get(server, "/metrics/wall").json()
+    same(body["summary"], kpi.compute(all_tickets(engine), body["window"]["from"], body["generated_at"], body["generated_at"]))
