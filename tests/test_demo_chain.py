@@ -212,7 +212,7 @@ def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, timeout=120)
 
 
-@pytest.mark.parametrize("code", ["credited", "wrong_network", "missing_memo", "needs_manual_credit", "failed", "not_found"])
+@pytest.mark.parametrize("code", CODES)
 def test_agent_tui_lookup_with_a_customer_id_returns_the_story_s_code(chain_at_seed_time, tmp_path, code):
     desk = chain_at_seed_time
     s = next(s for s in desk.stories if s.code == code)
@@ -223,6 +223,46 @@ def test_agent_tui_lookup_with_a_customer_id_returns_the_story_s_code(chain_at_s
     out = json.loads(p.stdout)
     assert out["code"] == code and out["macro"] == f"deposit_{code}" and out["schema_version"] == 1
     assert out["network"] == s.network
+
+
+@pytest.fixture(scope="module")
+def desk_cache(desk, tmp_path_factory):
+    from storage.cache import Cache
+    from tests.desk import pull_into
+
+    cache = Cache.open(tmp_path_factory.mktemp("demo-cache") / "cache.db")
+    pull_into(desk.engine, cache)
+    yield cache
+    cache.close()
+
+
+@pytest.mark.parametrize("code", CODES)
+async def test_in_the_app_l_reaches_the_story_s_verdict(chain_at_seed_time, desk_cache, code):
+    from types import SimpleNamespace
+
+    from agent_tui.app import AgentApp, Identity
+    from agent_tui.lookup_screen import LookupScreen
+
+    desk = chain_at_seed_time
+    s = next(s for s in desk.stories if s.code == code)
+    rpc = {k[len("AGENT_TUI_RPC_"):].lower(): v for k, v in desk.env().items() if k.startswith("AGENT_TUI_RPC_")}
+    app = AgentApp(cache=desk_cache, server_url=desk.backend_url, token="-", sync_enabled=False, clock=lambda: NOW,
+                   identity=Identity(2, "Riya Patel", "recovery"),
+                   settings=SimpleNamespace(theme="agent-dark", at_risk_minutes=15, views={}, keymap={}, rpc=rpc))
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.open_ticket(s.ticket_id)
+        await pilot.pause(0.2)
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, LookupScreen)
+        await pilot.press("enter")
+        for _ in range(150):
+            if screen.verdict is not None or screen.error:
+                break
+            await pilot.pause(0.1)
+        assert screen.error in (None, ""), screen.error
+        assert screen.verdict.code == code and app.last_verdicts[s.ticket_id]["macro"] == f"deposit_{code}"
 
 
 # --- the wire protocols ----------------------------------------------------------------------
