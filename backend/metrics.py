@@ -181,31 +181,29 @@ def _empty_stats() -> dict:
 def sla_counts(conn: Connection, keyf: KeyFn, start: float, end: float, now: float) -> dict[Any, dict]:
     """Per group and metric: met / missed over the tickets created in [start, end) (kpi.sla_outcome).
 
-    Reads schema.ticket_sla (each ticket's SLA elements in plain columns, with the ticket's
-    created_at) on its (created_at, metric, stage, due_at, breached_at) index. Ungrouped, the
+    One aggregate over schema.ticket_sla (a row per ticket: each metric's outcome code and its
+    deadline while running, with the ticket's created_at) on its created_at index: met is
+    SLA_MET, missed is SLA_MISSED or SLA_RUNNING with the deadline before `now`. Ungrouped, the
     deleted tickets are left out with an anti-join on their small partial index; grouped, the
     rows join their tickets for the group key."""
     s = S.ticket_sla.c
-    missed = or_(s.breached_at.is_not(None), and_(s.stage == "active", s.due_at < now))
-    met = and_(s.breached_at.is_(None), s.stage == "achieved")
+    cols = []
+    for m in kpi.SLA_METRICS:
+        code, due = s[m], s[f"{m}_due"]
+        cols += [func.count().filter(code == S.SLA_MET), func.count().filter(or_(code == S.SLA_MISSED, and_(code == S.SLA_RUNNING, due < now)))]
     window = _in(s.created_at, start, end)
     key = keyf(T.created_at)
-    cols = [func.count().filter(met).label("met"), func.count().filter(missed).label("missed")]
     if key is None:
-        q = (select(_k(None).label("k"), s.metric.label("m"), *cols)
-             .where(window, s.ticket_id.not_in(select(T.id).where(T.deleted.is_(True))))
-             .group_by(s.metric))
+        q = select(_k(None), *cols).where(window, s.ticket_id.not_in(select(T.id).where(T.deleted.is_(True))))
     else:
-        q = (select(_k(key).label("k"), s.metric.label("m"), *cols)
-             .select_from(S.ticket_sla.join(S.tickets, T.id == s.ticket_id))
-             .where(window, _LIVE)
-             .group_by(key, s.metric))
+        q = (select(_k(key), *cols).select_from(S.ticket_sla.join(S.tickets, T.id == s.ticket_id))
+             .where(window, _LIVE).group_by(key))
     out: dict[Any, dict] = {}
-    for k, m, n_met, n_missed in conn.execute(q).all():
-        if m in kpi.SLA_METRICS:
-            d = out.setdefault(k, kpi.empty_sla())
-            d[m]["met"] += int(n_met or 0)
-            d[m]["missed"] += int(n_missed or 0)
+    for k, *counts in conn.execute(q).all():
+        d = out.setdefault(k, kpi.empty_sla())
+        for i, m in enumerate(kpi.SLA_METRICS):
+            d[m]["met"] += int(counts[2 * i] or 0)
+            d[m]["missed"] += int(counts[2 * i + 1] or 0)
     return out
 
 

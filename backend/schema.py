@@ -7,6 +7,8 @@ order and a reader paging `seq > cursor` can never skip a row that commits late.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import orjson
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -139,36 +142,52 @@ for _name, *_cols in (
 # deleted tickets, few: the SLA aggregate leaves their ticket_sla rows out without a join
 Index("ix_srv_tickets_deleted", tickets.c.id, postgresql_where=tickets.c.deleted.is_(True), sqlite_where=tickets.c.deleted.is_(True))
 
-# Each ticket's SLA outcome per metric in plain columns: the elements of tickets.sla (which
-# clients sync and which stays the source), rewritten with it by service.recompute_sla and the
-# bulk seeds. SLA compliance of a window is a GROUP BY over these narrow rows, not a JSON unnest.
-# created_at is the ticket's, so a window needs no join; due_at is kept because an active metric
-# becomes missed once due_at < now (kpi.sla_outcome).
+# Each ticket's SLA outcome per metric in plain columns, one narrow row per ticket: derived from
+# tickets.sla (which clients sync and which stays the source) and rewritten with it by
+# service.recompute_sla and the bulk seeds, so SLA compliance of a window is one aggregate over
+# these rows instead of a JSON unnest. created_at is the ticket's, so a window needs no join.
+# Per metric (kpi.SLA_METRICS; agent_tui.sla reports each at most once per ticket):
+#   <metric>      SLA_MET, SLA_MISSED, SLA_RUNNING or SLA_OPEN (kpi.sla_outcome), NULL: not tracked
+#   <metric>_due  the deadline while SLA_RUNNING: missed from the moment due < now, with no write
+SLA_OPEN, SLA_MET, SLA_MISSED, SLA_RUNNING = 0, 1, 2, 3
+SLA_METRIC_COLUMNS = ("first_reply", "next_reply", "periodic_update", "resolution")
 ticket_sla = Table(
-    "ticket_sla", metadata,
-    Column("ticket_id", Integer, nullable=False),
-    Column("pos", Integer, nullable=False),  # the element's index in tickets.sla
-    Column("metric", String(32)),
-    Column("stage", String(20)),
-    Column("due_at", Float),
-    Column("breached_at", Float),
-    Column("achieved_at", Float),
+    "ticket_sla_outcome", metadata,
+    Column("ticket_id", Integer, primary_key=True, autoincrement=False),
     Column("created_at", Float, nullable=False),
-    PrimaryKeyConstraint("ticket_id", "pos"),
-    Index("ix_srv_ticket_sla_window", "created_at", "metric", "stage", "due_at", "breached_at", "ticket_id"),
+    *(c for m in SLA_METRIC_COLUMNS for c in (Column(m, SmallInteger), Column(f"{m}_due", Float))),
+    Index("ix_srv_ticket_sla_outcome_window", "created_at", *(c for m in SLA_METRIC_COLUMNS for c in (m, f"{m}_due")), "ticket_id"),
 )
 
 
+def sla_outcome_code(m: dict) -> tuple[int, Optional[float]]:
+    """(code, deadline) of one element of tickets.sla: kpi.sla_outcome without the clock."""
+    if m.get("breached_at") is not None:
+        return SLA_MISSED, None
+    if m.get("stage") == "active" and m.get("due_at") is not None:
+        return SLA_RUNNING, m["due_at"]
+    if m.get("stage") == "achieved":
+        return SLA_MET, None
+    return SLA_OPEN, None
+
+
 def ticket_sla_rows(ticket_id: int, created_at: float, sla) -> list[dict]:
-    """ticket_sla rows for one ticket from its sla value (the JSON text or the list of metric dicts)."""
+    """The ticket's ticket_sla row (none without a tracked metric) from its sla value (the JSON text
+    or the list of metric dicts)."""
     items = orjson.loads(sla) if isinstance(sla, (str, bytes)) else (sla or [])
-    return [{"ticket_id": ticket_id, "pos": i, "metric": m.get("metric"), "stage": m.get("stage"),
-             "due_at": m.get("due_at"), "breached_at": m.get("breached_at"), "achieved_at": m.get("achieved_at"),
-             "created_at": created_at} for i, m in enumerate(items)]
+    row: dict = {}
+    for m in items:
+        name = m.get("metric")
+        if name in SLA_METRIC_COLUMNS and name not in row:
+            row[name], row[f"{name}_due"] = sla_outcome_code(m)
+    if not row:
+        return []
+    return [{"ticket_id": ticket_id, "created_at": created_at,
+             **{c: row.get(c) for m in SLA_METRIC_COLUMNS for c in (m, f"{m}_due")}}]
 
 
 def write_ticket_sla(conn, ticket_id: int, created_at: float, sla) -> None:
-    """Replace one ticket's ticket_sla rows (inside the transaction that writes tickets.sla)."""
+    """Replace the ticket's ticket_sla row (inside the transaction that writes tickets.sla)."""
     conn.execute(ticket_sla.delete().where(ticket_sla.c.ticket_id == ticket_id))
     rows = ticket_sla_rows(ticket_id, created_at, sla)
     if rows:
@@ -187,6 +206,7 @@ def _backfill_ticket_sla(conn) -> None:
         if rows:
             conn.execute(ticket_sla.insert(), rows)
         last = chunk[-1][0]
+
 
 messages = Table(
     "messages", metadata,

@@ -258,10 +258,31 @@ def test_report_days_follow_the_time_zone(desk):
 
 def sla_rows_of(engine) -> dict[int, list[dict]]:
     with engine.connect() as conn:
-        got: dict[int, list[dict]] = {}
-        for r in conn.execute(select(S.ticket_sla).order_by(S.ticket_sla.c.ticket_id, S.ticket_sla.c.pos)):
-            got.setdefault(r.ticket_id, []).append(dict(r._mapping))
-    return got
+        return {r.ticket_id: [dict(r._mapping)] for r in conn.execute(select(S.ticket_sla))}
+
+
+def test_sla_outcome_codes_agree_with_kpi():
+    """ticket_sla's per-metric code and deadline give kpi.sla_outcome at any later instant."""
+    cases = [
+        {"metric": "first_reply", "stage": "achieved", "achieved_at": 100.0},
+        {"metric": "first_reply", "stage": "breached", "achieved_at": 400.0, "breached_at": 300.0},
+        {"metric": "first_reply", "stage": "achieved", "achieved_at": 400.0, "breached_at": 300.0},
+        {"metric": "resolution", "stage": "active", "due_at": 500.0},
+        {"metric": "resolution", "stage": "active"},
+        {"metric": "resolution", "stage": "active", "due_at": 200.0, "breached_at": 200.0},
+        {"metric": "next_reply", "stage": "paused", "remaining": 60.0},
+        {"metric": "next_reply", "stage": "paused", "remaining": -5.0, "breached_at": 250.0},
+        {"metric": "periodic_update", "stage": "breached", "due_at": 200.0, "breached_at": 200.0},
+        {"metric": "periodic_update"},
+    ]
+    for m in cases:
+        code, due = S.sla_outcome_code(m)
+        for now in (0.0, 199.0, 200.0, 200.5, 499.0, 500.0, 501.0, 1e12):
+            got = ("met" if code == S.SLA_MET else "missed" if code == S.SLA_MISSED or (code == S.SLA_RUNNING and due < now) else None)
+            assert got == kpi.sla_outcome(m, now), (m, now)
+    row, = S.ticket_sla_rows(7, 1.0, json.dumps([cases[0], cases[3], {"metric": "custom", "stage": "achieved"}]))
+    assert (row["first_reply"], row["resolution"], row["resolution_due"], row["next_reply"]) == (S.SLA_MET, S.SLA_RUNNING, 500.0, None)
+    assert S.ticket_sla_rows(7, 1.0, "[]") == [] and S.ticket_sla_rows(7, 1.0, [{"metric": "custom"}]) == []
 
 
 def assert_ticket_sla_matches_json(engine) -> None:
