@@ -33,6 +33,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
+from agent_tui.sla import format_countdown
+
 BACKLOG_STATUSES = ("new", "open", "pending", "on_hold")
 WAITING_STATUSES = ("new", "open")  # waiting on the desk: unassigned, at risk, breached, oldest
 SOLVED_STATUSES = ("solved", "closed")
@@ -275,20 +277,11 @@ def tiles(row: dict, targets: Optional[dict[str, Target]] = None) -> list[dict]:
 
 
 def format_duration(seconds: Optional[float]) -> str:
-    """`45s`, `12m 04s`, `3h 05m`, `2d 04h`; an em dash for no value."""
+    """`45s`, `12m 04s`, `3h 05m`, `2d 04h`; an em dash for no value. The SLA countdown's format."""
     if seconds is None:
         return "—"
     s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
-    m, sec = divmod(rem, 60)
-    if d:
-        return f"{d}d {h:02d}h"
-    if h:
-        return f"{h}h {m:02d}m"
-    return f"{m}m {sec:02d}s"
+    return f"{s}s" if 0 <= s < 60 else format_countdown(s)
 
 
 def format_value(value: Optional[float], unit: str) -> str:

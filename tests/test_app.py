@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from types import SimpleNamespace
 
@@ -40,6 +41,17 @@ def desk(tmp_path):
     cache.close()
 
 
+@contextlib.asynccontextmanager
+async def working(desk, token: str = "demo-agent", me: int = 1):
+    """The app on the seeded desk, synced and signed in: what every flow test starts from."""
+    server, cache = desk
+    app = AgentApp(cache=cache, server_url=server.url, token=token)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == me)
+        await pilot.pause(0.3)
+        yield app, pilot
+
+
 def server_ticket(server, tid: int) -> dict:
     import httpx
 
@@ -48,10 +60,7 @@ def server_ticket(server, tid: int) -> dict:
 
 async def test_an_agent_works_a_ticket_with_the_keyboard_alone(desk):
     server, cache = desk
-    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
-        await pilot.pause(0.3)
+    async with working(desk) as (app, pilot):
         screen = app.screen
         assert isinstance(screen, QueueScreen)
         everything = screen.queue.row_count
@@ -79,10 +88,7 @@ async def test_an_agent_works_a_ticket_with_the_keyboard_alone(desk):
 
 async def test_bulk_claim_of_selected_rows(desk):
     server, cache = desk
-    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
-        await pilot.pause(0.3)
+    async with working(desk) as (app, pilot):
         q = app.screen.queue
         first = q.cursor_ticket_id
         await pilot.press("space", "down", "space")
@@ -188,10 +194,7 @@ async def test_help_lists_binding_ids(frozen_cache):
 
 async def test_macro_picked_fills_the_box_queues_its_actions_and_can_be_undone(desk):
     server, cache = desk
-    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
-        await pilot.pause(0.3)
+    async with working(desk) as (app, pilot):
         tid = app.screen.queue.cursor_ticket_id
         await pilot.press("enter", "m")
         await pilot.pause(0.3)
@@ -213,10 +216,7 @@ async def test_macro_picked_fills_the_box_queues_its_actions_and_can_be_undone(d
 
 async def test_shortcut_expands_inline(desk):
     server, cache = desk
-    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
-        await pilot.pause(0.3)
+    async with working(desk) as (app, pilot):
         await pilot.press("enter", "r", *"Hi! ::ack", "tab")
         await pilot.pause(0.3)
         text = app.screen.query_one("#composer").text
@@ -226,10 +226,7 @@ async def test_shortcut_expands_inline(desk):
 
 async def test_a_phishing_shaped_reply_is_blocked_and_the_agent_sees_why(desk):
     server, cache = desk
-    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
-        await pilot.pause(0.3)
+    async with working(desk) as (app, pilot):
         tid = app.screen.queue.cursor_ticket_id
         await pilot.press("enter", "r", *"To verify you, please send us your seed phrase.", "ctrl+s")
         await pilot.pause(0.5)
@@ -284,10 +281,7 @@ async def test_l_on_a_ticket_opens_the_prefilled_look_up_and_recovery_opens_on_b
 
 async def test_bulk_assign_and_tags_from_the_queue(desk):
     server, cache = desk
-    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
-        await pilot.pause(0.3)
+    async with working(desk) as (app, pilot):
         q = app.screen.queue
         first = q.cursor_ticket_id
         await pilot.press("space", "down", "space")
@@ -307,10 +301,7 @@ async def test_sending_on_a_ticket_that_changed_meanwhile_asks_first(desk):
     from agent_tui.app import ConfirmScreen
 
     server, cache = desk
-    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
-        await pilot.pause(0.3)
+    async with working(desk) as (app, pilot):
         tid = app.screen.queue.cursor_ticket_id
         await pilot.press("enter", "r", *"Our answer.")
         # meanwhile another agent answers on the server, and the sync brings it in
@@ -349,10 +340,7 @@ async def test_the_reply_box_saved_as_a_personal_macro_syncs_as_personal(desk):
     import httpx
 
     server, cache = desk
-    app = AgentApp(cache=cache, server_url=server.url, token="demo-agent")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: cache.stats()["tickets"] == 400 and app.me_id == 1)
-        await pilot.pause(0.3)
+    async with working(desk) as (app, pilot):
         await pilot.press("enter", "r", *"Please send a screenshot of the withdrawal page.", "escape", "M")
         await pilot.pause(0.2)
         await pilot.press(*"Ask for the screenshot", "enter", *"shot", "enter")
