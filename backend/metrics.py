@@ -4,10 +4,12 @@ Mounted by the app with ``app.include_router(backend.metrics.router)``. Supervis
 (401 without a valid token, 403 for other roles; errors are ServiceError JSON).
 
 The KPI definitions live in agent_tui/kpi.py (and the README's KPI section); this module computes the
-same numbers with GROUP BY / CASE / window functions over the tickets table, never by looping
-over tickets in Python. Percentiles are nearest-rank, picked with ROW_NUMBER() over the
-durations of the window only. Per-ticket SLA state is JSON text: it is unnested with
-json_each (SQLite) or jsonb_array_elements (PostgreSQL), for the tickets created in the window.
+same numbers with GROUP BY / FILTER / window functions over the tickets table, never by looping
+over tickets in Python. Percentiles are nearest-rank over the durations of the window only:
+picked from a sorted array_agg by integer rank arithmetic on PostgreSQL, with ROW_NUMBER()
+elsewhere. SLA compliance reads schema.ticket_sla (each ticket's per-metric outcome in plain
+columns, written with its sla JSON), not the JSON. The wall's aggregates each read one range of
+a covering partial index (schema.py's ix_srv_tickets_wall_*), all in one snapshot.
 
     GET /api/v1/metrics/wall?tz=UTC&at_risk_minutes=15&trend_hours=12
     GET /api/v1/metrics/report?from=YYYY-MM-DD&to=YYYY-MM-DD&by=queue|agent|day&tz=UTC

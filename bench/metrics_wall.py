@@ -4,7 +4,9 @@
 
 The desk: the demo seed (5 queues, SLA policies, 15 agents), then 985 more agents and 50,000
 open tickets (new/open/pending/on_hold, created over the last three days, with real SLA state
-from agent_tui.sla) plus 5,000 solved in the last day, bulk-inserted with Core executemany.
+from agent_tui.sla, and its ticket_sla copy as the seed writes it) plus 5,000 solved in the last
+day, bulk-inserted with Core executemany, then ANALYZE (VACUUM ANALYZE on PostgreSQL, as
+autovacuum leaves a bulk-loaded table).
 The server is the real app with the metrics router, under uvicorn in a thread; the client is one
 httpx.Client doing ~50 sequential requests after 3 warm-ups. PostgreSQL gets a schema of its own
 in the `test` database (AGENT_TUI_TEST_PG to change), dropped afterwards.
