@@ -18,6 +18,7 @@ a covering partial index (schema.py's ix_srv_tickets_wall_*), all in one snapsho
 from __future__ import annotations
 
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -418,7 +419,11 @@ def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: flo
 
 
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]+$")
-_WORKERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="metrics-wall")
+# At most two walls fan out at a time (two extra pooled connections each); more concurrent walls
+# run their groups in turn on their one connection, so they never wait on the pool for a worker
+# connection while holding one themselves.
+_PARALLEL_WALLS = threading.BoundedSemaphore(2)
+_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="metrics-wall")
 
 
 def _snapshot_conn(conn: Connection) -> Connection:
@@ -468,9 +473,15 @@ def get_wall(
     now = time.time()
     today = datetime.fromtimestamp(now, zone).date()
     engine = request.app.state.engine
-    with _snapshot_conn(engine.connect()) as conn:
-        body = wall(conn, now=now, day_start=_local_midnight(today, zone), at_risk_seconds=at_risk_minutes * 60,
-                    trend_hours=trend_hours, targets=_targets(request), tz=tz, run=_parallel_runner(engine, conn))
+    fan_out = engine.dialect.name == "postgresql" and _PARALLEL_WALLS.acquire(blocking=False)
+    try:
+        with _snapshot_conn(engine.connect()) as conn:
+            body = wall(conn, now=now, day_start=_local_midnight(today, zone), at_risk_seconds=at_risk_minutes * 60,
+                        trend_hours=trend_hours, targets=_targets(request), tz=tz,
+                        run=_parallel_runner(engine, conn) if fan_out else None)
+    finally:
+        if fan_out:
+            _PARALLEL_WALLS.release()
     return _json(body)
 
 

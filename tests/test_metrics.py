@@ -365,3 +365,17 @@ def test_an_older_database_gets_ticket_sla_backfilled(desk):
     assert {"ix_srv_tickets_wall_backlog", "ix_srv_tickets_deleted"} <= names
     body = get(server, "/metrics/wall").json()
     same(body["summary"], kpi.compute(all_tickets(engine), body["window"]["from"], body["generated_at"], body["generated_at"]))
+
+
+def test_concurrent_walls_all_answer_alike(desk):
+    """More walls at once than fan out on PostgreSQL: the rest run in turn, none waits on the pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, engine = desk
+    with ThreadPoolExecutor(8) as pool:
+        bodies = [r.json() for r in pool.map(lambda _i: get(server, "/metrics/wall"), range(8))]
+    rows = all_tickets(engine)
+    for body in bodies:
+        assert [(q["id"], q["new"], q["open"], q["unassigned"]) for q in body["queues"]] == \
+               [(q["id"], q["new"], q["open"], q["unassigned"]) for q in bodies[0]["queues"]]
+        same(body["summary"], kpi.compute(rows, body["window"]["from"], body["generated_at"], body["generated_at"]))
