@@ -288,7 +288,7 @@ class Cache:
             page = decode_page(page if isinstance(page, (bytes, str)) else orjson.dumps(page))
         stats = PageStats()
         try:
-            with write_tx(self.engine) as conn:
+            with write_tx(self.engine, durable=False) as conn:
                 self._apply(conn, page, stats)
                 if cursor is not None:
                     self.set_state("cursor", cursor, conn)

@@ -54,9 +54,7 @@ def _create_private(path: Path) -> None:
 def _on_connect(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    # FULL: a committed reply or outbox row survives power loss, not only an app crash. One
-    # fsync per commit costs well under a millisecond here, and pages commit thousands of rows.
-    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA synchronous=FULL")  # the default; write_tx relaxes it for pulled pages
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=OFF")
     cur.close()
@@ -65,13 +63,21 @@ def _on_connect(dbapi_conn, _record) -> None:
 def _begin(conn: Connection) -> None:
     # Writers take the write lock up front (no SQLITE_BUSY on a read-to-write upgrade);
     # readers stay deferred so they never wait for the sync worker in WAL mode.
-    immediate = conn.get_execution_options().get("sqlite_immediate")
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    opts = conn.get_execution_options()
+    if opts.get("sqlite_immediate"):
+        # FULL: a local change and its outbox row survive power loss. NORMAL for pulled pages:
+        # they survive an app crash, and a page lost to a power cut is simply pulled again.
+        conn.exec_driver_sql("PRAGMA synchronous=" + ("FULL" if opts.get("sqlite_durable", True) else "NORMAL"))
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
-def write_tx(engine: Engine):
-    """A write transaction: `with write_tx(engine) as conn: ...` commits or rolls back."""
-    return engine.execution_options(sqlite_immediate=True).begin()
+def write_tx(engine: Engine, durable: bool = True):
+    """A write transaction: `with write_tx(engine) as conn: ...` commits or rolls back.
+
+    durable=False is for data the server can give again (pulled pages): no fsync per commit."""
+    return engine.execution_options(sqlite_immediate=True, sqlite_durable=durable).begin()
 
 
 def make_engine(path: Path) -> Engine:
