@@ -9,7 +9,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = ["storage", "backend", "agent_tui/sync.py", "agent_tui/sla.py", "agent_tui/chains", "agent_tui/macros",
-        "agent_tui/config.py", "agent_tui/auth.py", "agent_tui/locations.py", "agent_tui/textsafe.py"]
+        "agent_tui/config.py", "agent_tui/auth.py", "agent_tui/locations.py", "agent_tui/textsafe.py",
+        "agent_tui/kpi.py", "agent_tui/crash.py", "agent_tui/report.py"]
 UI = ("textual", "widgets", "themes")
 
 
@@ -41,7 +42,8 @@ def test_core_sources_do_not_import_the_ui():
 
 def test_importing_the_core_loads_no_ui_module():
     mods = ["storage.cache", "storage.db", "backend.app", "backend.seed", "backend.simulator", "agent_tui.sync",
-            "agent_tui.sla", "agent_tui.chains", "agent_tui.macros", "agent_tui.config", "agent_tui.auth"]
+            "agent_tui.sla", "agent_tui.chains", "agent_tui.macros", "agent_tui.config", "agent_tui.auth",
+            "agent_tui.kpi", "backend.metrics", "backend.demo_chain"]
     code = "import sys\n" + "".join(f"import {m}\n" for m in mods) + (
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'widgets', 'themes'))\n"
         "print(','.join(bad))\n")
