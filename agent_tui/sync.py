@@ -160,11 +160,17 @@ class SyncEngine:
             resp = await self.client.request(method, API + path, **kw)
         except httpx.TransportError as exc:
             raise Transient(_describe(exc)) from None
-        if page and resp.status_code == 200:  # a feed page: typed decoding, no dict per record
-            try:
-                return decode_page(resp.content)
+        if page and resp.status_code == 200:
+            cursor = resp.headers.get("X-Next-Cursor")
+            if cursor is not None:  # decoded later, with the write, off the event loop
+                return resp.content, cursor, resp.headers.get("X-Has-More") == "true"
+            try:  # a server without the headers: decode here for the cursor
+                decoded = decode_page(resp.content)
             except BadPage as exc:
                 raise Transient(f"the server sent a garbled page: {exc}") from None
+            if decoded.cursor is None:
+                raise Transient("the server's page has no cursor")
+            return decoded, decoded.cursor, decoded.has_more
         if resp.status_code == 401:
             raise Unauthorized("The server refused the token (401); sign in again with `agent-tui login URL`.")
         try:
@@ -198,11 +204,9 @@ class SyncEngine:
 
     # --- pull -----------------------------------------------------------------------------
 
-    async def _page(self, cursor: str) -> PageIn:
-        page = await self.request("GET", "/changes", params={"cursor": cursor, "limit": self.page_limit}, page=True)
-        if page.cursor is None:
-            raise Transient("the server's page has no cursor")
-        return page
+    async def _page(self, cursor: str) -> tuple[Any, str, bool]:
+        """One feed page: (raw JSON or decoded page, next cursor, more to come)."""
+        return await self.request("GET", "/changes", params={"cursor": cursor, "limit": self.page_limit}, page=True)
 
     async def pull(self, report: Optional[SyncReport] = None) -> SyncReport:
         """Follow the cursor to the end. The next page is fetched while this one is written, so the
@@ -210,16 +214,25 @@ class SyncEngine:
         report = report or SyncReport()
         cursor = await asyncio.to_thread(lambda: self.cache.cursor)
         fetch = asyncio.create_task(self._page(cursor))
+        garbled = 0
         try:
             while True:
-                body = await fetch
-                new_cursor, has_more = body.cursor, body.has_more
+                body, new_cursor, has_more = await fetch
                 if has_more:
                     fetch = asyncio.create_task(self._page(new_cursor))
                 try:
                     stats = await asyncio.to_thread(self.cache.apply_page, body, new_cursor)
-                except BadPage as exc:
-                    raise Transient(f"the server sent a page this client cannot store: {exc}") from None
+                except BadPage as exc:  # garbled in transit or by the server: ask for the same page again
+                    garbled += 1
+                    if garbled >= self.attempts:
+                        raise Transient(f"the server keeps sending a page this client cannot store: {exc}") from None
+                    if not fetch.done():
+                        fetch.cancel()
+                    await asyncio.gather(fetch, return_exceptions=True)
+                    await asyncio.sleep(self.backoff.delay(garbled))
+                    fetch = asyncio.create_task(self._page(cursor))
+                    continue
+                cursor = new_cursor
                 report.pulled.add(stats)
                 report.pages += 1
                 if not has_more:

@@ -86,7 +86,7 @@ class MacroIn(BaseModel):
 
 class FaultIn(BaseModel):
     path: str = Field(description="Path prefix the fault applies to, e.g. /api/v1/changes")
-    kind: Literal["500", "503", "429", "malformed", "delay", "reset", "kill"]
+    kind: Literal["500", "503", "429", "malformed", "garbled_page", "delay", "reset", "kill"]
     count: int = 1
     after: int = Field(0, description="Let this many matching requests through first")
     retry_after: Optional[float] = None
@@ -179,6 +179,9 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
                 return await call_next(request)
             if kind == "malformed":
                 return Response(b'{"tickets": [{"id": 1, "subj', media_type="application/json")
+            if kind == "garbled_page":  # looks like a page (cursor headers), body cut short
+                return Response(b'{"tickets": [{"id": 1, "subj', media_type="application/json",
+                                headers={"X-Next-Cursor": "999999999", "X-Has-More": "false"})
             if kind == "429":
                 return _error(429, "rate_limited", "Too many requests.", headers={"Retry-After": str(f.get("retry_after") or 1)})
             headers = {"Retry-After": str(f["retry_after"])} if f.get("retry_after") is not None else None
@@ -276,7 +279,8 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
         body = page.body
         body["cursor"] = str(page.cursor)
         body["has_more"] = page.has_more
-        return _json(body)
+        # the same two facts as headers: a client can start the next request before decoding this page
+        return _json(body, headers={"X-Next-Cursor": str(page.cursor), "X-Has-More": "true" if page.has_more else "false"})
 
     @app.get(f"{API}/tickets/{{ticket_id}}", tags=["tickets"])
     def ticket(ticket_id: int, agent: dict = Depends(agent_of)):

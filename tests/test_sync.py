@@ -91,6 +91,7 @@ async def test_changes_go_out_in_order_and_rebase_on_our_own_versions(backend, c
     ("503", {"count": 1, "retry_after": 0.3}),
     ("429", {"count": 2, "retry_after": 0.3}),
     ("malformed", {"count": 2}),
+    ("garbled_page", {"count": 2}),
     ("reset", {"count": 2}),
     ("delay", {"count": 1, "delay": 3.5}),
 ])
