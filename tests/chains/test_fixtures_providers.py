@@ -137,7 +137,7 @@ async def test_xrp_v2_non_payment_and_not_found(fixture_server):
 CFG = default_asset_config()
 
 
-@pytest.mark.parametrize("txid,kw,code", [
+FIXTURE_CASES = [
     ("0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739", dict(network="ethereum", address="0x2ae6d1401af58f9fbe2eda032b8494d519af5813"), "needs_manual_credit"),
     ("0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739", dict(network="ethereum", address="0x66f183060253cfbe45beff1e6e7ebbe318c81e56"), "wrong_address"),
     ("0x1a7d89fcbba627f9c82ac8edcf93180c84a5ae754418589787a703ad4a974870", dict(), "failed"),
@@ -150,10 +150,32 @@ CFG = default_asset_config()
     ("D" + "0" * 63, dict(address="rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w"), "not_found"),
     # sent on bitcoin, customer claims litecoin: wrong network (found in the fallback round)
     ("20b984492b5264162a4c92c9a34bc7fa08b67d669de7b4c5982ad3cb28aaecf6", dict(network="litecoin"), "wrong_network"),
-])
+]
+
+
+@pytest.mark.parametrize("txid,kw,code", FIXTURE_CASES)
 async def test_lookup_over_fixtures(fixture_server, txid, kw, code):
     v = await lookup(txid, asset_config=CFG, endpoints=fixture_server.endpoints(), **kw)
     assert v.code == code, v.explanation
+
+
+@pytest.mark.parametrize("txid,kw,code", FIXTURE_CASES)
+def test_agent_tui_lookup_json_over_fixtures(fixture_server, tmp_path, txid, kw, code):
+    """The same cases through the real command, as a specialist runs it: `agent-tui lookup ... --json`."""
+    import json
+
+    from click.testing import CliRunner
+
+    from agent_tui.cli import main
+
+    env = {f"AGENT_TUI_RPC_{k.upper()}": (v if isinstance(v, str) else f"{v['kind']}+{v['url']}")
+           for k, v in fixture_server.endpoints().items()}
+    env.update(AGENT_TUI_CACHE=str(tmp_path / "cache.db"), AGENT_TUI_CONFIG_DIR=str(tmp_path / "cfg"))
+    args = ["lookup", txid, "--json"] + [x for k, v in kw.items() for x in (f"--{k}", v)]
+    r = CliRunner().invoke(main, args, env=env)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["code"] == code and out["macro"] == f"deposit_{code}"
 
 
 async def test_xrp_payment_without_tag_is_missing_memo(fixture_server):
