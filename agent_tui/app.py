@@ -801,14 +801,17 @@ class AgentApp(App):
     # --- the one 1 Hz tick ------------------------------------------------------------------
 
     def tick(self) -> None:
+        from textual.css.query import NoMatches
+
         now = self.clock()
         screen = self.screen
-        if isinstance(screen, QueueScreen):
-            screen.queue.tick(now)
-        elif isinstance(screen, TicketScreen):
-            screen.tick(now)
-        elif isinstance(screen, SupervisorScreen):
-            screen.tick(now)
+        try:
+            if isinstance(screen, QueueScreen):
+                screen.queue.tick(now)
+            elif isinstance(screen, (TicketScreen, SupervisorScreen)):
+                screen.tick(now)
+        except NoMatches:
+            pass  # a screen still composing or already closing: the next tick finds it whole
 
     # --- sync -------------------------------------------------------------------------------
 
@@ -867,17 +870,22 @@ class AgentApp(App):
                 bar.state, bar.error = self.engine.state, self.engine.last_error
 
     def refresh_lists(self) -> None:
+        from textual.css.query import NoMatches
+
         views = self._views()
-        if [v.key for v in views] != [v.key for v in self.views]:
+        rebuild = [v.key for v in views] != [v.key for v in self.views]
+        if rebuild:
             self.views = views
-            for screen in self.screen_stack:
-                if isinstance(screen, QueueScreen):
-                    screen.rebuild_views()
         for screen in self.screen_stack:
-            if isinstance(screen, QueueScreen):
-                screen.show_view(keep_cursor=True)
-            elif isinstance(screen, TicketScreen) and screen is self.screen:
-                screen.reload()
+            try:
+                if isinstance(screen, QueueScreen):
+                    if rebuild:
+                        screen.rebuild_views()
+                    screen.show_view(keep_cursor=True)
+                elif isinstance(screen, TicketScreen) and screen is self.screen:
+                    screen.reload()
+            except NoMatches:
+                continue  # still composing or already closing: it reads the cache when it shows
         self.load_counts()
 
     @work(exclusive=True, group="counts", thread=True, exit_on_error=False)
