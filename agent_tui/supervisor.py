@@ -44,6 +44,7 @@ from widgets.wall_table import WallTable
 
 AT_RISK_VIEW = ViewSpec(key="at_risk", title="At risk", statuses=("new", "open"), due="at_risk")
 AT_RISK_LIMIT = 200
+RISK_LOOKAHEAD = 60.0  # seconds of "soon at risk" held beyond the window, so ticks need no query
 PRESENCE = {"online": ("● online", "ok"), "away": ("◐ away", "warn"), "offline": ("○ offline", "muted")}
 _PRESENCE_ORDER = {"online": 0, "away": 1, "offline": 2}
 
@@ -189,6 +190,7 @@ class SupervisorScreen(Screen):
         self._tiles = {key: KpiTile(key, id=f"kpi-{key}") for key in kpi.DEFAULT_TARGETS}
         self._agents_raw: Optional[list] = None
         self._risk_rows: list = []
+        self._risk_read_at = float("-inf")
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -319,34 +321,44 @@ class SupervisorScreen(Screen):
     # --- the at-risk list (from the local cache) -------------------------------------------
 
     def refresh_at_risk(self) -> None:
+        """Read the tickets due within the at-risk window plus a minute of lookahead from the
+        cache; the 1 Hz tick then filters and paints these held rows without a query."""
         cache = getattr(self.app, "cache", None)
         if cache is None:
             return
         now = self._now()
         try:
-            rows = cache.queue_page(AT_RISK_VIEW, 0, AT_RISK_LIMIT, now=now, at_risk=self._at_risk_seconds())
+            rows = cache.queue_page(AT_RISK_VIEW, 0, AT_RISK_LIMIT, now=now,
+                                    at_risk=self._at_risk_seconds() + RISK_LOOKAHEAD)
         except Exception as exc:
             self.show_error(f"Cannot read the local cache: {one_line(clean(str(exc)), 120)}")
             return
         self._risk_rows = rows
+        self._risk_read_at = now
         self._paint_risk(now)
 
     def _paint_risk(self, now: float) -> None:
+        end = now + self._at_risk_seconds()
+        shown = [r for r in self._risk_rows if now <= r.sla_due < end]
         cells = [
             ((format_countdown(r.sla_due - now), "bad" if r.sla_due < now else "warn"), f"#{r.id}", one_line(r.queue),
              (r.priority, "bad" if r.priority == "urgent" else ("warn" if r.priority == "high" else "")),
              one_line(r.subject), one_line(r.assignee_name) or ("unassigned", "muted"))
-            for r in self._risk_rows
+            for r in shown
         ]
         table = self.query_one("#wall-at-risk", WallTable)
-        table.set_rows(cells, [r.id for r in self._risk_rows])
+        table.set_rows(cells, [r.id for r in shown])
         self.query_one("#wall-risk-title", Label).update(
-            f"At risk: {len(cells)}{'+' if len(cells) >= AT_RISK_LIMIT else ''} new/open due within "
+            f"At risk: {len(cells)}{'+' if len(self._risk_rows) >= AT_RISK_LIMIT else ''} new/open due within "
             f"{int(self._at_risk_seconds() // 60)} min")
 
     def tick(self, now: float) -> None:
-        """The app's 1 Hz tick: tickets enter and leave the at-risk window as time passes."""
-        self.refresh_at_risk()
+        """The app's 1 Hz tick: countdowns from the held rows; the cache is read again only when
+        the lookahead is used up (syncs re-read it through on_data_changed)."""
+        if now - self._risk_read_at >= RISK_LOOKAHEAD / 2:
+            self.refresh_at_risk()
+        else:
+            self._paint_risk(now)
 
     # --- actions ---------------------------------------------------------------------------
 
