@@ -6,6 +6,7 @@ touch widgets. One app-level 1 Hz tick drives every countdown.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -28,9 +29,6 @@ from agent_tui.textsafe import clean, one_line, safe_text
 from storage.cache import Cache, ViewSpec, builtin_views, view_from_config
 from themes import APP_TCSS, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, THEMES
 from widgets.queue_list import QueueList
-
-STATUS_KEYS = {"o": "open", "p": "pending", "h": "on_hold", "v": "solved"}
-
 
 def highlight_chain_refs(body: str):
     """Customer text made inert, with transaction ids and addresses marked (`l` looks them up)."""
@@ -499,6 +497,7 @@ class TicketScreen(Screen):
         self.internal = False
         self._draft_timer = None
         self.last_applied = None  # the last macro's queued actions, for undo
+        self._thread_key: tuple = ()  # (id, pending) of the messages shown
 
     def compose(self) -> ComposeResult:
         yield Static("", id="ticket-head", markup=False)
@@ -538,16 +537,11 @@ class TicketScreen(Screen):
         if viewers:
             head.append(f"\n👁 also here: {', '.join(viewers)}", style="bold")
         self.query_one("#ticket-head", Static).update(head)
-        view = self.query_one("#thread-view", VerticalScroll)
-        view.remove_children()
-        for m in app.cache.thread(self.ticket_id):
-            label = {"customer": "customer", "reply": "reply", "note": "internal note"}[m["kind"]]
-            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(m["created_at"]))
-            body = safe_text(f"{m['author_name'] or label} · {label} · {stamp}" + (" · sending…" if m["pending"] else "") + "\n", style="bold")
-            body.append_text(highlight_chain_refs(m["body"]) if m["kind"] == "customer" else safe_text(m["body"]))
-            classes = f"msg msg-{m['kind']}" + (" msg-pending" if m["pending"] else "")
-            view.mount(Static(body, classes=classes))
-        view.call_after_refresh(view.scroll_end, animate=False)
+        thread = app.cache.thread(self.ticket_id)
+        thread_key = tuple((m["id"], m["pending"]) for m in thread)
+        if thread_key != self._thread_key:  # rebuild the messages only when they changed, not on every sync
+            self._thread_key = thread_key
+            self._show_thread(thread)
         cust = app.cache.customer(t["requester_id"]) or {}
         lines = [f"Customer: {clean(cust.get('name', '?'))}", f"tier {cust.get('tier', '?')} · {cust.get('language', '?')} · KYC {cust.get('kyc_status', '?')}", "", "Deposit addresses:"]
         for a in cust.get("addresses", []):
@@ -558,6 +552,18 @@ class TicketScreen(Screen):
                 lines.append(f"  {d['network']:<9} {d['amount']} {d['asset']}  {d['status']}  {d['txid'][:18]}…")
         self.query_one("#customer-panel", Static).update("\n".join(lines))
         self.tick(app.clock())
+
+    def _show_thread(self, thread: list[dict]) -> None:
+        view = self.query_one("#thread-view", VerticalScroll)
+        view.remove_children()
+        for m in thread:
+            label = {"customer": "customer", "reply": "reply", "note": "internal note"}[m["kind"]]
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(m["created_at"]))
+            body = safe_text(f"{m['author_name'] or label} · {label} · {stamp}" + (" · sending…" if m["pending"] else "") + "\n", style="bold")
+            body.append_text(highlight_chain_refs(m["body"]) if m["kind"] == "customer" else safe_text(m["body"]))
+            classes = f"msg msg-{m['kind']}" + (" msg-pending" if m["pending"] else "")
+            view.mount(Static(body, classes=classes))
+        view.call_after_refresh(view.scroll_end, animate=False)
 
     def _state(self) -> tuple[Optional[int], int]:
         t = self.app.cache.ticket(self.ticket_id)
@@ -831,9 +837,9 @@ class AgentApp(App):
         except Exception as exc:  # offline at start: work from the cache, say so
             self.notify(f"Cannot reach {self.server_url} ({clean(str(exc))}); working offline from the cache.", severity="warning")
 
-        def report(rep: Optional[SyncReport], eng: SyncEngine) -> None:
-            stats = self.cache.stats()
-            self.post_message(SyncFinished(rep, eng.state, eng.last_error, stats["outbox"], stats["rejections"]))
+        async def report(rep: Optional[SyncReport], eng: SyncEngine) -> None:
+            outbox, rejections = await asyncio.to_thread(self.cache.pending_counts)
+            self.post_message(SyncFinished(rep, eng.state, eng.last_error, outbox, rejections))
 
         try:
             await engine.run(report)
@@ -863,9 +869,9 @@ class AgentApp(App):
             self.engine.kick()
 
     def refresh_status(self) -> None:
-        stats = self.cache.stats()
+        outbox, rejections = self.cache.pending_counts()
         for bar in self.screen.query(StatusBar):
-            bar.outbox, bar.rejections = stats["outbox"], stats["rejections"]
+            bar.outbox, bar.rejections = outbox, rejections
             if self.engine:
                 bar.state, bar.error = self.engine.state, self.engine.last_error
 

@@ -23,7 +23,7 @@ import httpx
 import orjson
 
 from storage.cache import Cache, PageStats
-from storage.wire import BadPage, PageIn, decode_page
+from storage.wire import BadPage, decode_page
 
 API = "/api/v1"
 

@@ -20,7 +20,7 @@ import json
 import re
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import urlsplit
