@@ -222,13 +222,14 @@ def serve(database_url: Optional[str], host: str, port: int, seed_tickets: int, 
     import uvicorn
 
     from backend.app import create_app
+    from backend.seed import database_url_from_env
     from backend.server import prepare
     from backend.simulator import Simulator
 
     if database_url is None:
         d = locations.data_dir()
         d.mkdir(parents=True, exist_ok=True)
-        database_url = os.environ.get("AGENT_TUI_DATABASE_URL") or f"sqlite:///{d / 'backend.db'}"
+        database_url = database_url_from_env(str(d / "backend.db"))
     try:
         counts = prepare(database_url, fresh=fresh, seed_tickets=seed_tickets)
     except Exception as exc:

@@ -247,11 +247,6 @@ def _one(_col):
     return None
 
 
-def backlog_now(conn: Connection, key=None) -> dict[Any, int]:
-    rows = conn.execute(_grouped(select(_k(key), func.count()).where(_LIVE, _BACKLOG), key))
-    return {r[0]: int(r[1]) for r in rows if r[1]}
-
-
 def backlog_at(conn: Connection, points: list[float], key=None) -> dict[Any, list[int]]:
     """Backlog at each instant (created_at <= t and not solved by t), one scan with a CASE per point."""
     cols = [_count(and_(T.created_at <= t, or_(T.solved_at.is_(None), T.solved_at > t))) for t in points]

@@ -325,18 +325,3 @@ def create_schema(engine: Engine, reset: bool = False) -> None:
             ix.create(conn, checkfirst=True)
         if conn.execute(counters.select().where(counters.c.name == "seq")).first() is None:
             conn.execute(counters.insert().values(name="seq", value=0))
-
-
-SYNCED = {
-    # feed key -> table
-    "queues": queues,
-    "agents": agents,
-    "customers": customers,
-    "addresses": deposit_addresses,
-    "deposits": deposits,
-    "policies": sla_policies,
-    "assets": assets,
-    "macros": macros,
-    "tickets": tickets,
-    "messages": messages,
-}
