@@ -925,10 +925,15 @@ class AgentApp(App):
         if self.me_id is None:
             self.notify("Not signed in yet; claim again once connected.", severity="warning")
             return
+        claimed = 0
         for tid in ticket_ids:
-            self.cache.queue_claim(tid, self.me_id)
-        if ticket_ids:
-            self.notify(f"Claimed {len(ticket_ids)} ticket(s).")
+            try:
+                self.cache.queue_claim(tid, self.me_id)
+                claimed += 1
+            except LookupError as exc:  # deleted or merged on the server meanwhile
+                self.notify(f"Not claimed: {exc}.", severity="warning")
+        if claimed:
+            self.notify(f"Claimed {claimed} ticket(s).")
         self.after_change()
 
     def change(self, ticket_ids: list[int], changes: dict) -> None:
@@ -1159,6 +1164,18 @@ class AgentApp(App):
         if isinstance(screen, TicketScreen):
             screen.save_draft()
             screen.set_focus(None)
+
+    async def action_quit(self) -> None:
+        """Quit, keeping what is in any open reply box (the typing debounce may not have fired)."""
+        from textual.css.query import NoMatches
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TicketScreen):
+                try:
+                    screen.save_draft()
+                except NoMatches:  # a closing screen: its last saved draft stands
+                    pass
+        await super().action_quit()
 
     def action_help(self) -> None:
         """Every key that works here: the focused widget's, the screen's and the app's, as remapped."""

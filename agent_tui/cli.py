@@ -117,13 +117,17 @@ def demo(role: str, tickets: int, rate: float, port: int) -> None:
     chain = DemoChain()
     prepare(db_url, fresh=True, seed_tickets=tickets, demo_chain=chain)
     # look-ups go to the simulated chain only: its txids exist nowhere else, and the demo needs no internet
-    chain_server = ServerThread(create_chain_app(chain)).start()
+    chain_server = ServerThread(create_chain_app(chain), quiet=True).start()
     for key in [k for k in os.environ if k.startswith("AGENT_TUI_RPC_")]:
         del os.environ[key]
     os.environ.update(endpoint_env(chain_server.url))
     click.echo(f"Demo chain on {chain_server.url}: SIMULATED transactions ({len(chain)}), not a real blockchain; "
                "the deposit look-ups go there.", err=True)
-    server = ServerThread(create_app(db_url, simulator=Simulator(rate) if rate else None), port=port).start()
+    try:
+        server = ServerThread(create_app(db_url, simulator=Simulator(rate) if rate else None), port=port, quiet=True).start()
+    except RuntimeError:
+        chain_server.stop()
+        raise UserError(f"cannot start the demo backend on 127.0.0.1:{port} (is the port in use?); try --port 0") from None
     try:
         settings = config.load().model_copy(update={"server_url": server.url, "rpc": {}})
         cache = Cache.open(work / "cache.db")

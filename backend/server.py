@@ -32,8 +32,10 @@ def prepare(database_url: str, *, fresh: bool = False, seed_tickets: int = 0, se
 class ServerThread:
     """uvicorn in a background thread, on 127.0.0.1 and a free port unless one is given."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
-        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, quiet: bool = False):
+        # quiet: under a full-screen app, a log line on stderr would be drawn over the screen
+        self.config = uvicorn.Config(app, host=host, port=port, log_level="critical" if quiet else "warning",
+                                     lifespan="on", access_log=False)
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, name="backend", daemon=True)
         self.port: Optional[int] = None

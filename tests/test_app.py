@@ -353,3 +353,11 @@ async def test_the_reply_box_saved_as_a_personal_macro_syncs_as_personal(desk):
 
         await wait_until(pilot, lambda: len(on_server("demo-agent")) == 1 and cache.outbox_depth() == 0)
         assert on_server("demo-agent")[0]["visibility"] == "personal" and on_server("demo-recovery") == []
+
+
+async def test_quitting_right_after_typing_keeps_the_draft(desk):
+    server, cache = desk
+    async with working(desk) as (app, pilot):
+        tid = app.screen.queue.cursor_ticket_id
+        await pilot.press("enter", "r", *"typed just before quitting", "ctrl+q")  # no pause: the debounce has not fired
+    assert cache.draft(tid)["body"] == "typed just before quitting"

@@ -93,3 +93,16 @@ def test_login_stores_the_token_in_the_keyring_only(sqlite_backend, tmp_path):
     assert "not signed in" in line
     for f in (tmp_path / "log").glob("*"):
         assert "demo-supervisor" not in f.read_text()
+
+
+def test_demo_on_a_port_in_use_is_one_line():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        p = run("demo", "--tickets", "100", "--rate", "0", "--port", str(port))
+    assert p.returncode != 0 and "Traceback" not in p.stderr and "ERROR" not in p.stderr
+    errors = [ln for ln in p.stderr.splitlines() if ln.startswith("agent-tui:")]  # besides the progress lines
+    assert len(errors) == 1 and "cannot start the demo backend" in errors[0] and "--port 0" in errors[0]
