@@ -56,3 +56,14 @@ def delete_token(server_url: str) -> bool:
         return False
     except (KeyringError, RuntimeError) as exc:
         raise _no_backend(exc) from None
+
+
+def server_and_token(settings) -> tuple[str, str]:
+    """The configured server and its token, or AuthError saying how to sign in."""
+    url = (settings.server_url or "").rstrip("/")
+    if not url:
+        raise AuthError("no server configured; run `agent-tui login URL` (or set AGENT_TUI_SERVER_URL)")
+    token = get_token(url)
+    if not token:
+        raise AuthError(f"not signed in to {url}; run `agent-tui login {url}` (or set AGENT_TUI_TOKEN)")
+    return url, token

@@ -13,6 +13,7 @@ from typing import Optional
 import click
 
 from agent_tui import locations
+from agent_tui.auth import server_and_token
 
 EXIT_USER = 1
 
@@ -64,18 +65,6 @@ def _open_cache(settings):
     return cache
 
 
-def _server_and_token(settings) -> tuple[str, str]:
-    from agent_tui.auth import get_token
-
-    url = settings.server_url
-    if not url:
-        raise UserError("no server configured; run `agent-tui login URL` (or set AGENT_TUI_SERVER_URL)")
-    token = get_token(url)
-    if not token:
-        raise UserError(f"not signed in to {url}; run `agent-tui login {url}` (or set AGENT_TUI_TOKEN)")
-    return url, token
-
-
 @click.group(invoke_without_command=True)
 @click.option("--role", type=click.Choice(["agent", "recovery", "supervisor"]), default=None,
               help="Open in the mode of this role (default: the role of your token).")
@@ -87,7 +76,7 @@ def main(ctx: click.Context, role: Optional[str]) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
-    url, token = _server_and_token(settings)
+    url, token = server_and_token(settings)
     cache = _open_cache(settings)
     from agent_tui.app import run_app
 
@@ -195,7 +184,7 @@ def sync() -> None:
     from agent_tui.sync import SyncEngine
 
     settings = _settings()
-    url, token = _server_and_token(settings)
+    url, token = server_and_token(settings)
     cache = _open_cache(settings)
 
     async def go():
@@ -288,6 +277,8 @@ def _lookup_command() -> click.Command:
     from agent_tui.chains.cli import CONFIG_ENV, make_lookup_command
     from agent_tui.chains.config import default_asset_config, load_endpoints
     from agent_tui.chains.errors import ChainError
+    from agent_tui.auth import AuthError
+    from agent_tui.config import ConfigError
 
     state: dict = {}
 
@@ -313,8 +304,8 @@ def _lookup_command() -> click.Command:
             ledger = [dict(d, customer_id=cid) for d in local["deposits"]]
             return {"addresses": local["addresses"], "ledger": ledger}
         try:
-            url, token = _server_and_token(settings())
-        except (UserError, Exception) as exc:
+            url, token = server_and_token(settings())
+        except (AuthError, ConfigError) as exc:
             raise ChainError(f"customer {cid} is not in the cache and the backend is not reachable: {exc}") from None
         headers = {"Authorization": f"Bearer {token}"}
         try:

@@ -80,18 +80,10 @@ def _server_and_token() -> tuple[str, str, float]:
 
     try:
         settings = config.load()
-    except config.ConfigError as exc:
+        url, token = auth.server_and_token(settings)
+    except (config.ConfigError, auth.AuthError) as exc:
         raise ReportError(str(exc)) from None
-    url = settings.server_url
-    if not url:
-        raise ReportError("no server configured; run `agent-tui login URL` (or set AGENT_TUI_SERVER_URL)")
-    try:
-        token = auth.get_token(url)
-    except auth.AuthError as exc:
-        raise ReportError(str(exc)) from None
-    if not token:
-        raise ReportError(f"not signed in to {url}; run `agent-tui login {url}` (or set AGENT_TUI_TOKEN)")
-    return url.rstrip("/"), token, float(settings.request_timeout)
+    return url, token, float(settings.request_timeout)
 
 
 def fetch(url: str, token: str, params: dict, timeout: float = 30.0) -> dict:
