@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import time
 from types import SimpleNamespace
-from typing import Callable, Optional
 
 import pytest
 from rich.console import Console
@@ -15,61 +14,17 @@ from textual.app import App
 
 from agent_tui.chains import Verdict
 from agent_tui.lookup_screen import LookupScreen, note_text
-from backend import schema as S
-from backend import service as svc
-from backend.schema import make_engine
-from backend.seed import seed
 from storage.cache import Cache
-from tests.desk import pull_into
+from tests.desk import FROZEN, add_address, add_ledger, customer_without_deposits, make_desk, new_ticket
 from tests.chains.conftest import anvil_eth, fixture_server, free_port  # noqa: F401  (real servers as fixtures)
 from themes import APP_TCSS, THEME_VARIABLE_DEFAULTS, THEMES
 
-FROZEN = 1795392000.0  # 2026-11-23 00:00 UTC
 SIZE = (160, 45)
 ETH_TX = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739"  # 1000 USDT to CUST_ADDR, ethereum mainnet
 BTC_TX = "20b984492b5264162a4c92c9a34bc7fa08b67d669de7b4c5982ad3cb28aaecf6"
 TRON_TX = "0130dfde9281a48378109039ef512229d5359fbee2a8adbb17ad73aebc67ea99"
 CUST_ADDR = "0x2ae6d1401af58f9fbe2eda032b8494d519af5813"
 HOSTILE_SUBJECT = "[bold red]URGENT[/] \x1b[2J\x1b]52;c;cGF3bmVk\x07 deposit"
-
-
-# --- a desk: a seeded backend, changed through the service, pulled into a real cache ---------
-
-
-def make_desk(tmp_path, change: Optional[Callable] = None) -> tuple[Cache, dict]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'backend.db'}")
-    seed(engine, tickets=40, now=FROZEN)
-    made: dict = {}
-    if change is not None:
-        with svc.write(engine) as conn:
-            change(conn, made)
-    cache = Cache.open(tmp_path / "cache.db")
-    pull_into(engine, cache)
-    engine.dispose()
-    return cache, made
-
-
-def add_address(conn, customer_id: int, network: str, address: str, memo: Optional[str] = None) -> None:
-    conn.execute(S.deposit_addresses.insert().values(customer_id=customer_id, network=network, asset="USDT", address=address,
-                                                     memo=memo, seq=svc.next_seq(conn)))
-
-
-def add_ledger(conn, customer_id: int, txid: str, network: str, amount: str, output_index: int, status: str) -> None:
-    conn.execute(S.deposits.insert().values(customer_id=customer_id, txid=txid, network=network, asset="USDT", amount=amount,
-                                            output_index=output_index, status=status, created_at=FROZEN, seq=svc.next_seq(conn)))
-
-
-def customer_without_deposits(conn) -> int:
-    from sqlalchemy import select
-
-    with_deposits = select(S.deposits.c.customer_id)
-    return conn.execute(select(S.customers.c.id).where(S.customers.c.id.not_in(with_deposits)).order_by(S.customers.c.id)).scalars().first()
-
-
-def new_ticket(conn, body: str, *, customer_id: int = 3, subject: str = "Deposit not credited") -> int:
-    t = svc.create_ticket(conn, subject=subject, queue="deposits", priority="high", channel="email", requester_id=customer_id,
-                          body=body, now=FROZEN - 600, author_name="Dana Customer")
-    return t["id"]
 
 
 class DeskApp(App):

@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .fixture_server import FixtureServer
@@ -125,3 +126,54 @@ def litecoind():
     finally:
         _stop(proc)
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+def ltc_rpc(url, method, *params, wallet=None):
+    """One Core JSON-RPC call to litecoind (the URL carries user:password)."""
+    u = httpx.URL(url)
+    target = f"http://{u.host}:{u.port}/" + (f"wallet/{wallet}" if wallet else "")
+    r = httpx.post(target, json={"jsonrpc": "1.0", "id": 1, "method": method, "params": list(params)}, auth=(u.username, u.password),
+                   timeout=30, trust_env=False)
+    body = r.json()
+    if body.get("error"):
+        raise RuntimeError(f"{method}: {body['error']}")
+    return body["result"]
+
+
+class Litecoin:
+    """litecoind in regtest with a funded wallet: new addresses, sends, mining."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.endpoints = {"litecoin": "bitcoin_rpc+" + url}
+        deadline = time.time() + 60
+        while True:
+            try:
+                ltc_rpc(url, "getblockcount")
+                break
+            except (RuntimeError, httpx.HTTPError, ValueError):
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.3)
+        ltc_rpc(url, "createwallet", "w")
+        self.miner = self.new_address()
+        self.mine(101)  # coinbase outputs mature after 100 blocks
+
+    def new_address(self) -> str:
+        return ltc_rpc(self.url, "getnewaddress", wallet="w")
+
+    def send(self, to: str, amount: str) -> str:
+        return ltc_rpc(self.url, "sendtoaddress", to, amount, wallet="w")
+
+    def mine(self, n: int) -> None:
+        ltc_rpc(self.url, "generatetoaddress", n, self.miner, wallet="w")
+
+    def vout_index(self, txid: str, address: str) -> int:
+        tx = ltc_rpc(self.url, "getrawtransaction", txid, True)
+        spk = lambda o: o["scriptPubKey"].get("address") or (o["scriptPubKey"].get("addresses") or [None])[0]
+        return next(o["n"] for o in tx["vout"] if spk(o) == address)
+
+
+@pytest.fixture(scope="session")
+def ltc(litecoind):
+    return Litecoin(litecoind)

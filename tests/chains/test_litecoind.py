@@ -1,61 +1,11 @@
 """Bitcoin Core JSON-RPC provider against a real litecoind in regtest (-txindex)."""
 
-import time
-
-import httpx
 import pytest
 
 from agent_tui.chains import default_asset_config, lookup
 
 pytestmark = pytest.mark.chain
 CFG = default_asset_config()  # litecoin: 6 confirmations, minimum 0.001 LTC
-
-
-def rpc(url, method, *params, wallet=None):
-    u = httpx.URL(url)
-    target = f"http://{u.host}:{u.port}/" + (f"wallet/{wallet}" if wallet else "")
-    r = httpx.post(target, json={"jsonrpc": "1.0", "id": 1, "method": method, "params": list(params)}, auth=(u.username, u.password),
-                   timeout=30, trust_env=False)
-    body = r.json()
-    if body.get("error"):
-        raise RuntimeError(f"{method}: {body['error']}")
-    return body["result"]
-
-
-@pytest.fixture(scope="module")
-def ltc(litecoind):
-    deadline = time.time() + 60
-    while True:
-        try:
-            rpc(litecoind, "getblockcount")
-            break
-        except (RuntimeError, httpx.HTTPError, ValueError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.3)
-    rpc(litecoind, "createwallet", "w")
-    miner = rpc(litecoind, "getnewaddress", wallet="w")
-    rpc(litecoind, "generatetoaddress", 101, miner, wallet="w")
-
-    class L:
-        url = litecoind
-        endpoints = {"litecoin": "bitcoin_rpc+" + litecoind}
-
-        def new_address(self):
-            return rpc(litecoind, "getnewaddress", wallet="w")
-
-        def send(self, to, amount):
-            return rpc(litecoind, "sendtoaddress", to, amount, wallet="w")
-
-        def mine(self, n):
-            rpc(litecoind, "generatetoaddress", n, miner, wallet="w")
-
-        def vout_index(self, txid, address):
-            tx = rpc(litecoind, "getrawtransaction", txid, True)
-            spk = lambda o: o["scriptPubKey"].get("address") or (o["scriptPubKey"].get("addresses") or [None])[0]
-            return next(o["n"] for o in tx["vout"] if spk(o) == address)
-
-    return L()
 
 
 async def run(ltc, txid, address, ledger=None, network="litecoin"):
