@@ -113,7 +113,7 @@ def demo(role: str, tickets: int, rate: float, port: int) -> None:
     click.echo(f"Demo chain on {chain_server.url}: SIMULATED transactions ({len(chain)}), not a real blockchain; "
                "the deposit look-ups go there.", err=True)
     try:
-        server = ServerThread(create_app(db_url, simulator=Simulator(rate) if rate else None), port=port, quiet=True).start()
+        server = ServerThread(create_app(db_url, simulator=Simulator(rate, chain=chain) if rate else None), port=port, quiet=True).start()
     except RuntimeError:
         chain_server.stop()
         raise UserError(f"cannot start the demo backend on 127.0.0.1:{port} (is the port in use?); try --port 0") from None

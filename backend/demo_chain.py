@@ -232,7 +232,7 @@ def create_app(chain: DemoChain) -> Starlette:
     """The demo chain's HTTP API (see the module docstring for the paths)."""
 
     async def health(request: Request) -> Response:
-        counts = Counter(t.network for t in chain.txs.values())
+        counts = Counter(t.network for t in list(chain.txs.values()))  # list(): the simulator adds from another thread
         return _json({
             "status": "ok", "simulated": True, "service": LABEL,
             "warning": "Every transaction here is made up for the agent-tui demo; none exists on a real chain.",

@@ -383,6 +383,45 @@ def test_the_seed_with_a_demo_chain_is_deterministic_and_leaves_the_rest_of_the_
     assert len(t1["deposits"]) == sum(1 for s in c1["stories"] if s.ledger)
 
 
+def test_the_simulator_s_new_deposit_tickets_tell_stories_on_the_served_chain(tmp_path):
+    """Live traffic in the demo: a new deposit ticket's txid is on the chain the demo serves (or
+    deliberately nowhere), with its ledger row, so `l` on it reaches its story's verdict."""
+    from backend.simulator import Simulator
+
+    engine = S.make_engine(f"sqlite:///{tmp_path / 'backend.db'}")
+    seed(engine, tickets=60, now=NOW, demo_chain=DemoChain())
+    clock = Clock()
+    chain = DemoChain.load(engine, clock=clock)
+    before = len(chain)
+    server = ServerThread(create_app(chain)).start()
+    try:
+        sim = Simulator(60, seed_value=3, chain=chain)
+        for _ in range(400):
+            sim.step(engine, now=NOW)
+        assert len({s.code for s in sim.stories}) >= 8, [s.code for s in sim.stories]
+        assert len(chain) > before
+        with engine.connect() as c:
+            for story in sim.stories:
+                body = c.execute(select(S.messages.c.body).where(S.messages.c.ticket_id == story.ticket_id)
+                                 .order_by(S.messages.c.seq)).scalars().first()
+                found = txids(body)
+                assert [t.text for t in found] == [story.txid] and network_hints(body) == [story.claimed], body
+                addresses = [r._asdict() for r in c.execute(
+                    select(S.deposit_addresses.c.network, S.deposit_addresses.c.asset, S.deposit_addresses.c.address, S.deposit_addresses.c.memo)
+                    .where(S.deposit_addresses.c.customer_id == story.customer_id))]
+                ledger = [r._asdict() for r in c.execute(
+                    select(S.deposits.c.txid, S.deposits.c.network, S.deposits.c.asset, S.deposits.c.amount, S.deposits.c.output_index,
+                           S.deposits.c.status).where(S.deposits.c.customer_id == story.customer_id))]
+                v = asyncio.run(lookup(story.txid, network=story.claimed, customer={"addresses": addresses, "ledger": ledger},
+                                       asset_config=default_asset_config(), endpoints=load_endpoints(env=endpoint_env(server.url))))
+                assert v.code == story.code, (story, v.explanation)
+        # stored too: a demo chain started again from the database serves them
+        assert len(DemoChain.load(engine)) == len(chain)
+    finally:
+        server.stop()
+        engine.dispose()
+
+
 # --- the demo itself, in a real terminal ---------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from .diagnose import Verdict
 
 
 def cache_key(txid: str, network: Optional[str], customer: Optional[Mapping[str, Any]]) -> str:
-    digest = hashlib.sha256(orjson.dumps(customer or {}, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()[:16]
+    digest = hashlib.sha256(orjson.dumps(customer or {}, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)).hexdigest()[:16]
     t = txid.strip().lower()
     return f"{t}|{(network or '').lower()}|{digest}"
 
