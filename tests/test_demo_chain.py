@@ -288,6 +288,8 @@ def test_unknown_and_malformed_txids_answer_as_the_real_apis(desk):
     assert httpx.post(f"{u}/tron/wallet/getnowblock", json={}).json()["block_header"]["raw_data"]["number"] == height_at("tron", NOW)
     res = httpx.post(f"{u}/xrp", json={"method": "tx", "params": [{"transaction": unknown.upper(), "api_version": 2}]}).json()["result"]
     assert res["error"] == "txnNotFound" and res["error_code"] == 29 and res["status"] == "error"
+    res = httpx.post(f"{u}/xrp", json={"method": "ledger", "params": [{"ledger_index": "validated"}]}).json()["result"]
+    assert res["validated"] is True and res["ledger_index"] == height_at("xrp", NOW) == int(res["ledger"]["ledger_index"])
     for chain_id in (1, 56):
         rpc = lambda m, p, c=chain_id: httpx.post(f"{u}/evm/{c}", json={"jsonrpc": "2.0", "id": 7, "method": m, "params": p}).json()
         assert rpc("eth_chainId", []) == {"jsonrpc": "2.0", "id": 7, "result": hex(chain_id)}

@@ -29,6 +29,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / 
 ESPLORA_TIP = 850005
 TRON_TIP_OFFSET = 30  # tip = highest fixture block + this
 EVM_TIP = 0x900000
+XRP_TIP = 90000000  # the latest validated ledger the server reports (above every fixture's ledger_index)
 XRP_PARTIAL_LEDGER = 22420600  # the xrpl.js partial-payment fixtures carry no ledger_index; rippled always sends one
 
 
@@ -235,13 +236,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, {"blockID": "00" * 32, "block_header": {"raw_data": {"number": d.tron_tip, "timestamp": 1738601600000}}})
             return self._send(404, "Not Found", ctype="text/plain")
         if parts[:1] == ["xrp"] and method == "POST":
+            if body and body.get("method") == "ledger" and parts[1:] != ["no-ledger"]:  # the latest validated ledger, as rippled answers it
+                return self._send(200, {"result": {"ledger": {"closed": True, "ledger_index": str(XRP_TIP)}, "ledger_hash": "AB" * 32,
+                                                   "ledger_index": XRP_TIP, "validated": True, "status": "success"}})
             if not body or body.get("method") != "tx":
                 return self._send(200, {"result": {"error": "unknownCmd", "error_code": 32, "status": "error"}})
             params = (body.get("params") or [{}])[0]
             h = str(params.get("transaction") or "")
             if not re.fullmatch(r"[0-9a-fA-F]{64}", h):
                 return self._send(200, {"result": {"error": "notImpl", "error_code": 74, "status": "error"}})
-            res = (d.xrp_iou if parts[1:] == ["iou"] else d.xrp).get(h.upper())
+            res = (d.xrp_iou if parts[1:] == ["iou"] else d.xrp).get(h.upper())  # /xrp/no-ledger: a server without `ledger`
             if res is None:
                 nf = json.loads(json.dumps(d.xrp_not_found))
                 nf["request"]["transaction"] = h

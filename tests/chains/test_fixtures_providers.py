@@ -8,6 +8,8 @@ from agent_tui.chains.config import Endpoint, default_networks
 from agent_tui.chains.providers import probe
 from agent_tui.chains.transport import Http, Limits
 
+from .fixture_server import XRP_TIP
+
 NETS = default_networks()
 
 
@@ -120,8 +122,17 @@ async def test_xrp_partial_payment_iou(fixture_server):
 async def test_xrp_v1_layout_with_tag(fixture_server):
     f = await fetch(fixture_server, "xrp", "7C031FD5B710E3C048EEF31254089BEEC505900BCC9A842257A0319453333998")
     assert f.final and f.status == "confirmed" and f.block == 57112010
+    assert (f.tip, f.confirmations) == (XRP_TIP, XRP_TIP - 57112010 + 1)  # from the latest validated ledger
     (t,) = f.transfers
     assert t.memo == "1" and t.recipient == "rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w" and t.amount == "499.500387"
+
+
+async def test_xrp_server_without_the_ledger_method_still_gives_validated_facts(fixture_server):
+    f = await fetch(fixture_server, "xrp", "7C031FD5B710E3C048EEF31254089BEEC505900BCC9A842257A0319453333998", path=fixture_server.url + "/xrp/no-ledger")
+    assert f.final and f.status == "confirmed" and (f.tip, f.confirmations) == (None, 1)
+    v = await lookup("7C031FD5B710E3C048EEF31254089BEEC505900BCC9A842257A0319453333998", address="rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w",
+                     memo="1", asset_config=CFG, endpoints={"xrp": fixture_server.url + "/xrp/no-ledger"})
+    assert v.code == "needs_manual_credit"
 
 
 async def test_xrp_v2_non_payment_and_not_found(fixture_server):

@@ -1,12 +1,14 @@
-"""XRP Ledger via rippled JSON-RPC `tx` (API v2 `tx_json` layout and the v1 flat layout)."""
+"""XRP Ledger via rippled JSON-RPC `tx` (API v2 `tx_json` layout and the v1 flat layout), and `ledger`
+for the latest validated ledger: the tip confirmations are counted from."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Optional
 
 from ..addresses import ParsedTxid
 from ..config import NetworkDef, redact
-from ..errors import EndpointError, InvalidInput, clean
+from ..errors import ChainError, EndpointError, InvalidInput, clean
 from ..facts import CONFIRMED, FAILED, PENDING, ChainFacts, Transfer
 from ..transport import Http, decode_json
 from .common import dict_or_empty, fmt_decimal, fmt_units
@@ -25,6 +27,24 @@ async def _tx(http: Http, url: str, h: str, label: str, api_version: Optional[in
     return dict_or_empty(data.get("result"))
 
 
+async def _validated_tip(http: Http, url: str, label: str) -> Optional[int]:
+    """The latest validated ledger index, or None when the server will not say: finality on the XRP
+    Ledger comes from `validated` on the transaction itself, so the tip is evidence, not a verdict."""
+    try:
+        status, raw = await http.request("POST", url, json_body={"method": "ledger", "params": [{"ledger_index": "validated"}]}, label=label)
+        if status != 200:
+            return None
+        res = dict_or_empty(dict_or_empty(decode_json(raw, label=label, url=url)).get("result"))
+    except (ChainError, ValueError):
+        return None
+    if res.get("validated") is not True:
+        return None
+    index = res.get("ledger_index", dict_or_empty(res.get("ledger")).get("ledger_index"))
+    if isinstance(index, str) and index.isdigit():
+        index = int(index)
+    return index if isinstance(index, int) and not isinstance(index, bool) and index > 0 else None
+
+
 def _amount(v: Any, net: NetworkDef) -> tuple[Optional[str], Optional[str], Optional[str], str]:
     """(asset, contract, amount, kind): drops string = XRP, object = issued currency."""
     if isinstance(v, str):
@@ -36,12 +56,12 @@ def _amount(v: Any, net: NetworkDef) -> tuple[Optional[str], Optional[str], Opti
 
 async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> ChainFacts:
     label, h = net.name, txid.for_family("xrp")
-    res = await _tx(http, url, h, label, 2)
+    res, tip = await asyncio.gather(_tx(http, url, h, label, 2), _validated_tip(http, url, label))
     if res.get("error") in ("invalid_API_version", "invalidParams") and res.get("error") != "txnNotFound":
         res = await _tx(http, url, h, label, None)  # servers without API v2
     err = res.get("error")
     if err == "txnNotFound":
-        return ChainFacts(network=net.name, txid=h, found=False)
+        return ChainFacts(network=net.name, txid=h, found=False, tip=tip)
     if err == "notImpl" or err == "invalidTransaction":
         raise InvalidInput(f"{label}: the server rejected the txid ({clean(err, 40)})")
     if err:
@@ -80,7 +100,13 @@ async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> Chai
             amount = "0" if status == FAILED else None
         transfers.append(Transfer(recipient=str(tx["Destination"]), sender=str(tx.get("Account") or "") or None,
                                   asset=asset, contract=contract, amount=amount, memo=memo, kind=kind, index=0))
+    if not validated:
+        confs = 0
+    elif tip is not None and ledger is not None:
+        confs = max(1, tip - ledger + 1)  # at least 1: the tip was read a moment before the tx
+    else:
+        confs = 1
     return ChainFacts(
-        network=net.name, txid=h, found=True, status=status, block=ledger, tip=None,
-        confirmations=1 if validated else 0, final=validated, transfers=transfers, failure_reason=failure,
+        network=net.name, txid=h, found=True, status=status, block=ledger, tip=tip,
+        confirmations=confs, final=validated, transfers=transfers, failure_reason=failure,
     )
