@@ -69,6 +69,7 @@ CHAIN_TIME: dict[str, tuple[int, int, int]] = {
     "xrp": (1594932820, 56865245, 4),
 }
 RIPPLE_EPOCH = 946684800
+TRON_SOLID_LAG = 19  # Tron's solidified block trails the head by about 19 blocks
 EXCHANGE_XRP_ADDRESS = "rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w"  # as backend.seed: the shared, tag-routed account
 
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -310,8 +311,10 @@ def create_app(chain: DemoChain) -> Starlette:
         if body is ValueError or not isinstance(body, (dict, type(None))):
             return _json({"Error": "class org.json.JSONException : invalid JSON"}, status=400)
         body = body or {}
+        if request.url.path.startswith("/tron/walletsolidity/") and method != "getnowblock":
+            return PlainTextResponse("Not Found", status_code=404)  # only the solidified head is served there
         if method == "getnowblock":
-            tip = chain.tip("tron")
+            tip = chain.tip("tron") - (TRON_SOLID_LAG if request.url.path.startswith("/tron/walletsolidity/") else 0)
             return _json({"blockID": block_hash("tron", tip), "block_header": {"raw_data": {
                 "number": tip, "txTrieRoot": "0" * 64, "witness_address": "41" + _digest("witness", tip % 27).hex()[:40],
                 "parentHash": block_hash("tron", tip - 1), "version": 31, "timestamp": time_of("tron", tip) * 1000}}})
@@ -356,6 +359,7 @@ def create_app(chain: DemoChain) -> Starlette:
         Route("/esplora/bitcoin/blocks/tip/height", esplora_tip_height),
         Route("/esplora/bitcoin/blocks/tip/hash", esplora_tip_hash),
         Route("/tron/wallet/{method}", tron, methods=["GET", "POST"]),
+        Route("/tron/walletsolidity/{method}", tron, methods=["GET", "POST"]),
         Route("/xrp", xrp, methods=["POST"]),
     ])
 

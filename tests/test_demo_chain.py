@@ -286,6 +286,9 @@ def test_unknown_and_malformed_txids_answer_as_the_real_apis(desk):
     for path in ("gettransactionbyid", "gettransactioninfobyid"):
         assert httpx.post(f"{u}/tron/wallet/{path}", json={"value": unknown}).json() == {}
     assert httpx.post(f"{u}/tron/wallet/getnowblock", json={}).json()["block_header"]["raw_data"]["number"] == height_at("tron", NOW)
+    solid = httpx.post(f"{u}/tron/walletsolidity/getnowblock", json={}).json()["block_header"]["raw_data"]["number"]
+    assert solid == height_at("tron", NOW) - 19
+    assert httpx.post(f"{u}/tron/walletsolidity/gettransactionbyid", json={"value": unknown}).status_code == 404
     res = httpx.post(f"{u}/xrp", json={"method": "tx", "params": [{"transaction": unknown.upper(), "api_version": 2}]}).json()["result"]
     assert res["error"] == "txnNotFound" and res["error_code"] == 29 and res["status"] == "error"
     res = httpx.post(f"{u}/xrp", json={"method": "ledger", "params": [{"ledger_index": "validated"}]}).json()["result"]

@@ -28,6 +28,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / 
 
 ESPLORA_TIP = 850005
 TRON_TIP_OFFSET = 30  # tip = highest fixture block + this
+TRON_SOLID_LAG = 19  # the solidified block trails the head by about 19 blocks on mainnet
 EVM_TIP = 0x900000
 XRP_TIP = 90000000  # the latest validated ledger the server reports (above every fixture's ledger_index)
 XRP_PARTIAL_LEDGER = 22420600  # the xrpl.js partial-payment fixtures carry no ledger_index; rippled always sends one
@@ -224,6 +225,10 @@ class Handler(BaseHTTPRequestHandler):
                     return self._send(404, "Transaction not found", ctype="text/plain")
                 return self._send(200, tx)
             return self._send(404, "Not Found", ctype="text/plain")
+        if parts[:1] == ["tron-no-solidity"] and method == "POST":  # a full node without a solidity node
+            if parts[1:2] == ["walletsolidity"]:
+                return self._send(404, "Not Found", ctype="text/plain")
+            parts = ["tron"] + parts[1:]
         if parts[:1] == ["tron"] and method == "POST":
             if body is None:
                 return self._send(400, {"Error": "bad json"})
@@ -234,6 +239,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, d.tron_info.get(value, {}))
             if parts[1:] == ["wallet", "getnowblock"]:
                 return self._send(200, {"blockID": "00" * 32, "block_header": {"raw_data": {"number": d.tron_tip, "timestamp": 1738601600000}}})
+            if parts[1:] == ["walletsolidity", "getnowblock"]:  # solidified: 19 blocks behind the head
+                return self._send(200, {"blockID": "00" * 32, "block_header": {"raw_data": {"number": d.tron_tip - TRON_SOLID_LAG, "timestamp": 1738601543000}}})
             return self._send(404, "Not Found", ctype="text/plain")
         if parts[:1] == ["xrp"] and method == "POST":
             if body and body.get("method") == "ledger" and parts[1:] != ["no-ledger"]:  # the latest validated ledger, as rippled answers it

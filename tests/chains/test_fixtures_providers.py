@@ -90,9 +90,24 @@ async def test_esplora_unconfirmed_from_mempool_fixture(fixture_server):
 async def test_tron_trc20_success(fixture_server):
     f = await fetch(fixture_server, "tron", "0130dfde9281a48378109039ef512229d5359fbee2a8adbb17ad73aebc67ea99")
     assert f.status == "confirmed" and f.block == 69316562
+    assert f.final  # at or below the solidified block
     (t,) = f.transfers
     assert t.contract == "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t" and t.recipient == "TXVj38D1XR3TPgSHTCZGC8wkLDAGqF1oqx"
     assert t.raw_amount == str(0x027BF24D)
+
+
+async def test_tron_finality_without_a_solidity_node_falls_back_to_depth(fixture_server):
+    from agent_tui.chains.config import NetworkDef
+
+    tx = "0130dfde9281a48378109039ef512229d5359fbee2a8adbb17ad73aebc67ea99"  # 113 blocks deep
+    async with Http(Limits(timeout=5)) as http:
+        f = await probe(http, NETS["tron"], Endpoint(fixture_server.url + "/tron-no-solidity"), parse_txid(tx))
+        assert (f.confirmations, f.final) == (113, True)  # >= 20
+        deeper = NetworkDef(**{**NETS["tron"].__dict__, "final_depth": 200})
+        f = await probe(http, deeper, Endpoint(fixture_server.url + "/tron-no-solidity"), parse_txid(tx))
+        assert (f.confirmations, f.final) == (113, False)
+        f = await probe(http, deeper, Endpoint(fixture_server.url + "/tron"), parse_txid(tx))
+        assert f.final  # below the solidified block, whatever the depth setting
 
 
 async def test_tron_out_of_energy(fixture_server):

@@ -1,12 +1,14 @@
-"""Tron via TronGrid HTTP: /wallet/gettransactionbyid, /wallet/gettransactioninfobyid, /wallet/getnowblock."""
+"""Tron via TronGrid HTTP: /wallet/gettransactionbyid, /wallet/gettransactioninfobyid, /wallet/getnowblock,
+and /walletsolidity/getnowblock (the latest solidified block: a transaction at or below it is final)."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Optional
 
 from ..addresses import ParsedTxid, tron_hex_to_base58
 from ..config import NetworkDef, redact
-from ..errors import EndpointError, clean
+from ..errors import ChainError, EndpointError, clean
 from ..facts import CONFIRMED, FAILED, PENDING, ChainFacts, Transfer, confirmations
 from ..transport import Http, decode_json
 from .common import TRANSFER_SELECTOR, TRANSFER_TOPIC, dict_or_empty, fmt_units, hexint
@@ -23,6 +25,17 @@ async def _post(http: Http, url: str, path: str, body: dict, label: str):
     return data
 
 
+async def _solid_tip(http: Http, url: str, label: str) -> Optional[int]:
+    """The latest solidified block, or None when the endpoint has no solidity node (finality then
+    falls back to the confirmation depth)."""
+    try:
+        block = await _post(http, url, "/walletsolidity/getnowblock", {}, label)
+        number = block["block_header"]["raw_data"]["number"]
+    except (ChainError, ValueError, KeyError, TypeError):
+        return None
+    return number if isinstance(number, int) and not isinstance(number, bool) and number > 0 else None
+
+
 def _hexmsg(v) -> str:
     if not isinstance(v, str):
         return ""
@@ -34,10 +47,11 @@ def _hexmsg(v) -> str:
 
 async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> ChainFacts:
     label, h = net.name, txid.for_family("tron")
-    tx, info, now = await asyncio.gather(
+    tx, info, now, solid = await asyncio.gather(
         _post(http, url, "/wallet/gettransactionbyid", {"value": h}, label),
         _post(http, url, "/wallet/gettransactioninfobyid", {"value": h}, label),
         _post(http, url, "/wallet/getnowblock", {}, label),
+        _solid_tip(http, url, label),
     )
     tip = now["block_header"]["raw_data"]["number"]
     if not isinstance(tip, int):
@@ -91,8 +105,13 @@ async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> Chai
                 transfers.append(Transfer(recipient=tron_hex_to_base58(data[8:72][-40:]), sender=tron_hex_to_base58(value["owner_address"]),
                                           contract=tron_hex_to_base58(value["contract_address"]), raw_amount=str(hexint(data[72:136])), kind="token"))
     confs = confirmations(tip, block)
+    if status == PENDING or block is None:
+        final = False
+    elif solid is not None:
+        final = block <= solid  # solidified: irreversible
+    else:
+        final = confs is not None and confs >= net.final_depth
     return ChainFacts(
         network=net.name, txid=h, found=True, status=status, block=block, tip=tip, confirmations=confs,
-        final=bool(status != PENDING and confs is not None and confs >= net.final_depth),
-        transfers=transfers, failure_reason=failure,
+        final=final, transfers=transfers, failure_reason=failure,
     )
