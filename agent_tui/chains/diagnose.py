@@ -375,7 +375,8 @@ def _judge(t: Transfer, f: ChainFacts, entry: Mapping, required: Optional[int], 
             if rec.get("status") == "credited":
                 return _make(CREDITED, f"{_s(rec.get('amount') or t.amount)} {sym} from this transaction was credited to the customer's account.", ev, **common)
             return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net} is valid and confirmed, but the ledger record is {ev.ledger_status!r}, not credited.",
-                         ev, **common)
+                         ev, note=f"Valid deposit whose ledger record is stuck at {ev.ledger_status!r}: credit manually after the back-office check.",
+                         **common)
         return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net}{claim_note} is valid, to the customer's address and confirmed ({f.confirmations if f.confirmations is not None else 'validated'}), but there is no ledger record of it.",
                      ev, **common)
     return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net}{claim_note} is valid and confirmed; the ledger was not checked here, so confirm in the back office that it is not credited before crediting.",

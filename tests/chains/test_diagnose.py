@@ -82,6 +82,14 @@ def test_evidence_of_a_manual_credit():
     assert v.recoverable is True
 
 
+def test_a_ledger_record_stuck_short_of_credited_is_named_in_the_note():
+    ledger = [{"txid": TX, "network": "ethereum", "asset": "USDT", "amount": "1000", "output_index": 0, "status": "pending"}]
+    v = diagnose({"ethereum": eth_facts()}, default_asset_config(), cust(ledger=ledger), "ethereum")
+    assert v.code == "needs_manual_credit" and v.evidence.ledger_status == "pending"
+    assert "'pending'" in v.explanation and "'pending'" in v.recoverable_note and "no ledger record" not in v.recoverable_note
+    assert "no ledger record" in diagnose({"ethereum": eth_facts()}, default_asset_config(), cust(), "ethereum").recoverable_note
+
+
 def test_several_transfers_reports_the_actionable_one():
     fake = usdt(contract="0x" + "77" * 20, index=1)
     v = diagnose({"ethereum": eth_facts(transfers=[fake, usdt(index=2)])}, default_asset_config(), cust(), "ethereum")
