@@ -215,11 +215,14 @@ class SyncEngine:
         cursor = await asyncio.to_thread(lambda: self.cache.cursor)
         fetch = asyncio.create_task(self._page(cursor))
         garbled = 0
+        bulk = False
         try:
             while True:
                 body, new_cursor, has_more = await fetch
                 if has_more:
                     fetch = asyncio.create_task(self._page(new_cursor))
+                    if not cursor and not bulk and report.pages == 0:  # a first sync of more than one page
+                        bulk = await asyncio.to_thread(self.cache.begin_bulk_load)
                 try:
                     stats = await asyncio.to_thread(self.cache.apply_page, body, new_cursor)
                 except BadPage as exc:  # garbled in transit or by the server: ask for the same page again
@@ -241,6 +244,8 @@ class SyncEngine:
             if not fetch.done():
                 fetch.cancel()
             await asyncio.gather(fetch, return_exceptions=True)  # never leave its error unretrieved
+            if bulk:
+                await asyncio.to_thread(self.cache.end_bulk_load)
 
     # --- push -----------------------------------------------------------------------------
 

@@ -148,6 +148,27 @@ def _rebuild(conn: Connection, why: str, notes: list[str]) -> None:
     notes.append(f"Cache rebuilt ({why}); it will be pulled again from the server. Kept {kept} local changes and drafts.")
 
 
+BULK_TABLES = ("tickets", "messages")  # the tables a first sync fills by the hundred thousand
+
+
+def bulk_indexes() -> list:
+    """The secondary indexes a bulk load may drop and build afterwards (never a primary key)."""
+    return [idx for name in BULK_TABLES for idx in sorted(SQLModel.metadata.tables[name].indexes, key=lambda i: i.name)]
+
+
+def ensure_indexes(conn: Connection) -> int:
+    """Create every declared index that is missing (a bulk load cut short by a crash leaves some out).
+    Returns how many were built."""
+    have = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    built = 0
+    for table in SQLModel.metadata.sorted_tables:
+        for idx in table.indexes:
+            if idx.name not in have:
+                idx.create(conn)
+                built += 1
+    return built
+
+
 def migrate(engine: Engine) -> list[str]:
     notes: list[str] = []
     with write_tx(engine) as conn:
@@ -159,6 +180,7 @@ def migrate(engine: Engine) -> list[str]:
             return notes
         if version == SCHEMA_VERSION:
             SQLModel.metadata.create_all(conn)  # a table added without a layout change
+            ensure_indexes(conn)  # and any index a cut-short first sync did not build yet
             return notes
         if version > SCHEMA_VERSION:
             _rebuild(conn, f"written by a newer agent-tui, schema {version}", notes)

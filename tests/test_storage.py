@@ -158,3 +158,31 @@ def test_local_change_and_outbox_row_are_one_transaction(cache):
     with pytest.raises(ValueError):
         cache.queue_update(1, {"status": "bogus"})
     assert cache.outbox_depth() == 0 and cache.ticket(1)["status"] == "open"
+
+
+def test_a_bulk_load_cut_short_gets_its_indexes_back_when_the_cache_is_opened(tmp_path):
+    """The first sync drops the tickets' and messages' secondary indexes while it appends; if the
+    app dies before it builds them again, the next open does."""
+    from storage.db import bulk_indexes
+
+    path = tmp_path / "cache.db"
+    cache = Cache.open(path)
+    names = {i.name for i in bulk_indexes()}
+    assert {"ix_tickets_queue_status_due", "ix_tickets_assignee_status_due", "ix_tickets_status_due", "ix_messages_ticket_id"} <= names
+
+    def present(c: Cache) -> set[str]:
+        with c.engine.connect() as conn:
+            return {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")} & names
+
+    assert present(cache) == names
+    assert cache.begin_bulk_load() is True
+    assert present(cache) == set()
+    cache.close()  # killed here, before end_bulk_load
+    cache = Cache.open(path)
+    assert present(cache) == names
+    # with tickets in it, the cache is no bulk load's: nothing is dropped
+    cache.apply_page({"tickets": [{"id": 1, "subject": "s", "queue": "deposits", "status": "new", "priority": "normal", "channel": "email",
+                                   "requester_id": 1, "created_at": 1.0, "updated_at": 1.0, "version": 1, "sla_due": 2.0}]}, "1")
+    assert cache.begin_bulk_load() is False and present(cache) == names
+    assert cache.end_bulk_load() == 0
+    cache.close()

@@ -46,9 +46,17 @@ def first_open_ticket(cache: Cache, unassigned: bool = False) -> dict:
     return cache.ticket(tid)
 
 
+def index_names(cache: Cache) -> set[str]:
+    with cache.engine.connect() as c:
+        return {r[0] for r in c.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
 async def test_first_sync_pulls_everything_and_resumes_from_cursor(backend, cache):
+    declared = index_names(cache)
+    assert {"ix_tickets_queue_status_due", "ix_messages_ticket_id"} <= declared
     report = await sync(cache, backend, page_limit=250)
     assert report.pages > 3
+    assert index_names(cache) == declared  # dropped for the bulk load, built again at its end
     stats = cache.stats()
     assert stats["tickets"] == 300
     assert stats["messages"] == report.pulled.messages > 300
@@ -139,6 +147,7 @@ async def test_server_killed_mid_pull_resumes_with_nothing_lost_or_doubled(backe
     backend.wait_dead()
     partial = cache.cursor
     assert partial and 0 < cache.stats()["tickets"] < 300
+    assert {"ix_tickets_status_due", "ix_messages_ticket_id"} <= index_names(cache)  # a failed first sync still builds them
     backend.start()
     report = await sync(cache, backend, page_limit=200)
     assert cache.stats()["tickets"] == 300
