@@ -28,6 +28,16 @@ LOCAL_ONLY = ("outbox", "drafts", "rejections")
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 
+def _v1_to_v2(conn: Connection) -> None:
+    """drafts.macro_id: which macro the draft's text came from (counted as a use when sent)."""
+    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(drafts)")}
+    if "macro_id" not in cols:
+        conn.exec_driver_sql("ALTER TABLE drafts ADD COLUMN macro_id VARCHAR")
+
+
+MIGRATIONS[1] = _v1_to_v2
+
+
 def default_cache_path() -> Path:
     from platformdirs import user_data_dir
 
