@@ -39,9 +39,10 @@ MIGRATIONS[1] = _v1_to_v2
 
 
 def default_cache_path() -> Path:
+    """<data dir>/cache.db: AGENT_TUI_DATA_DIR (as agent_tui.locations.data_dir) or the platform's."""
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("agent-tui", appauthor=False)) / "cache.db"
+    return Path(os.environ.get("AGENT_TUI_DATA_DIR") or user_data_dir("agent-tui", appauthor=False)) / "cache.db"
 
 
 def resolve_cache_path(configured: str | os.PathLike | None = None) -> Path:
