@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from agent_tui import sla as sla_mod
 from agent_tui.supervisor import SupervisorScreen
-from agent_tui.sync import SyncEngine, SyncReport
+from agent_tui.sync import MACRO_KINDS, SyncEngine, SyncReport, describe_change
 from agent_tui.textsafe import clean, one_line, safe_text
 from storage.cache import Cache, ViewSpec, builtin_views, view_from_config
 from themes import APP_TCSS, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, THEMES
@@ -176,19 +176,34 @@ class TagScreen(ModalScreen[Optional[str]]):
 
 
 class SaveMacroScreen(ModalScreen[Optional[dict]]):
-    """Name the reply box's text as a personal macro: a title and an optional ::shortcut."""
+    """Name the reply box's text as a personal macro: a title and an optional ::shortcut.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="save_macro.cancel")]
+    With `body` (editing a macro): the fields start filled and the macro's text is edited in a box
+    of its own (placeholders such as {{customer.first_name}} stay as they are); `ctrl+s` saves.
+    Dismisses with {"title", "shortcut"} (and "body" when editing), or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="save_macro.cancel"),
+                Binding("ctrl+s", "save", "Save", id="save_macro.save", priority=True)]
     DEFAULT_CSS = """
     SaveMacroScreen { align: center middle; }
     #save-macro { width: 80; height: auto; border: round $accent; background: $surface; padding: 1 2; }
+    #macro-body { height: 10; }
     """
 
+    def __init__(self, *, title: str = "", shortcut: str = "", body: Optional[str] = None, heading: str = "") -> None:
+        super().__init__()
+        self.initial = (title, shortcut, body)
+        self.heading = heading or "Save the reply box as a personal macro (synced to your other sessions)"
+
     def compose(self) -> ComposeResult:
+        title, shortcut, body = self.initial
         with Vertical(id="save-macro"):
-            yield Label("Save the reply box as a personal macro (synced to your other sessions)", markup=False)
-            yield Input(placeholder="Title, e.g. Ask for the deposit screenshot", id="macro-title")
-            yield Input(placeholder="Shortcut for ::name (optional, letters and digits)", id="macro-shortcut")
+            yield Label(self.heading, markup=False)
+            yield Input(value=title, placeholder="Title, e.g. Ask for the deposit screenshot", id="macro-title")
+            yield Input(value=shortcut, placeholder="Shortcut for ::name (optional, letters and digits)", id="macro-shortcut")
+            if body is not None:
+                yield Label("Text ({{placeholders}} are filled in when used) · ctrl+s save · esc cancel", markup=False)
+                yield TextArea(body, id="macro-body", soft_wrap=True, show_line_numbers=False)
 
     def on_mount(self) -> None:
         self.query_one("#macro-title", Input).focus()
@@ -199,6 +214,12 @@ class SaveMacroScreen(ModalScreen[Optional[dict]]):
 
     @on(Input.Submitted, "#macro-shortcut")
     def _done(self, _event) -> None:
+        if self.initial[2] is not None:  # editing: on to the text; ctrl+s saves
+            self.query_one("#macro-body", TextArea).focus()
+            return
+        self.action_save()
+
+    def action_save(self) -> None:
         import re
 
         title = self.query_one("#macro-title", Input).value.strip()
@@ -207,7 +228,15 @@ class SaveMacroScreen(ModalScreen[Optional[dict]]):
             self.app.notify("A macro needs a title.", severity="warning")
             self.query_one("#macro-title", Input).focus()
             return
-        self.dismiss({"title": title[:200], "shortcut": shortcut[:64]})
+        out = {"title": title[:200], "shortcut": shortcut[:64]}
+        if self.initial[2] is not None:
+            body = self.query_one("#macro-body", TextArea).text
+            if not body.strip():
+                self.app.notify("A macro needs text; write it, or delete the macro with d in the picker.", severity="warning")
+                self.query_one("#macro-body", TextArea).focus()
+                return
+            out["body"] = body
+        self.dismiss(out)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -228,6 +257,9 @@ class RejectionsScreen(ModalScreen):
         else:
             lines = ["Changes the server refused. The ticket shows the server's state now; redo what still applies.", ""]
             for r in rows:
+                if r["kind"] in MACRO_KINDS:
+                    lines.append(f"{clean(describe_change(r))}  HTTP {r['status_code']}  {clean(r['reason'])}")
+                    continue
                 lines.append(f"#{r['ticket_id']}  {r['kind']:<6} HTTP {r['status_code']}  {clean(r['reason'])}")
                 if r["kind"] in ("reply", "note"):
                     lines.append("    text kept: " + one_line(__import__("orjson").loads(r["payload"]).get("body", ""), 80))
@@ -497,6 +529,7 @@ class TicketScreen(Screen):
         self.internal = False
         self._draft_timer = None
         self.last_applied = None  # the last macro's queued actions, for undo
+        self.macro_id: Optional[str] = None  # the macro the box's text came from: one use counted when sent
         self._thread_key: tuple = ()  # (id, pending) of the messages shown
 
     def compose(self) -> ComposeResult:
@@ -518,6 +551,7 @@ class TicketScreen(Screen):
         draft = self.app.cache.draft(self.ticket_id)
         if draft:
             self.internal = draft["internal"]
+            self.macro_id = draft.get("macro_id")
             self.query_one(Composer).load_text(draft["body"])
         self._title_composer()
         self.app.refresh_status()
@@ -613,12 +647,19 @@ class TicketScreen(Screen):
 
     @on(TextArea.Changed, "#composer")
     def _typed(self, _event) -> None:
+        if not self.query_one(Composer).text.strip():
+            self.macro_id = None  # an emptied box no longer holds the macro's text
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(0.4, self.save_draft)
 
     def save_draft(self) -> None:
-        self.app.cache.save_draft(self.ticket_id, self.query_one(Composer).text, self.internal)
+        self.app.cache.save_draft(self.ticket_id, self.query_one(Composer).text, self.internal, self.macro_id)
+
+    def macro_applied(self, macro_id: Optional[str]) -> None:
+        """The box now holds a macro's text: remember it (with the draft, at once) to count its use on send."""
+        self.macro_id = macro_id
+        self.save_draft()
 
     def action_back(self) -> None:
         self.save_draft()
@@ -979,10 +1020,11 @@ class AgentApp(App):
         def send() -> None:
             try:
                 self.cache.queue_reply(screen.ticket_id, body, internal=screen.internal, agent_id=self.me_id,
-                                       agent_name=self.identity.name or "me")
+                                       agent_name=self.identity.name or "me", macro_id=screen.macro_id)
             except Exception as exc:
                 self.notify(f"Could not queue the reply ({clean(str(exc))}); it is still in the box.", severity="error")
                 return
+            screen.macro_id = None
             composer.load_text("")
             self.notify("Internal note queued." if screen.internal else "Reply queued; it goes out with the next sync. j: next ticket.")
             self.after_change()
@@ -1051,17 +1093,26 @@ class AgentApp(App):
         tid = screen.ticket_id
         deposit = self.last_verdicts.get(tid) or last_lookup(self.cache, tid)
         picker = MacroPicker.for_ticket(self.cache, tid, agent=self._agent(), deposit=deposit, now=self.clock(),
-                                        favourite_keys=getattr(self.settings, "macro_favourites", None) or None, query=query)
+                                        favourite_keys=getattr(self.settings, "macro_favourites", None) or None, query=query,
+                                        can_manage_shared=self.identity.role == "supervisor")
         self.push_screen(picker, lambda pick: self._macro_picked(screen, pick))
 
     def _macro_picked(self, screen: "TicketScreen", pick) -> None:
         from agent_tui.macros.store import apply_actions
+        from widgets.macro_picker import MacroManage
 
         if pick is None:
+            return
+        if isinstance(pick, MacroManage):
+            if pick.action == "edit":
+                self.edit_macro(pick)
+            else:
+                self.delete_macro(pick)
             return
         composer = screen.query_one(Composer)
         composer.insert(pick.text)
         composer.focus()
+        screen.macro_applied(pick.macro.id)
         try:
             applied = apply_actions(self.cache, screen.ticket_id, pick.macro, self.me_id)
         except (ValueError, LookupError) as exc:
@@ -1127,6 +1178,66 @@ class AgentApp(App):
 
         self.push_screen(SaveMacroScreen(), save)
 
+    def _back_to_picker(self, query: str) -> None:
+        if isinstance(self.screen, TicketScreen):
+            self.action_macros(query=query)
+
+    def edit_macro(self, request, typed: Optional[dict] = None) -> None:
+        """`e` in the picker: title, shortcut and text in one dialog, saved locally and queued for the server."""
+        from agent_tui.macros import Macro, MacroError
+        from agent_tui.macros.store import edit_body_language, edited_bodies
+        from agent_tui.macros.render import pick_body
+
+        macro = request.macro
+        lang = edit_body_language(macro, request.language)
+        body = macro.bodies[lang] if lang else pick_body(macro.bodies, request.language)[1]
+        heading = f"Edit your macro ({'text in ' + lang if lang else 'one text for every language'})"
+        if macro.visibility == "shared":
+            heading = f"Edit the shared macro {macro.key} ({'text in ' + lang if lang else 'every language'})"
+        typed = typed or {}
+
+        def save(meta: Optional[dict]) -> None:
+            if not meta:
+                self._back_to_picker(request.query)
+                return
+            bodies = edited_bodies(macro, request.language, meta["body"])
+            try:
+                Macro.from_dict({**macro.to_dict(), "title": meta["title"], "shortcut": meta["shortcut"], "bodies": bodies})
+            except MacroError as exc:
+                self.notify(f"Not saved: {exc}. Fix it and save again.", severity="error", markup=False)
+                self.edit_macro(request, meta)  # back to the dialog with what was typed
+                return
+            changes = {"title": meta["title"], "shortcut": meta["shortcut"], "bodies": bodies}
+            try:
+                self.cache.queue_macro_update(macro.id, changes)
+            except (LookupError, ValueError) as exc:
+                self.notify(f"Not saved: {exc}.", severity="error", markup=False)
+                return
+            self.notify(f"Macro {meta['title']!r} saved; it syncs with the next round.", markup=False)
+            self.after_change()
+            self._back_to_picker(request.query)
+
+        self.push_screen(SaveMacroScreen(title=typed.get("title", macro.title), shortcut=typed.get("shortcut", macro.shortcut),
+                                         body=typed.get("body", body), heading=heading), save)
+
+    def delete_macro(self, request) -> None:
+        """`d` in the picker: asks first, then deletes locally and queues the deletion."""
+        macro = request.macro
+        whose = "the SHARED macro (for every agent)" if macro.visibility == "shared" else "your macro"
+
+        def decided(ok: bool) -> None:
+            if ok:
+                try:
+                    self.cache.queue_macro_delete(macro.id)
+                except LookupError as exc:
+                    self.notify(f"Not deleted: {exc}.", severity="warning", markup=False)
+                else:
+                    self.notify(f"Macro {macro.title!r} deleted.", markup=False)
+                    self.after_change()
+            self._back_to_picker(request.query)
+
+        self.push_screen(ConfirmScreen(f"Delete {whose} {macro.title!r}? This cannot be undone here."), decided)
+
     def action_expand_shortcut(self) -> None:
         """`::shortcut` then tab: the macro's text replaces the token (actions only through the picker)."""
         from agent_tui.macros.context import build_context
@@ -1151,6 +1262,7 @@ class AgentApp(App):
             self.action_macros(query="::" + m.macro.shortcut)
         else:
             ta.replace(result.text, start, end)
+            screen.macro_applied(m.macro.id)
 
     def action_toggle_internal(self) -> None:
         screen = self.screen

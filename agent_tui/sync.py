@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional
 
+from urllib.parse import quote
+
 import httpx
 import orjson
 
@@ -87,6 +89,26 @@ class SyncReport:
             parts.append(f"{len(self.rejected)} refused by the server")
         parts.append(f"{self.outbox} waiting in the outbox")
         return "; ".join(parts)
+
+
+MACRO_KINDS = ("macro", "macro_update", "macro_delete")
+
+
+def describe_change(change: dict) -> str:
+    """A queued or refused change in a few words: `reply on #12`, `edit of macro 'Ask for the screenshot'`."""
+    kind = change.get("kind")
+    payload = change.get("payload")
+    if isinstance(payload, (str, bytes)):
+        try:
+            payload = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            payload = {}
+    payload = payload if isinstance(payload, dict) else {}
+    if kind in MACRO_KINDS:
+        what = {"macro": "new macro", "macro_update": "edit of macro", "macro_delete": "deletion of macro"}[kind]
+        name = payload.get("title") or payload.get("key") or payload.get("id") or "?"
+        return f"{what} {str(name)!r}"
+    return f"{kind} on #{change.get('ticket_id')}"
 
 
 def _retry_after(resp: httpx.Response) -> Optional[float]:
@@ -262,6 +284,12 @@ class SyncEngine:
             return "POST", f"/tickets/{tid}/claim", {"headers": headers}
         if kind == "macro":
             return "POST", "/macros", {"json": change["payload"], "headers": headers}
+        if kind == "macro_update":
+            headers["If-Match"] = f'"{change["base_version"]}"'
+            fields = {k: v for k, v in change["payload"].items() if k != "id"}
+            return "PATCH", f"/macros/{quote(change['payload']['id'], safe='')}", {"json": fields, "headers": headers}
+        if kind == "macro_delete":
+            return "DELETE", f"/macros/{quote(change['payload']['id'], safe='')}", {"headers": headers}
         raise ValueError(f"unknown outbox change kind {kind!r}")
 
     async def push(self, report: Optional[SyncReport] = None) -> SyncReport:
@@ -282,14 +310,25 @@ class SyncEngine:
                 await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait)
                 raise
             except Refused as exc:
+                if change["kind"] in MACRO_KINDS:
+                    server_macro = exc.body.get("macro")
+                    if server_macro is None and exc.status != 404 and change["kind"] != "macro":
+                        try:
+                            server_macro = (await self.request(
+                                "GET", f"/macros/{quote(change['payload']['id'], safe='')}")).get("macro")
+                        except (Transient, Refused):
+                            server_macro = None
+                    await asyncio.to_thread(self.cache.reject, change, exc.status, str(exc), None, server_macro)
+                    report.rejected.append(f"{describe_change(change)}: {exc}")
+                    continue
                 server_ticket = exc.body.get("ticket")
-                if server_ticket is None and exc.status != 404 and change["kind"] != "macro":
+                if server_ticket is None and exc.status != 404:
                     try:
                         server_ticket = (await self.request("GET", f"/tickets/{change['ticket_id']}")).get("ticket")
                     except (Transient, Refused):
                         server_ticket = None
                 await asyncio.to_thread(self.cache.reject, change, exc.status, str(exc), server_ticket)
-                report.rejected.append(f"{change['kind']} on #{change['ticket_id']}: {exc}")
+                report.rejected.append(f"{describe_change(change)}: {exc}")
                 continue
             await asyncio.to_thread(
                 self.cache.confirm, change, body.get("ticket"), body.get("message"), body.get("previous_version"),

@@ -46,6 +46,9 @@ class MessageIn(BaseModel):
     id: Optional[str] = Field(None, description="Client-made message id (UUID); the outbox sends its change id.", max_length=64)
     kind: Literal["reply", "note"] = Field(description="reply = public reply to the customer; note = internal note")
     body: str = Field(min_length=1, max_length=64_000)
+    macro_id: Optional[str] = Field(None, max_length=64, description=(
+        "The macro the text came from: the server counts one use of it (once per Idempotency-Key). "
+        "An unknown or deleted macro is ignored."))
 
 
 class TicketPatch(BaseModel):
@@ -82,6 +85,14 @@ class MacroIn(BaseModel):
     shortcut: str = ""
     bodies: dict[str, str]
     actions: list[dict] = []
+
+
+class MacroPatch(BaseModel):
+    title: Optional[str] = Field(None, min_length=1, max_length=200)
+    category: Optional[str] = Field(None, max_length=100)
+    shortcut: Optional[str] = Field(None, max_length=64)
+    bodies: Optional[dict[str, str]] = None
+    actions: Optional[list[dict]] = None
 
 
 class FaultIn(BaseModel):
@@ -306,8 +317,15 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
         def work(conn):
             t, m, prev = svc.add_message(conn, ticket_id, kind=body.kind, body=body.body, author_id=agent["id"],
                                          author_name=agent["name"], message_id=body.id)
-            return 201, {"ticket": t, "message": m, "previous_version": prev}
-        status, out = idempotent(idempotency_key, agent, "POST", f"/tickets/{ticket_id}/messages", body.model_dump(), True, work)
+            out = {"ticket": t, "message": m, "previous_version": prev}
+            used = svc.count_macro_use(conn, body.macro_id, agent["id"])  # same transaction: counted once
+            if used is not None:
+                out["macro"] = used
+            return 201, out
+        payload = body.model_dump()
+        if payload["macro_id"] is None:  # the request hash stays what it was before macro_id existed
+            del payload["macro_id"]
+        status, out = idempotent(idempotency_key, agent, "POST", f"/tickets/{ticket_id}/messages", payload, True, work)
         return _json(out, status)
 
     @app.patch(f"{API}/tickets/{{ticket_id}}", tags=["tickets"])
@@ -399,6 +417,37 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
                 deleted=False, seq=svc.next_seq(conn)))
             return 201, {"macro": svc.macro_wire(conn.execute(select(S.macros).where(S.macros.c.id == mid)).one())}
         status, out = idempotent(idempotency_key, agent, "POST", "/macros", body.model_dump(), False, work)
+        return _json(out, status)
+
+    @app.get(f"{API}/macros/{{macro_id}}", tags=["macros"])
+    def one_macro(macro_id: str, agent: dict = Depends(agent_of)):
+        with engine.connect() as conn:
+            m = svc.get_macro(conn, macro_id, agent)
+        return _json({"macro": m}, headers={"ETag": f'"{m["version"]}"'})
+
+    @app.patch(f"{API}/macros/{{macro_id}}", tags=["macros"])
+    def patch_macro(macro_id: str, body: MacroPatch, agent: dict = Depends(agent_of),
+                    if_match: Optional[str] = Header(None, description="Required: the version you saw. 412 when it changed."),
+                    idempotency_key: Optional[str] = Header(None)):
+        """Edit a macro: a personal one by its owner, a shared one by a supervisor (403 otherwise)."""
+        if if_match is None:
+            raise ServiceError(428, "if_match_required", "Send If-Match with the macro version you saw.")
+        changes = body.model_dump(exclude_unset=True)
+
+        def work(conn):
+            m, prev = svc.update_macro(conn, macro_id, changes, agent=agent, if_match=if_match)
+            return 200, {"macro": m, "previous_version": prev}
+        status, out = idempotent(idempotency_key, agent, "PATCH", f"/macros/{macro_id}", [changes, if_match], False, work)
+        return _json(out, status)
+
+    @app.delete(f"{API}/macros/{{macro_id}}", tags=["macros"])
+    def delete_macro(macro_id: str, agent: dict = Depends(agent_of), if_match: Optional[str] = Header(None),
+                     idempotency_key: Optional[str] = Header(None)):
+        """Delete a macro (owner for personal, supervisor for shared). Clients learn it from deleted_macros in the feed."""
+        def work(conn):
+            prev = svc.delete_macro(conn, macro_id, agent=agent, if_match=if_match)
+            return 200, {"deleted": macro_id, "previous_version": prev}
+        status, out = idempotent(idempotency_key, agent, "DELETE", f"/macros/{macro_id}", [if_match], False, work)
         return _json(out, status)
 
     @app.get(f"{API}/events", tags=["sync"])

@@ -407,3 +407,102 @@ def macro_wire(m) -> dict:
 def plain_wire(key: str, r) -> dict:
     m = r._mapping if hasattr(r, "_mapping") else r
     return {k: m[k] for k in _PLAIN[key]}
+
+
+# --- macros ---------------------------------------------------------------------------------
+
+MACRO_EDITABLE = ("title", "category", "shortcut", "bodies", "actions")
+
+
+def _macro_row(conn: Connection, macro_id: str, *, lock: bool = False):
+    q = select(S.macros).where(S.macros.c.id == macro_id)
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return conn.execute(q).first()
+
+
+def count_macro_use(conn: Connection, macro_id: Optional[str], agent_id: Optional[int], now: Optional[float] = None) -> Optional[dict]:
+    """One use of a macro, counted with the message that used it (same transaction): usage_count + 1,
+    a new version and seq so every client pulls the new count. A macro that is unknown, deleted or
+    someone else's personal one is ignored (returns None): it never fails the reply."""
+    if not macro_id or not isinstance(macro_id, str):
+        return None
+    seq = next_seq(conn)
+    row = conn.execute(
+        update(S.macros)
+        .where(and_(S.macros.c.id == macro_id, S.macros.c.deleted.is_(False),
+                    or_(S.macros.c.visibility == "shared", S.macros.c.owner_id == agent_id)))
+        .values(usage_count=S.macros.c.usage_count + 1, version=S.macros.c.version + 1, seq=seq)
+        .returning(S.macros.c.id)
+    ).first()
+    if row is None:
+        return None
+    return macro_wire(_macro_row(conn, macro_id))
+
+
+def may_manage_macro(row, agent: dict) -> Optional[str]:
+    """None if the agent may edit or delete the macro, else the one-line reason."""
+    if row.visibility == "personal":
+        if row.owner_id != agent["id"]:
+            return "This is another agent's personal macro; only its owner can change it."
+        return None
+    if agent.get("role") != "supervisor":
+        return "Only supervisors manage shared macros; save your own version as a personal macro."
+    return None
+
+
+def _managed_macro(conn: Connection, macro_id: str, agent: dict, if_match: Optional[str]):
+    row = _macro_row(conn, macro_id, lock=True)
+    if row is None or row.deleted:
+        raise ServiceError(404, "not_found", f"Macro {macro_id} does not exist (deleted on the server?).")
+    why = may_manage_macro(row, agent)
+    if why:
+        raise ServiceError(403, "forbidden", why, {"macro": macro_wire(row)})
+    if if_match is not None:
+        want = if_match.strip().strip('"').removeprefix("W/").strip('"')
+        if str(row.version) != want:
+            raise ServiceError(
+                412, "version_mismatch",
+                f"Macro {row.title!r} changed on the server (now version {row.version}, yours {want}).",
+                {"macro": macro_wire(row)},
+            )
+    return row
+
+
+def update_macro(conn: Connection, macro_id: str, changes: dict, *, agent: dict, if_match: Optional[str],
+                 now: Optional[float] = None) -> tuple[dict, int]:
+    """Edit a macro: personal ones by their owner, shared ones by supervisors. Returns (macro, previous version)."""
+    now = time.time() if now is None else now
+    bad = [k for k in changes if k not in MACRO_EDITABLE]
+    if bad:
+        raise ServiceError(422, "invalid", f"Field {bad[0]!r} of a macro cannot be changed.")
+    if not changes:
+        raise ServiceError(422, "invalid", "Nothing to change.")
+    if "title" in changes and not str(changes["title"] or "").strip():
+        raise ServiceError(422, "invalid", "A macro needs a title.")
+    if "bodies" in changes:
+        b = changes["bodies"]
+        if not isinstance(b, dict) or not b or not all(isinstance(v, str) and v.strip() for v in b.values()):
+            raise ServiceError(422, "invalid", "bodies must map at least one language to non-empty text.")
+    row = _managed_macro(conn, macro_id, agent, if_match)
+    values: dict[str, Any] = {k: (orjson.dumps(v).decode() if k in ("bodies", "actions") else v) for k, v in changes.items()}
+    values.update(version=row.version + 1, updated_at=now, seq=next_seq(conn))
+    conn.execute(update(S.macros).where(S.macros.c.id == macro_id).values(**values))
+    return macro_wire(_macro_row(conn, macro_id)), row.version
+
+
+def delete_macro(conn: Connection, macro_id: str, *, agent: dict, if_match: Optional[str] = None,
+                 now: Optional[float] = None) -> int:
+    """Delete a macro (a tombstone the changes feed sends as deleted_macros). Returns the previous version."""
+    now = time.time() if now is None else now
+    row = _managed_macro(conn, macro_id, agent, if_match)
+    conn.execute(update(S.macros).where(S.macros.c.id == macro_id).values(
+        deleted=True, version=row.version + 1, updated_at=now, seq=next_seq(conn)))
+    return row.version
+
+
+def get_macro(conn: Connection, macro_id: str, agent: dict) -> dict:
+    row = _macro_row(conn, macro_id)
+    if row is None or row.deleted or (row.visibility == "personal" and row.owner_id != agent["id"]):
+        raise ServiceError(404, "not_found", f"Macro {macro_id} does not exist.")
+    return macro_wire(row)

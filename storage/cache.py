@@ -318,6 +318,8 @@ class Cache:
             stats.deleted += len(ids)
         if page.deleted_macros:
             conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", [(i,) for i in page.deleted_macros])
+        if page.macros:
+            _replay_macro_edits(conn)
 
     def begin_bulk_load(self) -> bool:
         """Before a first sync into an empty cache: drop the secondary indexes of tickets and
@@ -462,22 +464,24 @@ class Cache:
 
     # --- drafts ----------------------------------------------------------------------------
 
-    def save_draft(self, ticket_id: int, body: str, internal: bool = False) -> None:
+    def save_draft(self, ticket_id: int, body: str, internal: bool = False, macro_id: Optional[str] = None) -> None:
+        """Keep the reply box; `macro_id` is the macro its text came from, so a crash between
+        applying and sending keeps the attribution (the use is counted when it is sent)."""
         with write_tx(self.engine) as conn:
             if body.strip():
                 conn.exec_driver_sql(
-                    "INSERT INTO drafts (ticket_id, body, internal, updated_at) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO drafts (ticket_id, body, internal, updated_at, macro_id) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT(ticket_id) DO UPDATE SET body = excluded.body, internal = excluded.internal, "
-                    "updated_at = excluded.updated_at",
-                    (ticket_id, body, int(internal), time.time()),
+                    "updated_at = excluded.updated_at, macro_id = excluded.macro_id",
+                    (ticket_id, body, int(internal), time.time(), macro_id),
                 )
             else:
                 conn.exec_driver_sql("DELETE FROM drafts WHERE ticket_id = ?", (ticket_id,))
 
     def draft(self, ticket_id: int) -> Optional[dict]:
         with self.engine.connect() as conn:
-            r = conn.exec_driver_sql("SELECT body, internal FROM drafts WHERE ticket_id = ?", (ticket_id,)).first()
-        return None if r is None else {"body": r[0], "internal": bool(r[1])}
+            r = conn.exec_driver_sql("SELECT body, internal, macro_id FROM drafts WHERE ticket_id = ?", (ticket_id,)).first()
+        return None if r is None else {"body": r[0], "internal": bool(r[1]), "macro_id": r[2]}
 
     # --- local changes: the change and its outbox row in one transaction -------------------
 
@@ -494,21 +498,30 @@ class Cache:
             raise LookupError(f"ticket {ticket_id} is not in the cache")
         return int(v)
 
-    def queue_reply(self, ticket_id: int, body: str, *, internal: bool, agent_id: Optional[int], agent_name: str) -> str:
-        """Write a reply (or internal note) locally, queue it and drop the draft: one transaction."""
+    def queue_reply(self, ticket_id: int, body: str, *, internal: bool, agent_id: Optional[int], agent_name: str,
+                    macro_id: Optional[str] = None) -> str:
+        """Write a reply (or internal note) locally, queue it and drop the draft: one transaction.
+
+        With `macro_id` (the macro the text came from) the server counts one use of that macro;
+        the cached count goes up at once and the server's row (a higher version) replaces it."""
         if not body.strip():
             raise ValueError("the reply is empty")
         change_id = new_change_id()
         kind = "note" if internal else "reply"
         now = time.time()
+        payload: dict[str, Any] = {"id": change_id, "kind": kind, "body": body}
+        if macro_id:
+            payload["macro_id"] = macro_id
         with write_tx(self.engine) as conn:
             version = self._version(conn, ticket_id)
             conn.exec_driver_sql(
                 MESSAGE_UPSERT,
                 [(change_id, ticket_id, kind, agent_id, agent_name, body, now, 1)],
             )
-            self._enqueue(conn, kind, ticket_id, {"id": change_id, "kind": kind, "body": body}, version, change_id)
+            self._enqueue(conn, kind, ticket_id, payload, version, change_id)
             conn.exec_driver_sql("DELETE FROM drafts WHERE ticket_id = ?", (ticket_id,))
+            if macro_id:  # optimistic; the version stays, so the server's counted row wins on the next pull
+                conn.exec_driver_sql("UPDATE macros SET usage_count = usage_count + 1 WHERE id = ?", (macro_id,))
         return change_id
 
     UPDATABLE = ("status", "priority", "queue", "tags", "assignee_id")
@@ -541,13 +554,56 @@ class Cache:
     def queue_macro(self, macro: dict, owner_id: Optional[int]) -> str:
         """A personal macro made here: usable at once, synced as personal through the outbox."""
         change_id = new_change_id()
-        row = {**macro, "id": macro.get("id") or change_id, "visibility": "personal", "owner_id": owner_id,
+        row = {"category": "", "shortcut": "", "actions": [], **macro, "id": macro.get("id") or change_id, "visibility": "personal", "owner_id": owner_id,
                "usage_count": 0, "updated_at": time.time(), "version": 1}
         with write_tx(self.engine) as conn:
             conn.exec_driver_sql(MACRO_UPSERT, [tuple(_dumps(row.get(c)) if c in ("bodies", "actions") else row.get(c)
                                                       for c in _MACRO_COLS)])
             payload = {k: row[k] for k in ("id", "key", "title", "category", "visibility", "shortcut", "bodies", "actions")}
             self._enqueue(conn, "macro", 0, payload, None, change_id)
+        return change_id
+
+    MACRO_EDITABLE = ("title", "category", "shortcut", "bodies", "actions")
+
+    def macro(self, macro_id: str) -> Optional[dict]:
+        with self.engine.connect() as conn:
+            r = conn.exec_driver_sql("SELECT * FROM macros WHERE id = ?", (macro_id,)).mappings().first()
+        if r is None:
+            return None
+        d = dict(r)
+        d["bodies"] = orjson.loads(d["bodies"])
+        d["actions"] = orjson.loads(d["actions"])
+        return d
+
+    def _macro_version(self, conn: Connection, macro_id: str) -> tuple[int, str]:
+        r = conn.exec_driver_sql("SELECT version, title FROM macros WHERE id = ?", (macro_id,)).first()
+        if r is None:
+            raise LookupError(f"macro {macro_id} is not in the cache (deleted meanwhile?)")
+        return int(r[0]), r[1]
+
+    def queue_macro_update(self, macro_id: str, changes: dict) -> str:
+        """Edit a macro here at once and queue the edit (If-Match: the version it was based on)."""
+        bad = [k for k in changes if k not in self.MACRO_EDITABLE]
+        if bad:
+            raise ValueError(f"cannot change {bad[0]!r} on a macro")
+        if not changes:
+            raise ValueError("nothing to change")
+        change_id = new_change_id()
+        with write_tx(self.engine) as conn:
+            version, _title = self._macro_version(conn, macro_id)
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            values = [_dumps(v) if k in ("bodies", "actions") else v for k, v in changes.items()]
+            conn.exec_driver_sql(f"UPDATE macros SET {sets}, updated_at = ? WHERE id = ?", (*values, time.time(), macro_id))
+            self._enqueue(conn, "macro_update", 0, {"id": macro_id, **changes}, version, change_id)
+        return change_id
+
+    def queue_macro_delete(self, macro_id: str) -> str:
+        """Delete a macro here at once and queue the deletion (the server's copy comes back if it refuses)."""
+        change_id = new_change_id()
+        with write_tx(self.engine) as conn:
+            version, title = self._macro_version(conn, macro_id)
+            conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", (macro_id,))
+            self._enqueue(conn, "macro_delete", 0, {"id": macro_id, "title": title}, version, change_id)
         return change_id
 
     # --- the outbox, as the sync engine drains it ------------------------------------------
@@ -592,12 +648,24 @@ class Cache:
             if message is not None:
                 conn.exec_driver_sql(MESSAGE_UPSERT, [_message_tuple(message)])
             if macro is not None:
-                conn.exec_driver_sql(MACRO_UPSERT, [tuple(_dumps(macro.get(c)) if c in ("bodies", "actions") else macro.get(c)
-                                                          for c in _MACRO_COLS)])
+                conn.exec_driver_sql(MACRO_UPSERT, [_macro_tuple(macro)])
+                # Every server change to a macro adds one to its version. Our own edits or deletes of
+                # it queued after this change were based on the version before it: move them along
+                # (counting a use must not make our next edit of the macro look stale).
+                conn.exec_driver_sql(
+                    "UPDATE outbox SET base_version = ? WHERE kind IN ('macro_update', 'macro_delete') "
+                    "AND json_extract(payload, '$.id') = ? AND base_version = ? AND seq > ?",
+                    (macro["version"], macro["id"], macro["version"] - 1, change["seq"]),
+                )
+            if change["kind"] == "macro_delete":  # a pull in between may have brought it back
+                conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", (change["payload"].get("id"),))
             conn.exec_driver_sql("DELETE FROM outbox WHERE seq = ?", (change["seq"],))
+            if macro is not None:
+                _replay_macro_edits(conn)
 
-    def reject(self, change: dict, status_code: int, reason: str, ticket: Optional[dict]) -> None:
-        """The server refused a change: keep it for the agent to see and take the server's state."""
+    def reject(self, change: dict, status_code: int, reason: str, ticket: Optional[dict], macro: Optional[dict] = None) -> None:
+        """The server refused a change: keep it for the agent to see and take the server's state
+        (`ticket`, or for a macro edit or delete `macro`: the server's copy, None if it has none)."""
         with write_tx(self.engine) as conn:
             conn.exec_driver_sql(
                 "INSERT INTO rejections (change_id, kind, ticket_id, payload, status_code, reason, at, acknowledged) "
@@ -608,8 +676,14 @@ class Cache:
             if change["kind"] in ("reply", "note"):
                 # the message never reached the server: it stays visible as rejected text, not as sent
                 conn.exec_driver_sql("DELETE FROM messages WHERE id = ? AND pending = 1", (change["change_id"],))
-            if change["kind"] == "macro":
+                if change["payload"].get("macro_id"):  # the use was counted here in advance: take it back
+                    conn.exec_driver_sql("UPDATE macros SET usage_count = max(0, usage_count - 1) WHERE id = ?",
+                                         (change["payload"]["macro_id"],))
+            if change["kind"] in ("macro", "macro_update", "macro_delete"):
+                # our local edit is void: the server's copy replaces it (even at the same version), or it is gone
                 conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", (change["payload"].get("id"),))
+                if macro is not None and change["kind"] != "macro":
+                    conn.exec_driver_sql(MACRO_UPSERT, [_macro_tuple(macro)])
             if ticket is not None:
                 conn.exec_driver_sql("DELETE FROM tickets WHERE id = ?", (ticket["id"],))
                 conn.exec_driver_sql(TICKET_UPSERT, [ticket_tuple(ticket)])
@@ -629,6 +703,27 @@ class Cache:
     def acknowledge(self, rejection_id: int) -> None:
         with write_tx(self.engine) as conn:
             conn.exec_driver_sql("UPDATE rejections SET acknowledged = 1 WHERE id = ?", (rejection_id,))
+
+
+def _macro_tuple(d: dict) -> tuple:
+    return tuple(_dumps(d.get(c)) if c in ("bodies", "actions") else d.get(c) for c in _MACRO_COLS)
+
+
+def _replay_macro_edits(conn: Connection) -> None:
+    """A server copy of a macro just landed: our edits and deletes still in the outbox stay in
+    effect on top of it (the agent keeps seeing what they did until the server answers)."""
+    for kind, payload in conn.exec_driver_sql(
+        "SELECT kind, payload FROM outbox WHERE kind IN ('macro_update', 'macro_delete') ORDER BY seq"
+    ).all():
+        p = orjson.loads(payload)
+        if kind == "macro_delete":
+            conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", (p.get("id"),))
+            continue
+        fields = {k: v for k, v in p.items() if k in Cache.MACRO_EDITABLE}
+        if fields:
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            values = [_dumps(v) if k in ("bodies", "actions") else v for k, v in fields.items()]
+            conn.exec_driver_sql(f"UPDATE macros SET {sets} WHERE id = ?", (*values, p.get("id")))
 
 
 def _with_text(where: str, params: dict, text: str) -> tuple[str, dict]:

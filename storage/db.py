@@ -28,10 +28,21 @@ LOCAL_ONLY = ("outbox", "drafts", "rejections")
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 
+def _v1_to_v2(conn: Connection) -> None:
+    """drafts.macro_id: which macro the draft's text came from (counted as a use when sent)."""
+    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(drafts)")}
+    if "macro_id" not in cols:
+        conn.exec_driver_sql("ALTER TABLE drafts ADD COLUMN macro_id VARCHAR")
+
+
+MIGRATIONS[1] = _v1_to_v2
+
+
 def default_cache_path() -> Path:
+    """<data dir>/cache.db: AGENT_TUI_DATA_DIR (as agent_tui.locations.data_dir) or the platform's."""
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("agent-tui", appauthor=False)) / "cache.db"
+    return Path(os.environ.get("AGENT_TUI_DATA_DIR") or user_data_dir("agent-tui", appauthor=False)) / "cache.db"
 
 
 def resolve_cache_path(configured: str | os.PathLike | None = None) -> Path:

@@ -31,7 +31,7 @@ PRESENCE = ("online", "away", "offline")
 # (queue, status, sla_due) index usable for ORDER BY sla_due.
 NO_DUE = 253402300799.0
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: drafts.macro_id (the macro the box's text came from)
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -179,8 +179,8 @@ class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     seq: Optional[int] = Field(default=None, primary_key=True)  # send order
     change_id: str = Field(unique=True)  # client-made id; also the Idempotency-Key
-    kind: str  # reply | note | update | claim
-    ticket_id: int = Field(index=True)
+    kind: str  # reply | note | update | claim | macro | macro_update | macro_delete
+    ticket_id: int = Field(index=True)  # 0 for the macro kinds
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
     base_version: Optional[int] = None  # If-Match
     created_at: float
@@ -210,6 +210,7 @@ class Draft(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     internal: bool = False
     updated_at: float = 0.0
+    macro_id: Optional[str] = None  # the macro last applied to the box: its use is counted when sent
 
 
 class SyncState(SQLModel, table=True):

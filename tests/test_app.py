@@ -361,3 +361,120 @@ async def test_quitting_right_after_typing_keeps_the_draft(desk):
         tid = app.screen.queue.cursor_ticket_id
         await pilot.press("enter", "r", *"typed just before quitting", "ctrl+q")  # no pause: the debounce has not fired
     assert cache.draft(tid)["body"] == "typed just before quitting"
+
+
+# --- macro use counts and managing your own macros -------------------------------------------------
+
+
+def server_macro(server, macro_id: str):
+    import httpx
+
+    r = httpx.get(f"{server.url}/api/v1/macros/{macro_id}", headers={"Authorization": "Bearer demo-agent"})
+    return r.json()["macro"] if r.status_code == 200 else r.status_code
+
+
+async def send_from_the_box(app, pilot) -> None:
+    """ctrl+s, saying yes if the app asks about a colleague on the ticket."""
+    from agent_tui.app import ConfirmScreen
+
+    await pilot.press("ctrl+s")
+    await pilot.pause(0.3)
+    if isinstance(app.screen, ConfirmScreen):
+        await pilot.press("y")
+        await pilot.pause(0.3)
+
+
+async def test_a_reply_from_a_macro_counts_one_use_and_the_draft_keeps_which_macro(desk):
+    from widgets.macro_picker import MacroPicker
+
+    server, cache = desk
+    async with working(desk) as (app, pilot):
+        tid = app.screen.queue.cursor_ticket_id
+        await pilot.press("enter", "m")
+        await pilot.pause(0.3)
+        await pilot.press(*"we are on it")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MacroPicker)
+        picked = app.screen.current
+        before = server_macro(server, picked.id)["usage_count"]
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        assert app.screen.macro_id == picked.id
+        assert cache.draft(tid)["macro_id"] == picked.id  # saved with the draft at once
+        await pilot.press("escape", "q")  # leave the ticket unsent; come back to it (it left the view: assigned)
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, QueueScreen)
+        app.open_ticket(tid)
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, TicketScreen) and app.screen.macro_id == picked.id
+        await pilot.press("r")
+        await send_from_the_box(app, pilot)
+        assert app.screen.macro_id is None
+        await wait_until(pilot, lambda: cache.outbox_depth() == 0 and server_macro(server, picked.id)["usage_count"] == before + 1)
+        await wait_until(pilot, lambda: cache.macro(picked.id)["usage_count"] == before + 1)
+        # a reply typed by hand counts nothing
+        await pilot.press("r", *"Typed by hand.")
+        await send_from_the_box(app, pilot)
+        await wait_until(pilot, lambda: cache.outbox_depth() == 0)
+        assert server_macro(server, picked.id)["usage_count"] == before + 1
+
+
+async def test_emptying_the_box_forgets_the_macro(desk):
+    server, cache = desk
+    async with working(desk) as (app, pilot):
+        await pilot.press("enter", "r", *"Hi! ::ack", "tab")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert screen.macro_id is not None  # the ::shortcut path counts too
+        screen.query_one("#composer").select_all()
+        await pilot.press("backspace")
+        await pilot.pause(0.6)
+        assert screen.macro_id is None and cache.draft(screen.ticket_id) is None
+
+
+async def test_e_edits_and_d_deletes_your_macro_from_the_picker_and_shared_ones_are_refused(desk):
+    from agent_tui.app import ConfirmScreen, SaveMacroScreen
+    from widgets.macro_picker import MacroPicker
+
+    server, cache = desk
+    async with working(desk) as (app, pilot):
+        cache.queue_macro({"key": "personal_shot", "title": "Ask for the screenshot", "category": "personal",
+                           "shortcut": "shot", "bodies": {"en": "Please send a screenshot."}, "actions": []}, 1)
+        mid = next(m["id"] for m in cache.macros() if m["key"] == "personal_shot")
+        app.action_sync_now()
+        await wait_until(pilot, lambda: server_macro(server, mid) != 404 and cache.outbox_depth() == 0)
+
+        await pilot.press("enter", "m", *"screenshot")
+        await pilot.pause(0.3)
+        assert app.screen.current.id == mid
+        await pilot.press("tab", "e")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, SaveMacroScreen)
+        assert app.screen.query_one("#macro-title").value == "Ask for the screenshot"
+        await pilot.press("end", *" (withdrawal)", "enter", "enter")  # title, shortcut, on to the text
+        await pilot.press(*"Hello! ", "ctrl+s")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MacroPicker)  # back where the agent was
+        edited = cache.macro(mid)
+        assert edited["title"] == "Ask for the screenshot (withdrawal)"
+        assert set(edited["bodies"].values()) == {"Hello! Please send a screenshot."}
+        await wait_until(pilot, lambda: server_macro(server, mid)["title"] == "Ask for the screenshot (withdrawal)")
+
+        await pilot.press("tab", "d")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert cache.macro(mid) is None and isinstance(app.screen, MacroPicker)
+        assert all(m.id != mid for m in app.screen.macros)
+        await wait_until(pilot, lambda: server_macro(server, mid) == 404)
+
+        search = app.screen.query_one("#macro-search")
+        search.value = "::bye"
+        await pilot.pause(0.2)
+        search.focus()
+        await pilot.press("tab", "e", "d")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MacroPicker)
+        assert sum("supervisors" in n.message for n in app._notifications) == 2
+        assert not any(o["kind"].startswith("macro") for o in cache.outbox())

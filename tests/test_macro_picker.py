@@ -250,3 +250,59 @@ async def test_a_blocked_reply_needs_a_longer_reason():
         await pilot.press(*" the customer insisted", "enter")
         await pilot.pause()
         assert app.results == ["because the customer insisted"]
+
+
+# --- e / d: managing your own macros ------------------------------------------------------------------
+
+from widgets.macro_picker import MacroManage  # noqa: E402
+
+MINE = Macro(id="p-1", key="personal_shot", title="Ask for the screenshot", category="personal",
+             bodies={"en": "Please send a screenshot, {{customer.first_name}}."}, shortcut="shot",
+             visibility="personal", owner_id=1)
+
+
+def managing_picker(**kw) -> MacroPicker:
+    return MacroPicker(CONTEXT, macros=default_macros() + [MINE], favourite_keys=["greeting_ack"], agent_id=1, **kw)
+
+
+def notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@pytest.mark.parametrize("key,action", [("e", "edit"), ("d", "delete"), ("delete", "delete")])
+async def test_e_and_d_on_your_own_macro_hand_it_over_to_edit_or_delete(key, action):
+    app = PickerApp(managing_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        await pilot.press(*"screenshot")
+        await pilot.pause()
+        assert picker.current is not None and picker.current.id == "p-1"
+        assert picker.query_one("#macro-search", Input).value == "screenshot"  # typed, not taken as keys
+        await pilot.press("tab")  # to the list
+        await pilot.pause()
+        assert isinstance(app.focused, OptionList)
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.results == [MacroManage(action, MINE, "en", "screenshot")]
+
+
+async def test_e_and_d_on_a_shared_macro_say_in_one_line_who_manages_it():
+    app = PickerApp(managing_picker)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        await pilot.press(*"::bye", "tab")
+        await pilot.pause()
+        assert picker.current.key == "close_solved"
+        await pilot.press("e", "d")
+        await pilot.pause()
+        assert app.results == [] and app.screen is picker  # nothing happened to it
+        said = [n for n in notes(app) if "supervisors" in n]
+        assert len(said) == 2 and all("\n" not in n for n in said)
+
+
+async def test_a_supervisor_may_manage_shared_macros():
+    app = PickerApp(lambda: managing_picker(can_manage_shared=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"::bye", "tab", "e")
+        await pilot.pause()
+        assert [(r.action, r.macro.key) for r in app.results] == [("edit", "close_solved")]

@@ -32,6 +32,8 @@ def test_cache_file_is_private_and_in_wal_mode(tmp_path):
 
 def test_path_comes_from_env_then_config_then_platformdirs(tmp_path, monkeypatch):
     assert storage_db.resolve_cache_path(None).name == "cache.db"
+    monkeypatch.setenv("AGENT_TUI_DATA_DIR", str(tmp_path / "data"))  # tests never touch the real user's cache
+    assert storage_db.resolve_cache_path(None) == tmp_path / "data" / "cache.db"
     assert storage_db.resolve_cache_path(str(tmp_path / "x.db")) == tmp_path / "x.db"
     monkeypatch.setenv("AGENT_TUI_CACHE", str(tmp_path / "env.db"))
     assert storage_db.resolve_cache_path(str(tmp_path / "x.db")) == tmp_path / "env.db"

@@ -18,9 +18,14 @@
 * Everything drawn from macro or ticket text goes through `agent_tui.textsafe.safe_text`: never
   parsed as markup.
 
-Dismisses with `MacroPick(macro, text, language, fills, actions, missing)`.
+* `e` / `d` (or `delete`) on the highlighted macro, with the list focused (`tab` from the search
+  box): edit or delete it. Agents manage their own personal macros; shared ones only supervisors
+  (`can_manage_shared`): otherwise one line says so and nothing happens.
+
+Dismisses with `MacroPick(macro, text, language, fills, actions, missing)`, or with
+`MacroManage("edit" | "delete", macro, language, query)` for the host to edit or delete it.
 Binding ids: macro.pick, macro.cancel, macro.up, macro.down, macro.search, macro.insert_anyway,
-macro.fav_1 ... macro.fav_9.
+macro.edit, macro.delete, macro.fav_1 ... macro.fav_9.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from agent_tui.macros.model import Macro
 from agent_tui.macros.render import MacroTemplateError, RenderResult, context_language, render, search
 from agent_tui.textsafe import one_line, safe_text
 
-__all__ = ["MacroPick", "MacroPicker"]
+__all__ = ["MacroManage", "MacroPick", "MacroPicker", "manage_refusal"]
 
 MISSING_RE = r"⟦[^⟧\n]*⟧"
 SEARCH_LIMIT = 60
@@ -57,6 +62,27 @@ class MacroPick:
     fills: dict[str, str] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # non-empty only after ctrl+o (insert as is)
+
+
+@dataclass(frozen=True)
+class MacroManage:
+    """The agent asked to edit or delete a macro they may manage; the host does it (and may reopen the picker)."""
+
+    action: str  # "edit" | "delete"
+    macro: Macro
+    language: Optional[str] = None  # the language the picker showed (the body an edit starts from)
+    query: str = ""  # the search, to reopen the picker where it was
+
+
+def manage_refusal(macro: Macro, agent_id: Optional[int], can_manage_shared: bool) -> Optional[str]:
+    """None if this agent may edit or delete the macro here, else the one line that says why not."""
+    if macro.visibility == "personal":
+        if agent_id is not None and macro.owner_id == agent_id:
+            return None
+        return "This is another agent's personal macro; only its owner can change it."
+    if can_manage_shared:
+        return None
+    return "Shared macros are managed by supervisors; you can edit or delete your own (personal) macros."
 
 
 class _SearchInput(Input):
@@ -80,6 +106,8 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         Binding("up,ctrl+p", "move(-1)", "Up", show=False, id="macro.up"),
         Binding("slash", "focus_search", "Search", show=False, id="macro.search"),
         Binding("ctrl+o", "insert_anyway", "Insert with blanks", show=False, id="macro.insert_anyway"),
+        Binding("e", "manage('edit')", "Edit", id="macro.edit", tooltip="Edit your highlighted macro"),
+        Binding("d,delete", "manage('delete')", "Delete", id="macro.delete", tooltip="Delete your highlighted macro"),
     ] + [
         Binding(str(n), f"favourite({n})", f"Favourite {n}", show=False, id=f"macro.fav_{n}") for n in range(1, 10)
     ]
@@ -110,6 +138,7 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         language: Optional[str] = None,
         agent_id: Optional[int] = None,
         query: str = "",
+        can_manage_shared: bool = False,
     ) -> None:
         """`macros`: the agent's macros (default: loaded from `app.cache` on mount, shared plus
         the agent's personal ones). `favourites`: the macros on keys 1-9 (default:
@@ -124,6 +153,7 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         self.language = language or context_language(context)
         self.agent_id = agent_id
         self.initial_query = query
+        self.can_manage_shared = can_manage_shared
         self.favourites: list[Macro] = []
         self.shown: list[Macro] = []  # the list's macros, in order
         self.current: Optional[Macro] = None
@@ -142,6 +172,7 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         deposit: Optional[Mapping[str, Any]] = None,
         favourite_keys: Optional[Sequence[str]] = None,
         query: str = "",
+        can_manage_shared: bool = False,
     ) -> "MacroPicker":
         """A picker for one cached ticket: context from the cache, the verdict's macro suggested."""
         from agent_tui.macros.context import build_context
@@ -150,7 +181,8 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         context = build_context(cache, ticket_id, agent=agent, deposit=deposit, now=now)
         suggested = deposit.get("macro") if isinstance(deposit, Mapping) else None
         return cls(context, macros=load_macros(cache, agent.get("id")), favourite_keys=favourite_keys,
-                   suggested=suggested if isinstance(suggested, str) else None, agent_id=agent.get("id"), query=query)
+                   suggested=suggested if isinstance(suggested, str) else None, agent_id=agent.get("id"), query=query,
+                   can_manage_shared=can_manage_shared)
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -165,7 +197,8 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
                         yield Static("", id="macro-preview")
                     yield Static("", id="macro-info")
             yield VerticalScroll(id="macro-fills")
-            yield Static(Text("enter insert · ↑↓ choose · 1-9 favourite · / search · esc cancel"), id="macro-help")
+            yield Static(Text("enter insert · ↑↓ choose · 1-9 favourite · / search · tab list: e edit, d delete yours · esc cancel"),
+                         id="macro-help")
 
     def _title(self) -> Text:
         ticket = self.context.get("ticket") if isinstance(self.context, Mapping) else None
@@ -413,6 +446,23 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
             self.pick(self.favourites[slot - 1])
         else:
             self.notify(f"No favourite on {slot}.", severity="warning")
+
+    def action_manage(self, action: str) -> None:
+        """`e` / `d` on the highlighted macro: hand it to the host to edit or delete, if it is ours to change."""
+        if self.filling is not None:
+            return
+        option_list = self.query_one("#macro-list", OptionList)
+        index = option_list.highlighted
+        if index is None or not 0 <= index < len(self.shown):
+            self.notify("No macro highlighted.", severity="warning")
+            return
+        macro = self.shown[index]
+        why = manage_refusal(macro, self.agent_id, self.can_manage_shared)
+        if why:
+            self.notify(why, severity="warning", markup=False)
+            return
+        query = self.query_one("#macro-search", Input).value
+        self.dismiss(MacroManage(action, macro, self.language, query))
 
     def action_insert_anyway(self) -> None:
         if self.filling is not None:

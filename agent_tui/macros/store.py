@@ -58,6 +58,8 @@ __all__ = [
     "UndoError",
     "apply_actions",
     "describe_actions",
+    "edit_body_language",
+    "edited_bodies",
     "favourites",
     "load_macros",
     "log_override",
@@ -111,6 +113,28 @@ def favourites(macros: Sequence[Macro], keys: Optional[Iterable[str]] = None, sl
         return chosen[:slots]
     ranked = sorted(enumerate(macros), key=lambda im: (-im[1].usage_count, im[1].title.casefold(), im[0]))
     return [m for _, m in ranked[:slots]]
+
+
+# --- editing a macro's text ----------------------------------------------------------------------
+
+
+def edit_body_language(macro: Macro, language: Optional[str]) -> Optional[str]:
+    """The body an edit starts from: None when every language has the same text (a macro saved
+    from the reply box: one text, edited as one), else the language the customer would get."""
+    from agent_tui.macros.render import pick_body
+
+    if len(set(macro.bodies.values())) <= 1:
+        return None
+    return pick_body(macro.bodies, language)[0]
+
+
+def edited_bodies(macro: Macro, language: Optional[str], text: str) -> dict[str, str]:
+    """The macro's bodies after the agent edited the text `edit_body_language` chose: all of them
+    when they were one text, else only that language's (the other translations stay)."""
+    lang = edit_body_language(macro, language)
+    if lang is None:
+        return {k: text for k in macro.bodies} or {language or "en": text}
+    return {**macro.bodies, lang: text}
 
 
 # --- actions -> one ticket change ------------------------------------------------------------------
