@@ -208,6 +208,7 @@ def migrate(engine: Engine) -> list[str]:
                 step(conn)
                 version += 1
                 conn.exec_driver_sql(f"PRAGMA user_version={version}")
+            ensure_indexes(conn)
             notes.append(f"Cache upgraded from schema {start} to {SCHEMA_VERSION}.")
         except Exception as exc:
             _rebuild(conn, f"upgrade from schema {start} failed: {exc}", notes)
