@@ -286,7 +286,7 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
         except ValueError:
             raise ServiceError(400, "invalid_cursor", "The cursor is not one this server gave out; sync from the start.")
         with engine.connect() as conn:
-            page = svc.changes(conn, c, limit)
+            page = svc.changes(conn, c, limit, agent_id=agent["id"])
         body = page.body
         body["cursor"] = str(page.cursor)
         body["has_more"] = page.has_more

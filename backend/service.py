@@ -345,8 +345,10 @@ def _row_json(dialect: str, cols: Sequence[str], json_cols: Iterable[str]) -> st
     return f"json_object({parts})"
 
 
-def changes(conn: Connection, cursor: int, limit: int) -> Page:
-    """Everything with seq > cursor, oldest first, at most `limit` rows across all kinds.
+def changes(conn: Connection, cursor: int, limit: int, agent_id: Optional[int] = None) -> Page:
+    """Everything with seq > cursor, oldest first, at most `limit` rows across all kinds. With an
+    agent_id, other agents' personal macros are left out (the page may then carry fewer rows; the
+    cursor still moves past them).
 
     The hot path of a first sync: the page's last seq is found on the seq indexes first, so the
     database renders as JSON text only the rows the page carries (rendering `limit` rows of every
@@ -362,14 +364,17 @@ def changes(conn: Connection, cursor: int, limit: int) -> Page:
     edge = conn.exec_driver_sql(f"SELECT seq FROM ({firsts}) AS s ORDER BY seq LIMIT 2 OFFSET {ph[2]}",
                                 {"c": cursor, "n": limit + 1, "o": limit - 1}).scalars().all()
     has_more = len(edge) == 2
+    end = edge[0] if edge else conn.exec_driver_sql(f"SELECT max(seq) FROM ({firsts}) AS s", {"c": cursor, "n": limit + 1}).scalar()
     # Then render just those rows: seq in (cursor, end]
     picked: list[tuple] = []
-    params = {"c": cursor, "e": edge[0] if edge else None}
+    params = {"c": cursor, "e": end, "a": agent_id}
+    mine = f" AND (visibility = 'shared' OR owner_id = {'%(a)s' if pyformat else ':a'})" if agent_id is not None else ""
     for key, (table, cols, json_cols, tomb) in _FEED.items():
         tomb_sql = f", {tomb}, id" if tomb else ""
-        upto = f" AND seq <= {ph[3]}" if edge else ""
+        only = mine if key == "macros" else ""
         rows = conn.exec_driver_sql(
-            f"SELECT seq, {_row_json(dialect, cols, json_cols)}{tomb_sql} FROM {table} WHERE seq > {ph[0]}{upto} ORDER BY seq",
+            f"SELECT seq, {_row_json(dialect, cols, json_cols)}{tomb_sql} FROM {table} "
+            f"WHERE seq > {ph[0]} AND seq <= {ph[3]}{only} ORDER BY seq",
             params,
         ).all()
         picked.extend((r[0], key, r) for r in rows)
@@ -392,7 +397,7 @@ def changes(conn: Connection, cursor: int, limit: int) -> Page:
         body["deleted_tickets"] = deleted["tickets"]
     if deleted["macros"]:
         body["deleted_macros"] = deleted["macros"]
-    new_cursor = picked[-1][0] if picked else cursor
+    new_cursor = end if end is not None else cursor
     return Page(body=body, cursor=new_cursor, has_more=has_more)
 
 

@@ -73,3 +73,39 @@ def test_a_cursor_at_the_head_gives_an_empty_last_page(engine):
         head = all_rows(conn)[-1][0]
         page = svc.changes(conn, head, 50)
     assert (count(page.body), page.cursor, page.has_more) == (0, head, False)
+
+
+def add_personal_macro(conn, owner: int, mid: str) -> None:
+    conn.execute(S.macros.insert().values(
+        id=mid, key=mid, title=f"mine {mid}", category="", visibility="personal", owner_id=owner, shortcut="",
+        bodies=orjson.dumps({"en": "text"}).decode(), actions="[]", usage_count=0, updated_at=NOW, version=1, deleted=False,
+        seq=svc.next_seq(conn)))
+
+
+@pytest.mark.parametrize("limit", [1, 3, 1000])
+def test_an_agent_s_feed_leaves_out_other_agents_personal_macros_and_still_ends(engine, limit):
+    with svc.write(engine) as conn:
+        add_personal_macro(conn, 2, "riya-1")
+        add_personal_macro(conn, 1, "alex-1")
+        add_personal_macro(conn, 2, "riya-2")  # the very last rows of the feed are someone else's
+        add_personal_macro(conn, 2, "riya-3")
+    with engine.connect() as conn:
+        head = svc.current_seq(conn)
+
+        def macro_ids(agent_id):
+            ids, cursor, pages = [], 0, 0
+            while True:
+                page = svc.changes(conn, cursor, limit, agent_id=agent_id)
+                ids += [orjson.loads(orjson.dumps(m))["id"] for m in page.body.get("macros", [])]
+                assert page.cursor > cursor or not page.has_more
+                cursor, pages = page.cursor, pages + 1
+                assert pages < 10_000
+                if not page.has_more:
+                    return ids, cursor
+
+        alex, end = macro_ids(1)
+        assert "alex-1" in alex and not {"riya-1", "riya-2", "riya-3"} & set(alex) and end == head
+        riya, end = macro_ids(2)
+        assert {"riya-1", "riya-2", "riya-3"} <= set(riya) and "alex-1" not in riya and end == head
+        everyone, _ = macro_ids(None)  # the desk's own tools (no agent) see every macro
+        assert {"alex-1", "riya-1", "riya-2", "riya-3"} <= set(everyone)

@@ -155,22 +155,26 @@ async def test_an_agent_cannot_edit_or_delete_shared_or_others_macros(backend, t
     b.queue_macro({"key": "riya_own", "title": "Riya's own", "bodies": {"en": "Hi from Riya"}, "actions": []}, 2)
     await sync(b, backend, token="demo-recovery")
     await sync(a, backend)
+    assert not [m for m in a.macros() if m["key"] == "riya_own"]  # another agent's personal macro never reaches a
+    riyas = by_key(b, "riya_own")
     shared = by_key(a, "greeting_ack")
-    riyas = by_key(a, "riya_own")  # the feed carries it; the picker never shows it to a
     a.queue_macro_update(shared["id"], {"title": "Mine now"})
-    a.queue_macro_update(riyas["id"], {"title": "Not yours"})
-    a.queue_macro_delete(riyas["id"])
-    assert a.macro(shared["id"])["title"] == "Mine now" and a.macro(riyas["id"]) is None
+    a.queue_macro_delete(shared["id"])
+    assert a.macro(shared["id"]) is None
     report = await sync(a, backend)
-    assert report.pushed == 0 and len(report.rejected) == 3
+    assert report.pushed == 0 and len(report.rejected) == 2
     assert "edit of macro" in report.rejected[0] and "supervisors" in report.rejected[0]
     rej = a.rejections()
-    assert [(r["kind"], r["status_code"]) for r in rej] == [("macro_update", 403), ("macro_update", 403), ("macro_delete", 403)]
-    assert "only its owner" in rej[1]["reason"]
-    # the local rows are the server's again, and the server is untouched
+    assert [(r["kind"], r["status_code"]) for r in rej] == [("macro_update", 403), ("macro_delete", 403)]
+    # the local row is the server's again, and the server is untouched
     assert a.macro(shared["id"])["title"] == shared["title"] == server_macro(backend, shared["id"])["title"]
-    assert a.macro(riyas["id"])["title"] == "Riya's own" == server_macro(backend, riyas["id"], token="demo-recovery")["title"]
     assert a.outbox_depth() == 0
+    # someone else's personal macro: refused by the server even when its id is known
+    r = backend.api("PATCH", f"/macros/{riyas['id']}", json={"title": "Not yours"}, headers={"If-Match": f'"{riyas["version"]}"'})
+    assert r.status_code == 403 and "only its owner" in r.json()["message"]
+    r = backend.api("DELETE", f"/macros/{riyas['id']}")
+    assert r.status_code == 403
+    assert server_macro(backend, riyas["id"], token="demo-recovery")["title"] == "Riya's own"
 
 
 async def test_a_supervisor_edits_a_shared_macro_and_every_agent_gets_it(backend, two):

@@ -295,7 +295,7 @@ async def test_sse_poke_triggers_a_pull(sqlite_backend, cache):
         assert r.status_code == 201
         new_id = r.json()["ticket"]["id"]
         for _ in range(100):  # well under the 60 s periodic pull
-            if cache.ticket(new_id):
+            if cache.ticket(new_id) and len(reports) > n:  # stored, and the pull reported (just after it commits)
                 break
             await asyncio.sleep(0.05)
         assert cache.ticket(new_id)["subject"] == "Poke me"
