@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import orjson
 from sqlalchemy import and_, func, or_, select, update
@@ -213,16 +213,18 @@ def add_message(
     return ticket_wire(get_ticket(conn, ticket_id)), msg, t.version
 
 
-def check_version(t, if_match: Optional[str]) -> None:
+def require_version(current: int, if_match: Optional[str], what: str, server_copy: Callable[[], dict]) -> None:
+    """412 with the server's copy when If-Match names another version than `current` (no header: no check)."""
     if if_match is None:
         return
     want = if_match.strip().strip('"').removeprefix("W/").strip('"')
-    if str(t.version) != want:
-        raise ServiceError(
-            412, "version_mismatch",
-            f"Ticket #{t.id} changed on the server (now version {t.version}, yours {want}).",
-            {"ticket": ticket_wire(t)},
-        )
+    if str(current) != want:
+        raise ServiceError(412, "version_mismatch", f"{what} changed on the server (now version {current}, yours {want}).",
+                           server_copy())
+
+
+def check_version(t, if_match: Optional[str]) -> None:
+    require_version(t.version, if_match, f"Ticket #{t.id}", lambda: {"ticket": ticket_wire(t)})
 
 
 def update_ticket(
@@ -463,14 +465,7 @@ def _managed_macro(conn: Connection, macro_id: str, agent: dict, if_match: Optio
     why = may_manage_macro(row, agent)
     if why:
         raise ServiceError(403, "forbidden", why, {"macro": macro_wire(row)})
-    if if_match is not None:
-        want = if_match.strip().strip('"').removeprefix("W/").strip('"')
-        if str(row.version) != want:
-            raise ServiceError(
-                412, "version_mismatch",
-                f"Macro {row.title!r} changed on the server (now version {row.version}, yours {want}).",
-                {"macro": macro_wire(row)},
-            )
+    require_version(row.version, if_match, f"Macro {row.title!r}", lambda: {"macro": macro_wire(row)})
     return row
 
 
