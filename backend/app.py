@@ -93,6 +93,9 @@ class MacroPatch(BaseModel):
     shortcut: Optional[str] = Field(None, max_length=64)
     bodies: Optional[dict[str, str]] = None
     actions: Optional[list[dict]] = None
+    base: Optional[dict[str, Any]] = Field(None, description=(
+        "The edited fields as your copy had them. If the version moved only because agents used the macro "
+        "(each use is a new version) and these fields are unchanged, the edit is applied despite If-Match."))
 
 
 class FaultIn(BaseModel):
@@ -433,11 +436,12 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
         if if_match is None:
             raise ServiceError(428, "if_match_required", "Send If-Match with the macro version you saw.")
         changes = body.model_dump(exclude_unset=True)
+        base = changes.pop("base", None)
 
         def work(conn):
-            m, prev = svc.update_macro(conn, macro_id, changes, agent=agent, if_match=if_match)
+            m, prev = svc.update_macro(conn, macro_id, changes, agent=agent, if_match=if_match, base=base)
             return 200, {"macro": m, "previous_version": prev}
-        status, out = idempotent(idempotency_key, agent, "PATCH", f"/macros/{macro_id}", [changes, if_match], False, work)
+        status, out = idempotent(idempotency_key, agent, "PATCH", f"/macros/{macro_id}", [changes, if_match, base], False, work)
         return _json(out, status)
 
     @app.delete(f"{API}/macros/{{macro_id}}", tags=["macros"])

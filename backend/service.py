@@ -458,20 +458,32 @@ def may_manage_macro(row, agent: dict) -> Optional[str]:
     return None
 
 
-def _managed_macro(conn: Connection, macro_id: str, agent: dict, if_match: Optional[str]):
+def _macro_content(row, field: str) -> Any:
+    value = getattr(row, field)
+    return orjson.loads(value) if field in ("bodies", "actions") and isinstance(value, str) else value
+
+
+def _managed_macro(conn: Connection, macro_id: str, agent: dict, if_match: Optional[str], base: Optional[dict] = None):
+    """The macro row, locked, if this agent may change it and their copy is current. `base`: the
+    edited fields as the client's copy had them; when the version moved only because agents used the
+    macro (every use is a new version), those fields are still what the client saw, and the edit goes
+    through instead of failing on a popular macro."""
     row = _macro_row(conn, macro_id, lock=True)
     if row is None or row.deleted:
         raise ServiceError(404, "not_found", f"Macro {macro_id} does not exist (deleted on the server?).")
     why = may_manage_macro(row, agent)
     if why:
         raise ServiceError(403, "forbidden", why, {"macro": macro_wire(row)})
-    require_version(row.version, if_match, f"Macro {row.title!r}", lambda: {"macro": macro_wire(row)})
+    unchanged = bool(base) and all(k in MACRO_EDITABLE and _macro_content(row, k) == v for k, v in base.items())
+    if not unchanged:
+        require_version(row.version, if_match, f"Macro {row.title!r}", lambda: {"macro": macro_wire(row)})
     return row
 
 
 def update_macro(conn: Connection, macro_id: str, changes: dict, *, agent: dict, if_match: Optional[str],
-                 now: Optional[float] = None) -> tuple[dict, int]:
-    """Edit a macro: personal ones by their owner, shared ones by supervisors. Returns (macro, previous version)."""
+                 now: Optional[float] = None, base: Optional[dict] = None) -> tuple[dict, int]:
+    """Edit a macro: personal ones by their owner, shared ones by supervisors. Returns (macro, previous version).
+    `base`: the edited fields as the client saw them (see _managed_macro)."""
     now = time.time() if now is None else now
     bad = [k for k in changes if k not in MACRO_EDITABLE]
     if bad:
@@ -484,7 +496,7 @@ def update_macro(conn: Connection, macro_id: str, changes: dict, *, agent: dict,
         b = changes["bodies"]
         if not isinstance(b, dict) or not b or not all(isinstance(v, str) and v.strip() for v in b.values()):
             raise ServiceError(422, "invalid", "bodies must map at least one language to non-empty text.")
-    row = _managed_macro(conn, macro_id, agent, if_match)
+    row = _managed_macro(conn, macro_id, agent, if_match, base)
     values: dict[str, Any] = {k: (orjson.dumps(v).decode() if k in ("bodies", "actions") else v) for k, v in changes.items()}
     values.update(version=row.version + 1, updated_at=now, seq=next_seq(conn))
     conn.execute(update(S.macros).where(S.macros.c.id == macro_id).values(**values))

@@ -591,10 +591,13 @@ class Cache:
         change_id = new_change_id()
         with write_tx(self.engine) as conn:
             version, _title = self._macro_version(conn, macro_id)
+            old = conn.exec_driver_sql(f"SELECT {', '.join(changes)} FROM macros WHERE id = ?", (macro_id,)).mappings().one()
+            base = {k: (orjson.loads(old[k]) if k in ("bodies", "actions") and old[k] else old[k]) for k in changes}
             sets = ", ".join(f"{k} = ?" for k in changes)
             values = [_dumps(v) if k in ("bodies", "actions") else v for k, v in changes.items()]
             conn.exec_driver_sql(f"UPDATE macros SET {sets}, updated_at = ? WHERE id = ?", (*values, time.time(), macro_id))
-            self._enqueue(conn, "macro_update", 0, {"id": macro_id, **changes}, version, change_id)
+            # base: the fields as this copy had them, so uses by other agents meanwhile are no conflict
+            self._enqueue(conn, "macro_update", 0, {"id": macro_id, **changes, "base": base}, version, change_id)
         return change_id
 
     def queue_macro_delete(self, macro_id: str) -> str:

@@ -204,6 +204,33 @@ async def test_an_edit_based_on_a_stale_copy_is_refused_and_takes_the_servers(ba
     assert a.macro(mid)["title"] == "X from the second session"
 
 
+async def test_uses_by_other_agents_between_a_pull_and_an_edit_are_no_conflict(backend, two):
+    """Every use of a macro is a new version; on a busy desk a supervisor's copy of a popular shared
+    macro is always a few uses behind. The edit goes through when what it changes is unchanged."""
+    sup, a = two
+    await sync(sup, backend, token="demo-supervisor")
+    await sync(a, backend)
+    shared = by_key(sup, "greeting_ack")
+    t = first_open_ticket(a)
+    for i in range(3):  # the agent answers with it three times; the supervisor has not pulled since
+        a.queue_reply(t["id"], f"On it ({i}).", internal=False, agent_id=1, agent_name="Alex", macro_id=shared["id"])
+    assert (await sync(a, backend)).pushed == 3
+    assert server_macro(backend, shared["id"])["version"] == shared["version"] + 3
+    sup.queue_macro_update(shared["id"], {"title": "Acknowledge (reworded)"})
+    report = await sync(sup, backend, token="demo-supervisor")
+    assert report.pushed == 1 and not report.rejected
+    on_server = server_macro(backend, shared["id"])
+    assert on_server["title"] == "Acknowledge (reworded)" and on_server["usage_count"] == shared["usage_count"] + 3
+    # but an edit of a field someone else changed meanwhile is still a conflict
+    await sync(a, backend)
+    a_copy = by_key(a, "greeting_ack")
+    sup.queue_macro_update(shared["id"], {"title": "Acknowledge (again)"})
+    assert (await sync(sup, backend, token="demo-supervisor")).pushed == 1
+    r = backend.api("PATCH", f"/macros/{shared['id']}", token="demo-supervisor",
+                    json={"title": "Stale edit", "base": {"title": a_copy["title"]}}, headers={"If-Match": f'"{a_copy["version"]}"'})
+    assert r.status_code == 412 and r.json()["macro"]["title"] == "Acknowledge (again)"
+
+
 async def test_editing_a_macro_deleted_elsewhere_is_a_rejection_and_it_goes(backend, two):
     a, a2 = two
     await sync(a, backend)
