@@ -22,7 +22,9 @@ class UserError(click.ClickException):
     exit_code = EXIT_USER
 
     def show(self, file=None) -> None:  # one line, no "Error:" decoration of click's
-        click.echo(f"agent-tui: {self.message}", err=True)
+        from agent_tui.textsafe import one_line
+
+        click.echo(f"agent-tui: {one_line(self.message)}", err=True)
 
 
 def friendly(fn):
@@ -41,18 +43,29 @@ def friendly(fn):
         except (AuthError, ConfigError, SyncError, UserError) as exc:
             raise UserError(str(exc)) from None
         except Exception as exc:  # a bug: keep the details in a file, not on the agent's screen
-            from agent_tui.crash import crash_log
+            from agent_tui.crash import crash_log, summary
 
             log = crash_log(exc)
-            raise UserError(f"unexpected error ({type(exc).__name__}: {str(exc)[:200]}); details in {log}") from None
+            raise UserError(f"unexpected error ({summary(exc)}); details in {log}") from None
 
     return wrapper
+
+
+def _once_per_run(key: str, make):
+    """One value per command run (kept in the click context), so a command reads the config and
+    opens the cache once however many of its parts ask; outside a command, a fresh one."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return make()
+    if key not in ctx.meta:
+        ctx.meta[key] = make()
+    return ctx.meta[key]
 
 
 def _settings():
     from agent_tui import config
 
-    return config.load()
+    return _once_per_run("agent_tui.settings", config.load)
 
 
 def _open_cache(settings):
@@ -63,6 +76,11 @@ def _open_cache(settings):
     for note in cache.notes:
         click.echo(f"agent-tui: {note}", err=True)
     return cache
+
+
+def _cache():
+    """The local cache of the configured settings, opened once per command run."""
+    return _once_per_run("agent_tui.cache", lambda: _open_cache(_settings()))
 
 
 @click.group(invoke_without_command=True)
@@ -280,18 +298,6 @@ def _lookup_command() -> click.Command:
     from agent_tui.auth import AuthError
     from agent_tui.config import ConfigError
 
-    state: dict = {}
-
-    def settings():
-        if "settings" not in state:
-            state["settings"] = _settings()
-        return state["settings"]
-
-    def cache():
-        if "cache" not in state:
-            state["cache"] = _open_cache(settings())
-        return state["cache"]
-
     def customer(customer_id: str) -> dict:
         import httpx
 
@@ -299,12 +305,12 @@ def _lookup_command() -> click.Command:
             cid = int(customer_id)
         except ValueError:
             raise ChainError(f"customer id {customer_id!r} is not a number") from None
-        local = cache().customer(cid)
+        local = _cache().customer(cid)
         if local is not None and local.get("addresses"):
             ledger = [dict(d, customer_id=cid) for d in local["deposits"]]
             return {"addresses": local["addresses"], "ledger": ledger}
         try:
-            url, token = server_and_token(settings())
+            url, token = server_and_token(_settings())
         except (AuthError, ConfigError) as exc:
             raise ChainError(f"customer {cid} is not in the cache and the backend is not reachable: {exc}") from None
         headers = {"Authorization": f"Bearer {token}"}
@@ -320,18 +326,18 @@ def _lookup_command() -> click.Command:
         return {"addresses": c.json()["addresses"], "ledger": d.json()["deposits"]}
 
     def asset_config() -> dict:
-        cfg = cache().asset_config()
+        cfg = _cache().asset_config()
         return cfg if cfg["networks"] else default_asset_config()
 
     def endpoints():
-        configured = dict(settings().rpc)
+        configured = dict(_settings().rpc)
         path = os.environ.get(CONFIG_ENV)
         if path:
             return load_endpoints(path)
         return load_endpoints(configured or None)
 
     return make_lookup_command(customer_loader=customer, asset_config_loader=asset_config, endpoints_loader=endpoints,
-                               cache_factory=lambda: LookupCache(cache().engine))
+                               cache_factory=lambda: LookupCache(_cache().engine))
 
 
 main.add_command(_lookup_command())
@@ -340,7 +346,7 @@ main.add_command(_lookup_command())
 def _macro_commands() -> None:
     from agent_tui.macros.cli import make_macro_commands
 
-    group, check_reply_cmd = make_macro_commands(lambda: _open_cache(_settings()), _settings)
+    group, check_reply_cmd = make_macro_commands(_cache, _settings)
     main.add_command(group)
     main.add_command(check_reply_cmd)
 
@@ -351,6 +357,7 @@ _macro_commands()
 def _report_command() -> None:
     from agent_tui.report import report
 
+    report.callback = friendly(report.callback)  # a malformed server answer: one line and the crash log
     main.add_command(report)
 
 

@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from agent_tui import locations
+from agent_tui.textsafe import one_line as _fold
 
 
 def crash_log(exc: BaseException) -> Path:
@@ -24,6 +25,10 @@ def crash_log(exc: BaseException) -> Path:
     return path
 
 
+def summary(exc: BaseException) -> str:
+    """`Type: message` on one line, made inert: an exception can carry customer or macro text."""
+    return f"{type(exc).__name__}: {_fold(str(exc), 200)}"
+
+
 def one_line(exc: BaseException, log: Path) -> str:
-    text = " ".join(str(exc).split())[:200]
-    return f"agent-tui stopped on an unexpected error ({type(exc).__name__}: {text}); details in {log}."
+    return f"agent-tui stopped on an unexpected error ({summary(exc)}); details in {log}."

@@ -18,6 +18,7 @@ import click
 import httpx
 
 from agent_tui import kpi
+from agent_tui.textsafe import clean, one_line
 
 EXIT_ERROR = 1
 
@@ -33,8 +34,8 @@ CSV_COLUMNS = (
 class ReportError(click.ClickException):
     exit_code = EXIT_ERROR
 
-    def show(self, file=None) -> None:
-        click.echo(f"agent-tui: {self.message}", err=True)
+    def show(self, file=None) -> None:  # the server's message is hostile text: one inert line
+        click.echo(f"agent-tui: {one_line(self.message)}", err=True)
 
 
 def _num(v) -> str:
@@ -58,8 +59,6 @@ def csv_row(row: dict) -> list[str]:
 
 def _csv_safe(text: str) -> str:
     """No spreadsheet formula injection from a queue or agent name; no control characters."""
-    from agent_tui.textsafe import clean
-
     text = clean(text).replace("\n", " ")
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 

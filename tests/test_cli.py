@@ -106,3 +106,35 @@ def test_demo_on_a_port_in_use_is_one_line():
     assert p.returncode != 0 and "Traceback" not in p.stderr and "ERROR" not in p.stderr
     errors = [ln for ln in p.stderr.splitlines() if ln.startswith("agent-tui:")]  # besides the progress lines
     assert len(errors) == 1 and "cannot start the demo backend" in errors[0] and "--port 0" in errors[0]
+
+
+def test_an_unexpected_cli_error_is_one_inert_line_and_logged(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from agent_tui import cli
+
+    monkeypatch.setenv("AGENT_TUI_LOG_DIR", str(tmp_path / "log"))
+
+    def boom():
+        raise RuntimeError("two\nlines \x1b[2J with an escape")
+
+    monkeypatch.setattr(cli, "_settings", boom)
+    r = CliRunner().invoke(cli.main, ["logout"])
+    assert r.exit_code == 1
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "\x1b" not in lines[0] and "RuntimeError: two lines with an escape" in lines[0]
+    assert "crash.log" in lines[0] and "Traceback" in (tmp_path / "log" / "crash.log").read_text()
+
+
+def test_a_malformed_report_answer_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from agent_tui import cli, report
+
+    monkeypatch.setenv("AGENT_TUI_LOG_DIR", str(tmp_path / "log"))
+    monkeypatch.setattr(report, "_server_and_token", lambda: ("http://desk.example", "t", 10.0))
+    monkeypatch.setattr(report, "fetch", lambda *a, **k: {"rows": [{"key": "q"}], "total": {}})
+    r = CliRunner().invoke(cli.main, ["report", "--from", "2026-01-01", "--to", "2026-01-02"])
+    assert r.exit_code == 1 and r.stdout == ""
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("agent-tui: unexpected error (KeyError") and "crash.log" in lines[0]

@@ -50,3 +50,11 @@ def test_a_crash_is_one_line_and_loses_no_draft(tmp_path):
     from storage.cache import Cache
 
     assert Cache.open(db).draft(1)["body"] == "half a reply"
+
+
+def test_the_crash_line_is_one_inert_line(tmp_path):
+    from agent_tui.crash import one_line
+
+    line = one_line(ValueError("customer said:\n\x1b]52;c;ZXZpbA==\x07 hi\r\n\x1b[2Jbye"), tmp_path / "crash.log")
+    assert "\n" not in line and "\x1b" not in line and "\x07" not in line
+    assert line.startswith("agent-tui stopped on an unexpected error (ValueError: customer said: hi bye)")
