@@ -191,3 +191,16 @@ def test_a_config_or_cache_problem_is_one_line(cache):
     group, check = make_macro_commands(no_cache, lambda: SimpleNamespace(allowed_domains=[]))
     r = CliRunner().invoke(group, ["list"])
     assert r.exit_code == EXIT_ERROR and "cannot open the local cache" in r.output and r.output.count("\n") == 1
+
+
+def test_an_unexpected_error_is_one_line_naming_the_crash_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGENT_TUI_LOG_DIR", str(tmp_path / "log"))
+
+    def broken_macros():
+        raise RuntimeError("bad\nrow \x1b[2J")
+
+    broken = SimpleNamespace(agents=lambda: {}, macros=broken_macros)
+    group, check = make_macro_commands(lambda: broken, lambda: SimpleNamespace(allowed_domains=[]))
+    r = CliRunner().invoke(group, ["list"])
+    assert r.exit_code == EXIT_ERROR and r.output.count("\n") == 1 and "\x1b" not in r.output
+    assert r.output.startswith("error: bad row (RuntimeError); details in ") and "crash.log" in r.output

@@ -471,3 +471,8 @@ def test_default_macros_render_fully_with_a_full_context(lang):
         assert result.language == lang
         assert result.missing == [], (m.key, result.missing)
         assert "⟦" not in result.text and "{{" not in result.text
+
+
+def test_a_missing_path_built_from_hostile_macro_text_is_inert() -> None:
+    text, missing = render_string('Hi {{ customer["\x1b[2J\x1b]52;c;eA==\x07name"] }}', {"customer": {}})
+    assert missing == ["customer.name"] and text == "Hi ⟦customer.name⟧"

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import click
@@ -37,7 +38,7 @@ from agent_tui.config import ConfigError
 from agent_tui.macros.context import build_context, guard_reply, last_lookup
 from agent_tui.macros.guard import GuardReport
 from agent_tui.macros.model import Macro
-from agent_tui.macros.render import MacroTemplateError, render
+from agent_tui.macros.render import MacroTemplateError, render, shortcut_index
 from agent_tui.macros.store import describe_actions, load_macros, plan_changes
 from agent_tui.textsafe import clean, one_line
 
@@ -69,16 +70,19 @@ def _run(fn: Callable[[], int]) -> None:
     """Run a command body: a user error is one line and exit 2, never a traceback."""
     try:
         code = fn()
-    except _Fail as exc:
-        click.echo(f"error: {exc}", err=True)
+    except _Fail as exc:  # may quote a macro, a file name or a ticket: one inert line
+        click.echo(f"error: {one_line(str(exc))}", err=True)
         raise SystemExit(EXIT_ERROR)
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
     except ConfigError as exc:
         click.echo(f"error: {one_line(str(exc), 300)}", err=True)
         raise SystemExit(EXIT_ERROR)
-    except Exception as exc:  # never a traceback to the user
-        click.echo(f"error: {one_line(str(exc), 200) or 'failed'} ({type(exc).__name__})", err=True)
+    except Exception as exc:  # a bug: never a traceback to the user, the details in the crash log
+        from agent_tui.crash import crash_log
+
+        click.echo(f"error: {one_line(str(exc), 200) or 'failed'} ({type(exc).__name__}); details in {crash_log(exc)}",
+                   err=True)
         raise SystemExit(EXIT_ERROR)
     raise SystemExit(code)
 
@@ -127,11 +131,9 @@ def make_macro_commands(
     def find_macro(macros: list[Macro], key: str) -> Macro:
         wanted = key.strip()
         if wanted.startswith("::"):
-            short = wanted[2:].lower()
-            found = [m for m in macros if m.shortcut == short]
-            found.sort(key=lambda m: m.visibility != "personal")  # a personal macro wins
-            if found:
-                return found[0]
+            found = shortcut_index(macros).get(wanted[2:].lower())  # a personal macro wins, as in the reply box
+            if found is not None:
+                return found
         for m in macros:
             if m.key == wanted:
                 return m
@@ -196,7 +198,7 @@ def make_macro_commands(
             deposit = None
             if verdict_file:
                 try:
-                    raw = sys.stdin.buffer.read() if verdict_file == "-" else open(verdict_file, "rb").read()
+                    raw = sys.stdin.buffer.read() if verdict_file == "-" else Path(verdict_file).read_bytes()
                     deposit = orjson.loads(raw)
                 except OSError as exc:
                     raise _Fail(f"cannot read {verdict_file}: {exc.strerror or exc}") from None
@@ -234,17 +236,18 @@ def make_macro_commands(
                     "exit": code,
                 }))
                 return code
+            # the text, placeholder paths and action values all come from the macro: hostile, so cleaned
             click.echo(clean(result.text))
             click.echo("")
             click.echo(f"--- macro {macro.key} [{result.language}] for ticket #{ticket_id}")
             if result.missing:
-                click.echo(f"missing: {', '.join(result.missing)} (supply with --fill PATH=VALUE)")
+                click.echo(one_line(f"missing: {', '.join(result.missing)} (supply with --fill PATH=VALUE)"))
             acts = describe_actions(macro.actions)
-            click.echo(f"actions: {' · '.join(acts) if acts else 'none'}")
+            click.echo(one_line(f"actions: {' · '.join(acts) if acts else 'none'}"))
             if changes:
-                click.echo("changes: " + " · ".join(f"{k}={_show(v)}" for k, v in changes.items()))
+                click.echo(one_line("changes: " + " · ".join(f"{k}={_show(v)}" for k, v in changes.items())))
             for s in skipped:
-                click.echo(f"skipped: {s}")
+                click.echo(one_line(f"skipped: {s}"))
             _echo_report(report)
             return code
 
@@ -259,7 +262,7 @@ def make_macro_commands(
 
         def body() -> int:
             try:
-                raw = sys.stdin.buffer.read() if file == "-" else open(file, "rb").read()
+                raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
             except OSError as exc:
                 raise _Fail(f"cannot read {file}: {exc.strerror or exc}") from None
             try:

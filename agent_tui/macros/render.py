@@ -36,6 +36,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from agent_tui.macros.model import Macro
+from agent_tui.textsafe import clean, one_line
 
 MISSING_OPEN = "⟦"
 MISSING_CLOSE = "⟧"
@@ -95,10 +96,11 @@ class _Missing(Undefined):
     def __str__(self) -> str:
         if self._undefined_exception is not UndefinedError:
             self._fail_with_undefined_error()
+        path = clean(self.path)  # `x["<ESC>[2J"]`: the path is macro text, shown in the picker and the CLI
         sink = _missing_sink.get()
-        if sink is not None and self.path not in sink:
-            sink.append(self.path)
-        return missing_marker(self.path)
+        if sink is not None and path not in sink:
+            sink.append(path)
+        return missing_marker(path)
 
     # Arithmetic and comparisons on a missing value stay missing (printed as its marker);
     # a condition on it is simply false.
@@ -337,8 +339,7 @@ def _compile(source: str) -> Any:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+    return one_line(str(exc)) or type(exc).__name__
 
 
 def check_template(source: str) -> None:
@@ -452,7 +453,8 @@ class ShortcutMatch:
     macro: Macro
 
 
-def _shortcut_index(macros: Iterable[Macro]) -> dict[str, Macro]:
+def shortcut_index(macros: Iterable[Macro]) -> dict[str, Macro]:
+    """Macros by lower-cased `::shortcut`; an agent's personal macro wins over a shared one."""
     index: dict[str, Macro] = {}
     for m in macros:
         if not m.shortcut:
@@ -466,7 +468,7 @@ def _shortcut_index(macros: Iterable[Macro]) -> dict[str, Macro]:
 
 def find_shortcut(text: str, macros: Iterable[Macro], cursor: Optional[int] = None) -> Optional[ShortcutMatch]:
     """The `::name` token to expand: the one ending at the cursor, else the last known one."""
-    index = _shortcut_index(macros)
+    index = shortcut_index(macros)
     found = [
         ShortcutMatch(m.start(), m.end(), index[m.group(1).lower()])
         for m in SHORTCUT_TOKEN.finditer(text)
