@@ -296,7 +296,7 @@ class SyncEngine:
         """Send queued changes oldest first; stop at the first one that must wait (order matters)."""
         report = report or SyncReport()
         while True:
-            pending = await asyncio.to_thread(self.cache.outbox)
+            pending = await asyncio.to_thread(self.cache.outbox, 1)  # the head only: order matters
             if not pending:
                 return report
             change = pending[0]
@@ -310,24 +310,18 @@ class SyncEngine:
                 await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait)
                 raise
             except Refused as exc:
-                if change["kind"] in MACRO_KINDS:
-                    server_macro = exc.body.get("macro")
-                    if server_macro is None and exc.status != 404 and change["kind"] != "macro":
-                        try:
-                            server_macro = (await self.request(
-                                "GET", f"/macros/{quote(change['payload']['id'], safe='')}")).get("macro")
-                        except (Transient, Refused):
-                            server_macro = None
-                    await asyncio.to_thread(self.cache.reject, change, exc.status, str(exc), None, server_macro)
-                    report.rejected.append(f"{describe_change(change)}: {exc}")
-                    continue
-                server_ticket = exc.body.get("ticket")
-                if server_ticket is None and exc.status != 404:
+                # take the server's state: the ticket, or for a macro change the macro (a new one has none yet)
+                is_macro = change["kind"] in MACRO_KINDS
+                what = "macro" if is_macro else "ticket"
+                server_copy = exc.body.get(what)
+                if server_copy is None and exc.status != 404 and change["kind"] != "macro":
+                    path = f"/macros/{quote(change['payload']['id'], safe='')}" if is_macro else f"/tickets/{change['ticket_id']}"
                     try:
-                        server_ticket = (await self.request("GET", f"/tickets/{change['ticket_id']}")).get("ticket")
+                        server_copy = (await self.request("GET", path)).get(what)
                     except (Transient, Refused):
-                        server_ticket = None
-                await asyncio.to_thread(self.cache.reject, change, exc.status, str(exc), server_ticket)
+                        server_copy = None
+                ticket, macro = (None, server_copy) if is_macro else (server_copy, None)
+                await asyncio.to_thread(self.cache.reject, change, exc.status, str(exc), ticket, macro)
                 report.rejected.append(f"{describe_change(change)}: {exc}")
                 continue
             await asyncio.to_thread(

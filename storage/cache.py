@@ -71,6 +71,7 @@ _MACRO_COLS = (
     "usage_count", "updated_at", "version",
 )
 MACRO_UPSERT = _upsert_sql("macros", _MACRO_COLS, version=True)
+_MACRO_JSON = ("bodies", "actions")  # JSON text in the cache, structures on the wire
 POLICY_UPSERT = _upsert_sql("sla_policies", ("id", "name", "position", "body"))
 ASSET_UPSERT = _upsert_sql("asset_config", ("network", "body"), key="network")
 
@@ -98,6 +99,21 @@ def _simple(cols: Sequence[str], json_cols: Iterable[str] = ()):
     return make
 
 
+_macro_tuple = _simple(_MACRO_COLS, json_cols=_MACRO_JSON)
+
+
+def _macro_dict(r) -> dict:
+    d = dict(r)
+    for c in _MACRO_JSON:
+        d[c] = orjson.loads(d[c])
+    return d
+
+
+def _macro_sets(fields: dict) -> tuple[str, list]:
+    """`bodies = ?, title = ?` and its values, for an UPDATE of some editable macro fields."""
+    return ", ".join(f"{k} = ?" for k in fields), [_dumps(v) if k in _MACRO_JSON else v for k, v in fields.items()]
+
+
 _APPLY = (
     # (key in the page, statement, row -> tuple)
     ("queues", QUEUE_UPSERT, _simple(_QUEUE_COLS)),
@@ -105,7 +121,7 @@ _APPLY = (
     ("customers", CUSTOMER_UPSERT, _simple(_CUSTOMER_COLS)),
     ("addresses", ADDRESS_UPSERT, _simple(_ADDRESS_COLS)),
     ("deposits", DEPOSIT_UPSERT, _simple(_DEPOSIT_COLS)),
-    ("macros", MACRO_UPSERT, _simple(_MACRO_COLS, json_cols=("bodies", "actions"))),
+    ("macros", MACRO_UPSERT, _macro_tuple),
     ("policies", POLICY_UPSERT, lambda d: (d["id"], d["name"], d.get("position", 0), _dumps(d))),
     ("assets", ASSET_UPSERT, lambda d: (d["network"], _dumps(d))),
 )
@@ -355,12 +371,10 @@ class Cache:
         self, view: ViewSpec, offset: int, limit: int, *, me: Optional[int] = None, now: Optional[float] = None,
         sort: str = "sla", text: str = "", at_risk: float = AT_RISK_SECONDS,
     ) -> list[QueueRow]:
-        where, params = view.where(me, now if now is not None else time.time(), at_risk)
-        where, params = _with_text(where, params, text)
+        source, params = _filtered(view, me, now, text, at_risk)
         # Page the ids on the index alone, then join names for just this page: OFFSET over the
         # joined rows would evaluate the joins for every skipped row (10 ms at offset 5,000).
-        join = " LEFT JOIN customers c ON c.id = t.requester_id" if text else ""
-        inner = f"SELECT t.id FROM tickets t{join} WHERE {where} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
+        inner = f"SELECT t.id {source} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
         sql = f"{_ROW_SELECT} WHERE t.id IN ({inner}) ORDER BY {SORTS[sort]}"
         params.update(limit=limit, offset=offset)
         with self.engine.connect() as conn:
@@ -370,11 +384,9 @@ class Cache:
         self, view: ViewSpec, *, me: Optional[int] = None, now: Optional[float] = None, text: str = "",
         at_risk: float = AT_RISK_SECONDS,
     ) -> int:
-        where, params = view.where(me, now if now is not None else time.time(), at_risk)
-        where, params = _with_text(where, params, text)
-        join = " LEFT JOIN customers c ON c.id = t.requester_id" if text else ""
+        source, params = _filtered(view, me, now, text, at_risk)
         with self.engine.connect() as conn:
-            return int(conn.execute(_text(f"SELECT count(*) FROM tickets t{join} WHERE {where}"), params).scalar() or 0)
+            return int(conn.execute(_text(f"SELECT count(*) {source}"), params).scalar() or 0)
 
     def view_counts(self, views: Sequence[ViewSpec], *, me: Optional[int], now: float, at_risk: float = AT_RISK_SECONDS) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -435,13 +447,7 @@ class Cache:
     def macros(self) -> list[dict]:
         with self.engine.connect() as conn:
             rows = conn.exec_driver_sql("SELECT * FROM macros ORDER BY title").mappings().all()
-        out = []
-        for r in rows:
-            d = dict(r)
-            d["bodies"] = orjson.loads(d["bodies"])
-            d["actions"] = orjson.loads(d["actions"])
-            out.append(d)
-        return out
+        return [_macro_dict(r) for r in rows]
 
     def policies(self) -> list[dict]:
         with self.engine.connect() as conn:
@@ -557,8 +563,7 @@ class Cache:
         row = {"category": "", "shortcut": "", "actions": [], **macro, "id": macro.get("id") or change_id, "visibility": "personal", "owner_id": owner_id,
                "usage_count": 0, "updated_at": time.time(), "version": 1}
         with write_tx(self.engine) as conn:
-            conn.exec_driver_sql(MACRO_UPSERT, [tuple(_dumps(row.get(c)) if c in ("bodies", "actions") else row.get(c)
-                                                      for c in _MACRO_COLS)])
+            conn.exec_driver_sql(MACRO_UPSERT, [_macro_tuple(row)])
             payload = {k: row[k] for k in ("id", "key", "title", "category", "visibility", "shortcut", "bodies", "actions")}
             self._enqueue(conn, "macro", 0, payload, None, change_id)
         return change_id
@@ -568,12 +573,7 @@ class Cache:
     def macro(self, macro_id: str) -> Optional[dict]:
         with self.engine.connect() as conn:
             r = conn.exec_driver_sql("SELECT * FROM macros WHERE id = ?", (macro_id,)).mappings().first()
-        if r is None:
-            return None
-        d = dict(r)
-        d["bodies"] = orjson.loads(d["bodies"])
-        d["actions"] = orjson.loads(d["actions"])
-        return d
+        return None if r is None else _macro_dict(r)
 
     def _macro_version(self, conn: Connection, macro_id: str) -> tuple[int, str]:
         r = conn.exec_driver_sql("SELECT version, title FROM macros WHERE id = ?", (macro_id,)).first()
@@ -592,9 +592,8 @@ class Cache:
         with write_tx(self.engine) as conn:
             version, _title = self._macro_version(conn, macro_id)
             old = conn.exec_driver_sql(f"SELECT {', '.join(changes)} FROM macros WHERE id = ?", (macro_id,)).mappings().one()
-            base = {k: (orjson.loads(old[k]) if k in ("bodies", "actions") and old[k] else old[k]) for k in changes}
-            sets = ", ".join(f"{k} = ?" for k in changes)
-            values = [_dumps(v) if k in ("bodies", "actions") else v for k, v in changes.items()]
+            base = {k: (orjson.loads(old[k]) if k in _MACRO_JSON and old[k] else old[k]) for k in changes}
+            sets, values = _macro_sets(changes)
             conn.exec_driver_sql(f"UPDATE macros SET {sets}, updated_at = ? WHERE id = ?", (*values, time.time(), macro_id))
             # base: the fields as this copy had them, so uses by other agents meanwhile are no conflict
             self._enqueue(conn, "macro_update", 0, {"id": macro_id, **changes, "base": base}, version, change_id)
@@ -611,9 +610,11 @@ class Cache:
 
     # --- the outbox, as the sync engine drains it ------------------------------------------
 
-    def outbox(self) -> list[dict]:
+    def outbox(self, limit: Optional[int] = None) -> list[dict]:
+        """The queued changes, oldest first (`limit`: only the first few, as the push loop reads them)."""
+        sql = "SELECT * FROM outbox ORDER BY seq" + ("" if limit is None else f" LIMIT {int(limit)}")
         with self.engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT * FROM outbox ORDER BY seq").mappings().all()
+            rows = conn.exec_driver_sql(sql).mappings().all()
         out = []
         for r in rows:
             d = dict(r)
@@ -708,10 +709,6 @@ class Cache:
             conn.exec_driver_sql("UPDATE rejections SET acknowledged = 1 WHERE id = ?", (rejection_id,))
 
 
-def _macro_tuple(d: dict) -> tuple:
-    return tuple(_dumps(d.get(c)) if c in ("bodies", "actions") else d.get(c) for c in _MACRO_COLS)
-
-
 def _replay_macro_edits(conn: Connection) -> None:
     """A server copy of a macro just landed: our edits and deletes still in the outbox stay in
     effect on top of it (the agent keeps seeing what they did until the server answers)."""
@@ -724,9 +721,15 @@ def _replay_macro_edits(conn: Connection) -> None:
             continue
         fields = {k: v for k, v in p.items() if k in Cache.MACRO_EDITABLE}
         if fields:
-            sets = ", ".join(f"{k} = ?" for k in fields)
-            values = [_dumps(v) if k in ("bodies", "actions") else v for k, v in fields.items()]
+            sets, values = _macro_sets(fields)
             conn.exec_driver_sql(f"UPDATE macros SET {sets} WHERE id = ?", (*values, p.get("id")))
+
+
+def _filtered(view: ViewSpec, me: Optional[int], now: Optional[float], text: str, at_risk: float) -> tuple[str, dict]:
+    """`FROM tickets t ... WHERE ...` of a view with the filter-as-you-type text, and its parameters."""
+    where, params = _with_text(*view.where(me, now if now is not None else time.time(), at_risk), text)
+    join = " LEFT JOIN customers c ON c.id = t.requester_id" if text.strip() else ""
+    return f"FROM tickets t{join} WHERE {where}", params
 
 
 def _with_text(where: str, params: dict, text: str) -> tuple[str, dict]:
