@@ -214,14 +214,7 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
     # --- auth -----------------------------------------------------------------------------
 
     def agent_of(authorization: Optional[str] = Header(None)) -> dict:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise ServiceError(401, "unauthorized", "Missing bearer token; sign in with `agent-tui login URL`.")
-        token = authorization[7:].strip()
-        with engine.connect() as conn:
-            row = conn.execute(select(S.agents).where(S.agents.c.token == token)).first()
-        if row is None:
-            raise ServiceError(401, "unauthorized", "The token is not valid; sign in again with `agent-tui login URL`.")
-        return dict(row._mapping)
+        return svc.agent_for(engine, authorization)
 
     def supervisor(agent: dict = Depends(agent_of)) -> dict:
         if agent["role"] != "supervisor":
@@ -410,15 +403,7 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
             raise ServiceError(403, "forbidden", "Only supervisors manage shared macros; save it as personal.")
 
         def work(conn):
-            import uuid as _uuid
-
-            mid = body.id or str(_uuid.uuid4())
-            conn.execute(S.macros.insert().values(
-                id=mid, key=body.key, title=body.title, category=body.category, visibility=body.visibility,
-                owner_id=agent["id"], shortcut=body.shortcut, bodies=orjson.dumps(body.bodies).decode(),
-                actions=orjson.dumps(body.actions).decode(), usage_count=0, updated_at=time.time(), version=1,
-                deleted=False, seq=svc.next_seq(conn)))
-            return 201, {"macro": svc.macro_wire(conn.execute(select(S.macros).where(S.macros.c.id == mid)).one())}
+            return 201, {"macro": svc.create_macro(conn, body.model_dump(), agent["id"])}
         status, out = idempotent(idempotency_key, agent, "POST", "/macros", body.model_dump(), False, work)
         return _json(out, status)
 

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 
 from agent_tui import kpi
 from backend import schema as S
-from backend.service import ServiceError
+from backend.service import ServiceError, agent_for
 
 API = "/api/v1"
 MAX_REPORT_DAYS = 366
@@ -52,16 +52,10 @@ def _json(body: Any) -> Response:
 
 def supervisor(request: Request, authorization: Optional[str] = Header(None)) -> dict:
     """The caller's agent row; 401 without a valid Bearer token, 403 unless a supervisor."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise ServiceError(401, "unauthorized", "Missing bearer token; sign in with `agent-tui login URL`.")
-    token = authorization[7:].strip()
-    with request.app.state.engine.connect() as conn:
-        row = conn.execute(select(S.agents).where(S.agents.c.token == token)).first()
-    if row is None:
-        raise ServiceError(401, "unauthorized", "The token is not valid; sign in again with `agent-tui login URL`.")
-    if row.role != "supervisor":
+    agent = agent_for(request.app.state.engine, authorization)
+    if agent["role"] != "supervisor":
         raise ServiceError(403, "forbidden", "Metrics need a supervisor token.")
-    return dict(row._mapping)
+    return agent
 
 
 def _targets(request: Request) -> dict[str, kpi.Target]:
@@ -271,16 +265,6 @@ def _since_counts(conn: Connection, col, points: list[float], now: float) -> lis
     return out
 
 
-def backlog_trend(conn: Connection, points: list[float], backlog: int, now: float) -> list[int]:
-    """Backlog at each past instant t: the backlog now, minus tickets created since t, plus tickets
-    solved since t (kpi.is_backlog_at, since solved_at >= created_at). Reads only the rows created
-    or solved after the first point, on the created_at and solved_at indexes."""
-    asc = sorted(points)
-    created = dict(zip(asc, _since_counts(conn, T.created_at, asc, now)))
-    solved = dict(zip(asc, _since_counts(conn, T.solved_at, asc, now)))
-    return [backlog - created[t] + solved[t] for t in points]
-
-
 # --- the wall ---------------------------------------------------------------------------------
 
 
@@ -396,7 +380,8 @@ def wall(conn: Connection, *, now: float, day_start: float, at_risk_seconds: flo
         lambda c: _wall_agents(c, now, day_start),
         lambda c: _wall_day(c, now, day_start, points),
     )
-    # backlog at t = now's backlog - created since t + solved since t (see backlog_trend)
+    # backlog at t = now's backlog - created since t + solved since t (kpi.is_backlog_at, since
+    # solved_at >= created_at): only rows created or solved after the first point are read
     trend = [backlog_total - c + s for c, s in zip(day["created_since"], day["solved_since"])]
     row = kpi.finish_row(created=day["created"], escalated=day["escalated"], **solved, backlog=backlog_total,
                          frt_stats=frt_all, resolution_stats=day["resolution"], sla=day["sla"])

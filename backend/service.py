@@ -127,6 +127,21 @@ def _event(conn: Connection, ticket_id: int, at: float, kind: str, status: Optio
     conn.execute(S.ticket_events.insert().values(ticket_id=ticket_id, at=at, kind=kind, status=status, agent_id=agent_id))
 
 
+# --- agents ---------------------------------------------------------------------------------
+
+
+def agent_for(engine: Engine, authorization: Optional[str]) -> dict:
+    """The agent row of an `Authorization: Bearer <token>` header; 401 without a valid token."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ServiceError(401, "unauthorized", "Missing bearer token; sign in with `agent-tui login URL`.")
+    token = authorization[7:].strip()
+    with engine.connect() as conn:
+        row = conn.execute(select(S.agents).where(S.agents.c.token == token)).first()
+    if row is None:
+        raise ServiceError(401, "unauthorized", "The token is not valid; sign in again with `agent-tui login URL`.")
+    return dict(row._mapping)
+
+
 # --- tickets --------------------------------------------------------------------------------
 
 
@@ -207,8 +222,8 @@ def add_message(
                 values["reopens"] = t.reopens + 1
                 values["solved_at"] = None
             _event(conn, ticket_id, now, "status", "open")
+    values.update(recompute_sla(conn, ticket_id, now))  # from the events just added; queue, priority and channel stay
     conn.execute(update(S.tickets).where(S.tickets.c.id == ticket_id).values(**values))
-    conn.execute(update(S.tickets).where(S.tickets.c.id == ticket_id).values(**recompute_sla(conn, ticket_id, now)))
     msg = message_wire(conn.execute(select(S.messages).where(S.messages.c.id == mid)).one())
     return ticket_wire(get_ticket(conn, ticket_id)), msg, t.version
 
@@ -426,6 +441,18 @@ def _macro_row(conn: Connection, macro_id: str, *, lock: bool = False):
     if lock and conn.dialect.name == "postgresql":
         q = q.with_for_update()
     return conn.execute(q).first()
+
+
+def create_macro(conn: Connection, macro: dict, owner_id: int, now: Optional[float] = None) -> dict:
+    """A new macro (`macro`: id (optional), key, title, category, visibility, shortcut, bodies, actions)."""
+    now = time.time() if now is None else now
+    mid = macro.get("id") or str(uuid.uuid4())
+    conn.execute(S.macros.insert().values(
+        id=mid, key=macro["key"], title=macro["title"], category=macro["category"], visibility=macro["visibility"],
+        owner_id=owner_id, shortcut=macro["shortcut"], bodies=orjson.dumps(macro["bodies"]).decode(),
+        actions=orjson.dumps(macro["actions"]).decode(), usage_count=0, updated_at=now, version=1,
+        deleted=False, seq=next_seq(conn)))
+    return macro_wire(_macro_row(conn, mid))
 
 
 def count_macro_use(conn: Connection, macro_id: Optional[str], agent_id: Optional[int], now: Optional[float] = None) -> Optional[dict]:
