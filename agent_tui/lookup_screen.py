@@ -29,7 +29,6 @@ from agent_tui.chains import ChainError, Verdict, default_asset_config, load_end
 from agent_tui.chains.addresses import parse_address, parse_txid
 from agent_tui.chains.cache import LookupCache
 from agent_tui.chains.config import networks_from
-from agent_tui.chains.errors import clean as clean_line
 from agent_tui.chains.extract import extract, network_hints
 from agent_tui.chains.transport import Limits
 from agent_tui.textsafe import one_line, safe_text
@@ -99,7 +98,7 @@ async def run_one(app: Any, txid: str, network: Optional[str], customer: Optiona
     except ChainError as e:
         return None, one_line(str(e), 300)
     except Exception as e:  # a bug must not take the screen down; say what kind of failure it was
-        return None, f"look-up failed unexpectedly ({clean_line(e.__class__.__name__, 60)})"
+        return None, f"look-up failed unexpectedly ({one_line(e.__class__.__name__, 60)})"
 
 
 def _value(field: str, v: Verdict) -> Optional[str]:
@@ -406,12 +405,13 @@ class LookupScreen(Screen):
 
     @on(Finished)
     def _finished(self, msg: Finished) -> None:
-        self.running = None
-        if msg.verdict is None:
-            self.error = msg.error or "look-up failed"
-        else:
+        if msg.txid != self.running:  # posted by a look-up replaced in the meantime: not this txid's answer
+            return
+        if msg.verdict is not None:
             self.show_verdict(msg.verdict)
             return
+        self.running = None
+        self.error = msg.error or "look-up failed"
         self._render_result()
 
     def show_verdict(self, verdict: Verdict) -> None:

@@ -366,7 +366,6 @@ class RecoveryScreen(Screen):
             if i not in self.results:
                 self.results[i] = (None, "cancelled")
                 table.update_cell(str(i), "code", _cell("cancelled", 30, "dim"))
-        self._show_row(table.cursor_row)
         self.batch += 1  # late answers of the cancelled run are dropped
         self._flush()
         self.load_history()
@@ -392,7 +391,7 @@ class RecoveryScreen(Screen):
         if v is not None:
             self.app.push_screen(VerdictScreen(v))
         elif err:
-            self.app.notify(err, severity="warning")
+            self.app.notify(err, severity="warning", markup=False)  # the error quotes pasted text and chain data
 
     @on(DataTable.RowSelected, "#recovery-history")
     def _history_chosen(self, event: DataTable.RowSelected) -> None:

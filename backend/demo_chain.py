@@ -72,7 +72,7 @@ RIPPLE_EPOCH = 946684800
 TRON_SOLID_LAG = 19  # Tron's solidified block trails the head by about 19 blocks
 EXCHANGE_XRP_ADDRESS = "rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w"  # as backend.seed: the shared, tag-routed account
 
-_HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")  # a txid as Esplora, TronGrid and rippled take it (fullmatch)
 
 
 def height_at(network: str, t: float) -> int:
@@ -283,7 +283,7 @@ def create_app(chain: DemoChain) -> Starlette:
     # Esplora
     async def esplora_tx(request: Request) -> Response:
         txid = request.path_params["txid"]
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", txid):
+        if not _HEX64.fullmatch(txid):
             return PlainTextResponse("Invalid hex string", status_code=400)
         tx = chain.get("bitcoin", txid)
         if tx is None:
@@ -292,7 +292,7 @@ def create_app(chain: DemoChain) -> Starlette:
 
     async def esplora_status(request: Request) -> Response:
         txid = request.path_params["txid"]
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", txid):
+        if not _HEX64.fullmatch(txid):
             return PlainTextResponse("Invalid hex string", status_code=400)
         tx = chain.get("bitcoin", txid)
         # like electrs: an unknown txid is "not confirmed" here, not a 404 (use /tx/:txid to tell)
@@ -344,7 +344,7 @@ def create_app(chain: DemoChain) -> Starlette:
         if api_version not in (1, 2):
             return _json({"result": {"error": "invalid_API_version", "error_code": 6, "error_message": "Invalid API version.", "request": request_echo, "status": "error"}})
         h = str(params.get("transaction") or "")
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", h):
+        if not _HEX64.fullmatch(h):
             return _json({"result": {"error": "notImpl", "error_code": 74, "error_message": "Not implemented.", "request": request_echo, "status": "error"}})
         tx = chain.get("xrp", h)
         if tx is None:

@@ -107,6 +107,9 @@ async def test_a_txid_in_the_customer_message_is_looked_up_and_posted_as_a_note(
         assert "needs_manual_credit" in text and "Suggested macro: deposit_needs_manual_credit" in text
         assert "Recoverable: yes" in text and "1000" in text and "USDT" in text and "recipient" in text
         assert app.last_verdicts[tid]["code"] == "needs_manual_credit"
+        screen.post_message(LookupScreen.Finished(BTC_TX, None, "late answer of a replaced look-up"))
+        await pilot.pause()
+        assert screen.error == "" and screen.verdict is v  # not the txid on screen: dropped
 
         await pilot.press("n")  # post as an internal note
         notes = [m for m in cache.thread(tid) if m["kind"] == "note"]
@@ -357,6 +360,14 @@ async def test_a_batch_with_bad_lines_and_dead_endpoints_gives_one_line_per_row(
         svg = app.export_screenshot()
         assert "\x1b" not in svg and "[bold]x[/bold]" in svg
         assert len(screen.history) == 1  # only the verdict is cached; errors are not
+        # enter on a row without a verdict: its one line as a notification, the pasted markup kept literal
+        table = screen.query_one("#recovery-results")
+        table.focus()
+        table.move_cursor(row=5)  # line 7
+        await pilot.press("enter")
+        await pilot.pause()
+        note = list(app._notifications)[-1]
+        assert note.message == errors[7] and "[bold]x[/bold]" in note.message and note.markup is False
 
 
 async def test_a_bad_endpoint_config_stops_the_batch_with_one_line(tmp_path):

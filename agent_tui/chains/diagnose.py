@@ -192,18 +192,10 @@ def _with_amount(t: Transfer, asset: Optional[Mapping]) -> Transfer:
     return Transfer(**{**t.to_dict(), "asset": asset.get("asset") or t.asset, "amount": amount})
 
 
-def _addresses(customer: Mapping, network: str, family: str, families: Mapping[str, str]) -> list[Mapping]:
-    out = []
-    for a in customer.get("addresses") or []:
-        net = a.get("network")
-        if net is None:
-            fam_ok = True  # a bare --address: whatever network its format fits
-        else:
-            net = str(net).lower()
-            fam_ok = net == network
-        if fam_ok and a.get("address"):
-            out.append(a)
-    return out
+def _addresses(customer: Mapping, network: str) -> list[Mapping]:
+    """The customer's addresses for `network`; a bare --address (no network) fits whatever its format fits."""
+    return [a for a in customer.get("addresses") or []
+            if a.get("address") and (a.get("network") is None or str(a["network"]).lower() == network)]
 
 
 def _matches(t: Transfer, addrs: list[Mapping], family: str) -> list[Mapping]:
@@ -257,7 +249,7 @@ def diagnose(
     # the network the tx is on: the claim if it is there, else one where it pays the customer, else the first
     def pays_customer(f: ChainFacts) -> bool:
         fam = families.get(f.network, "")
-        return any(_matches(t, _addresses(customer, f.network, fam, families), fam) for t in f.transfers)
+        return any(_matches(t, _addresses(customer, f.network), fam) for t in f.transfers)
 
     f = next((x for x in found if x.network == claimed), None) or next((x for x in found if pays_customer(x)), None) or found[0]
     net = f.network
@@ -272,7 +264,7 @@ def diagnose(
         return _make(FAILED_CODE, f"The transaction failed on {net}{claim_note}: {_s(f.failure_reason, 160)}. No funds moved to the recipient.",
                      _evidence(f, required, t), transfers=f.transfers, **common)
 
-    addrs = _addresses(customer, net, fam, families)
+    addrs = _addresses(customer, net)
     has_addresses = bool(customer.get("addresses"))
     if entry is None:
         t = f.transfers[0] if f.transfers else None
@@ -310,7 +302,7 @@ def diagnose(
 
     results: list[Verdict] = []
     for t in paying:
-        results.append(_judge(t, f, entry, required, customer, addrs if has_addresses else [], fam, families, asset_config, common, claim_note))
+        results.append(_judge(t, f, entry, required, customer, addrs, fam, families, asset_config, common, claim_note))
     results.sort(key=lambda v: _PRIORITY.index(v.code) if v.code in _PRIORITY else len(_PRIORITY))
     best = results[0]
     best.transfers = [_clean_transfer(_with_amount(t, _find_asset(entry, t, fam))) for t in paying]  # whole units, as documented

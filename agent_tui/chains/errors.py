@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
-_CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+from agent_tui.textsafe import one_line
 
 
 def clean(text: object, limit: int = 200) -> str:
-    """One line of plain text: control and bidi characters removed, length bounded.
+    """One line of plain text, length bounded: agent_tui.textsafe.one_line (escape sequences dropped
+    with their payloads, control, bidi and invisible characters removed, whitespace folded).
 
     Chain data and customer text are hostile; anything that goes into an explanation or an
     error message passes through here. (We never render Rich markup; callers that do must escape.)
     """
-    s = _CTRL.sub("", str(text))
+    s = one_line(str(text))
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return s

@@ -21,7 +21,7 @@ def customer_from_cli(address: Optional[str], memo: Optional[str], network: Opti
     if not address:
         return None
     parse_address(address)  # InvalidInput for a malformed one
-    return {"addresses": [{"network": network.lower() if network else None, "asset": None, "address": address.strip(),
+    return {"addresses": [{"network": network or None, "asset": None, "address": address.strip(),
                            "memo": memo.strip() if isinstance(memo, str) and memo.strip() else None}], "ledger": None}
 
 
@@ -50,6 +50,8 @@ async def lookup(
     http: Optional[Http] = None,
 ) -> Verdict:
     """Raises ChainError (one line) when no verdict can be reached: bad input, endpoints unreachable."""
+    if network is not None:  # once, here: candidates, cache key, customer context and diagnosis compare it as is
+        network = str(network).strip().lower()
     networks = networks_from(asset_config)
     eps = endpoints if isinstance(endpoints, Mapping) and all(isinstance(v, Endpoint) for v in endpoints.values()) else load_endpoints(endpoints)
     if customer is None:
@@ -76,7 +78,7 @@ async def lookup(
 
     found = [f for f in facts.values() if f.found]
     errors = {n: f.error for n, f in facts.items() if f.error}
-    claimed_err = errors.get(network.lower()) if network else None
+    claimed_err = errors.get(network) if network else None
     if not found and (claimed_err or len(errors) == len(facts)):
         # cannot say "not found" when the network that matters did not answer
         msg = claimed_err or next(iter(errors.values()))

@@ -95,12 +95,10 @@ class Http:
             try:
                 async with asyncio.timeout(self.limits.timeout):
                     status, body, retry_after = await self._once(method, url, content, headers, where)
-            except TimeoutError:
+            except (TimeoutError, httpx.TimeoutException):
                 raise EndpointError(f"{where}{shown} did not answer within {self.limits.timeout:g} s") from None
             except httpx.ConnectError:
                 raise EndpointError(f"{where}cannot connect to {shown}") from None
-            except httpx.TimeoutException:
-                raise EndpointError(f"{where}{shown} did not answer within {self.limits.timeout:g} s") from None
             except httpx.HTTPError as e:
                 raise EndpointError(f"{where}{shown} failed: {e.__class__.__name__}") from None
             if status != 429:

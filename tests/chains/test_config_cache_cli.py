@@ -62,6 +62,13 @@ async def test_cache_final_kept_pending_expires(fixture_server, sqlite_engine):
     assert fixture_server.httpd.hits > hits
 
 
+async def test_the_claimed_network_is_normalised_once(fixture_server):
+    cfg, eps = default_asset_config(), fixture_server.endpoints()
+    plain = await lookup(ETH_TX, network="ethereum", asset_config=cfg, endpoints=eps)
+    padded = await lookup(ETH_TX, network="  Ethereum ", asset_config=cfg, endpoints=eps)
+    assert padded.to_dict() == plain.to_dict() and padded.claimed_network == "ethereum" and padded.code != "wrong_network"
+
+
 def runner_env(server):
     return {f"AGENT_TUI_RPC_{k.upper()}": (v if isinstance(v, str) else f"{v['kind']}+{v['url']}") for k, v in server.endpoints().items()}
 

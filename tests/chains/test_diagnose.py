@@ -111,6 +111,14 @@ def test_hostile_strings_are_cleaned():
     assert all(ord(c) >= 32 for c in v.explanation)
 
 
+def test_escape_sequences_go_with_their_payloads():
+    # an OSC 8 link / OSC 52 clipboard write in chain data: no trace of the URL or the payload, lines folded
+    f = eth_facts(status="failed", failure="\x1b]8;;https://phish.example\x1b\\revert\x1b]8;;\x1b\\\n\x1b]52;c;cGF3bmVk\x07ed\ufeff\U000e0041")
+    v = diagnose({"ethereum": f}, default_asset_config(), cust(), "ethereum")
+    assert v.code == "failed" and v.evidence.failure_reason == "revert ed"
+    assert "phish" not in v.explanation and "cGF3bmVk" not in v.explanation and "revert ed" in v.explanation
+
+
 def test_final_flag_only_for_settled_facts():
     assert diagnose({"ethereum": eth_facts(confs=100)}, default_asset_config(), cust(), "ethereum").final is True
     assert diagnose({"ethereum": eth_facts(confs=3)}, default_asset_config(), cust(), "ethereum").final is False

@@ -32,13 +32,17 @@ def hexint(v: Any) -> int:
     return int(s, 16)
 
 
-def fmt_units(raw: int, decimals: int) -> str:
-    """Integer base units -> whole-unit Decimal string, no exponent, no trailing zeros."""
-    d = Decimal(raw).scaleb(-decimals)
+def _plain(d: Decimal) -> str:
+    """No exponent, no trailing zeros."""
     s = format(d, "f")
     if "." in s:
         s = s.rstrip("0").rstrip(".")
     return s or "0"
+
+
+def fmt_units(raw: int, decimals: int) -> str:
+    """Integer base units -> whole-unit Decimal string, no exponent, no trailing zeros."""
+    return _plain(Decimal(raw).scaleb(-decimals))
 
 
 def fmt_decimal(v: Any) -> str:
@@ -48,10 +52,7 @@ def fmt_decimal(v: Any) -> str:
     d = Decimal(str(v))
     if not d.is_finite():
         raise ValueError("bad amount")
-    s = format(d, "f")
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    return s or "0"
+    return _plain(d)
 
 
 def dict_or_empty(v: Any) -> dict:

@@ -96,36 +96,24 @@ async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> Chai
     if not tx and not receipt:
         return ChainFacts(network=net.name, txid=h, found=False, tip=tip, chain_id=chain_id)
 
-    transfers: list[Transfer] = []
-    native = _native(tx, net) if tx else None
     block = opt_qty(receipt.get("blockNumber")) if receipt else None
     if block is None and tx:
         block = opt_qty(tx.get("blockNumber"))
     failure = None
     if not receipt or block is None:
-        status = PENDING
-        block = None
-        if native:
-            transfers.append(native)
+        status, block = PENDING, None
+    elif receipt.get("status") is not None and qty(receipt["status"]) == 0:  # pre-Byzantium: status null + root, not a failure
+        status, failure = FAILED, "reverted (receipt status 0x0)"
+    else:
+        status = CONFIRMED
+    native = _native(tx, net) if tx else None
+    transfers: list[Transfer] = [native] if native else []
+    if status == CONFIRMED:
+        transfers.extend(_log_transfers(receipt))
+    else:  # no logs (pending) or none that count (reverted): the intended transfer from the calldata
         ct = _calldata_transfer(tx) if tx else None
         if ct:
             transfers.append(ct)
-    else:
-        st = receipt.get("status")
-        # pre-Byzantium receipts carry status null + root: that is not a failure
-        if st is not None and qty(st) == 0:
-            status = FAILED
-            failure = "reverted (receipt status 0x0)"
-            if native:
-                transfers.append(native)
-            ct = _calldata_transfer(tx) if tx else None
-            if ct:
-                transfers.append(ct)
-        else:
-            status = CONFIRMED
-            if native:
-                transfers.append(native)
-            transfers.extend(_log_transfers(receipt))
     confs = confirmations(tip, block)
     return ChainFacts(
         network=net.name,

@@ -78,7 +78,7 @@ async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid
                 raise InvalidInput(f"{label}: the node rejected the txid") from None
             raise
 
-    tx, tip = await asyncio.gather(raw(), _core_call(http, url, "getblockcount", label))
+    tx, tip = await asyncio.gather(raw(), jsonrpc(http, url, "getblockcount", [], label=label))
     if not isinstance(tip, int) or isinstance(tip, bool):
         raise ValueError("getblockcount")
     if tx is None:
@@ -99,7 +99,3 @@ async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid
         transfers.append(Transfer(recipient=str(addr), asset=net.native_asset, amount=amount,
                                   index=n if isinstance(n, int) else i, kind="native"))
     return _facts(net, h, block=block, tip=tip, transfers=transfers)
-
-
-async def _core_call(http: Http, url: str, method: str, label: str):
-    return await jsonrpc(http, url, method, [], label=label)

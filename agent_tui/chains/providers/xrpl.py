@@ -57,7 +57,7 @@ def _amount(v: Any, net: NetworkDef) -> tuple[Optional[str], Optional[str], Opti
 async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> ChainFacts:
     label, h = net.name, txid.for_family("xrp")
     res, tip = await asyncio.gather(_tx(http, url, h, label, 2), _validated_tip(http, url, label))
-    if res.get("error") in ("invalid_API_version", "invalidParams") and res.get("error") != "txnNotFound":
+    if res.get("error") in ("invalid_API_version", "invalidParams"):
         res = await _tx(http, url, h, label, None)  # servers without API v2
     err = res.get("error")
     if err == "txnNotFound":
