@@ -97,9 +97,8 @@ class AgentPicker(ModalScreen[Optional[int]]):
         super().__init__()
         self.ticket_id = ticket_id
         self.title_text = title or f"Reassign #{ticket_id} to…"
-        order = {"online": 0, "away": 1, "offline": 2}
         self.agents = sorted((a for a in agents if a.get("role") in ("agent", "recovery")),
-                             key=lambda a: (order.get(a.get("presence"), 3), str(a.get("name", "")), a["id"]))
+                             key=lambda a: (_PRESENCE_ORDER.get(a.get("presence"), 3), str(a.get("name", "")), a["id"]))
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -341,7 +340,7 @@ class SupervisorScreen(Screen):
         end = now + self._at_risk_seconds()
         shown = [r for r in self._risk_rows if now <= r.sla_due < end]
         cells = [
-            ((format_countdown(r.sla_due - now), "bad" if r.sla_due < now else "warn"), f"#{r.id}", one_line(r.queue),
+            ((format_countdown(r.sla_due - now), "warn"), f"#{r.id}", one_line(r.queue),
              (r.priority, "bad" if r.priority == "urgent" else ("warn" if r.priority == "high" else "")),
              one_line(r.subject), one_line(r.assignee_name) or ("unassigned", "muted"))
             for r in shown

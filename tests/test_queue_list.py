@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import pytest
@@ -65,6 +66,15 @@ class QueueApp(App):
         return [m for m in self.messages if isinstance(m, kind)]
 
 
+@contextlib.asynccontextmanager
+async def shown(source: ListRowSource, *, size: tuple[int, int] = SIZE, **kwargs):
+    """The list on screen after its first paint: (app, pilot, the QueueList)."""
+    app = QueueApp(source, **kwargs)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        yield app, pilot, app.query_one(QueueList)
+
+
 def line(widget: QueueList, y: int) -> str:
     return "".join(segment.text for segment in widget.render_line(y))
 
@@ -88,10 +98,7 @@ def shown_ids(widget: QueueList) -> list[int]:
 
 async def test_first_paint_shows_header_and_first_rows_reading_one_page() -> None:
     source = ListRowSource(numbered_rows(100_000))
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         header = line(ql, 0)
         for title in ("SLA", "PRI", "ID", "SUBJECT", "CUSTOMER", "STATUS", "UPD"):
             assert title in header
@@ -105,10 +112,7 @@ async def test_first_paint_shows_header_and_first_rows_reading_one_page() -> Non
 
 async def test_end_key_reaches_row_99999_reading_only_the_needed_page() -> None:
     source = ListRowSource(numbered_rows(100_000))
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         source.reset_calls()
         await pilot.press("G")
         await pilot.pause()
@@ -126,10 +130,7 @@ async def test_end_key_reaches_row_99999_reading_only_the_needed_page() -> None:
 
 async def test_jump_to_the_middle_reads_only_pages_covering_the_viewport() -> None:
     source = ListRowSource(numbered_rows(100_000))
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         source.reset_calls()
         ql.move_cursor(50_190)  # viewport straddles pages 250 and 251
         await pilot.pause()
@@ -154,10 +155,7 @@ async def test_page_cache_is_bounded() -> None:
 
 async def test_empty_source_renders_header_only() -> None:
     source = ListRowSource([])
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         assert "SUBJECT" in line(ql, 0)
         assert line(ql, 1).strip() == ""
         assert ql.cursor_ticket_id is None
@@ -177,10 +175,7 @@ async def test_tick_changes_countdown_without_reading_the_source() -> None:
         row(4, sla_due=NO_DUE),
     ]
     source = ListRowSource(rows)
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         assert f"{SLA_GLYPHS['ok']} 16m 00s" in line(ql, 1)
         assert f"{SLA_GLYPHS['at_risk']} 0m 03s" in line(ql, 2)
         assert f"{SLA_GLYPHS['paused']} paused" in line(ql, 3)
@@ -202,10 +197,7 @@ async def test_tick_changes_countdown_without_reading_the_source() -> None:
 
 async def test_tick_updates_last_update_age() -> None:
     source = ListRowSource([row(1, updated_at=NOW - 59)])
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         assert line(ql, 1).rstrip().endswith("59s")
         ql.tick(NOW + 2 * 3600)
         await pilot.pause()
@@ -223,10 +215,7 @@ def test_format_age() -> None:
 
 async def test_cursor_keys_post_highlighted_and_enter_posts_opened() -> None:
     source = ListRowSource(numbered_rows(500))
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         await pilot.press("j", "down", "j", "k")
         await pilot.pause()
         assert ql.cursor_ticket_id == 2
@@ -255,10 +244,7 @@ async def test_cursor_keys_post_highlighted_and_enter_posts_opened() -> None:
 
 async def test_space_toggles_selection_with_a_visible_mark() -> None:
     source = ListRowSource(numbered_rows(50))
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         await pilot.press("space", "j", "j", "space", "j", "space", "k", "k", "k", "k")
         await pilot.pause()
         assert ql.selected_ids == {0, 2, 3}
@@ -297,10 +283,7 @@ async def test_bindings_can_be_remapped_by_id() -> None:
 
 async def test_click_moves_cursor_and_double_click_opens() -> None:
     source = ListRowSource(numbered_rows(50))
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         await pilot.click(QueueList, offset=(30, 4))
         await pilot.pause()
         assert ql.cursor_ticket_id == 3
@@ -316,10 +299,7 @@ async def test_click_moves_cursor_and_double_click_opens() -> None:
 async def test_cursor_stays_on_the_same_ticket_when_the_order_changes() -> None:
     rows = numbered_rows(1_000)
     source = ListRowSource(rows)
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         for _ in range(5):
             await pilot.press("j")
         await pilot.press("space")
@@ -350,10 +330,7 @@ async def test_cursor_stays_on_the_same_ticket_when_the_order_changes() -> None:
 async def test_refresh_rows_when_the_ticket_is_gone_keeps_the_position() -> None:
     rows = numbered_rows(100)
     source = ListRowSource(rows)
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         await pilot.press("j", "j", "j")
         await pilot.pause()
         source.rows = [r for r in rows if r.id != 3]
@@ -370,10 +347,7 @@ async def test_refresh_rows_when_the_ticket_is_gone_keeps_the_position() -> None
 
 async def test_refresh_rows_keeps_a_scrolled_away_view() -> None:
     source = ListRowSource(numbered_rows(1_000))
-    app = QueueApp(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(source) as (app, pilot, ql):
         ql.scroll_to(y=500, animate=False)  # mouse wheel: the cursor stays on ticket 0
         await pilot.pause()
         source.rows = [row(5000)] + source.rows
@@ -388,10 +362,7 @@ async def test_refresh_rows_keeps_a_scrolled_away_view() -> None:
 
 
 async def test_set_source_switches_queue() -> None:
-    app = QueueApp(ListRowSource(numbered_rows(100)))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(ListRowSource(numbered_rows(100))) as (app, pilot, ql):
         await pilot.press("G", "space")
         ql.set_source(ListRowSource([row(7000 + i) for i in range(10)]))
         await pilot.pause()
@@ -410,10 +381,7 @@ async def test_hostile_subject_and_name_render_inert() -> None:
         assignee_name="\x07\x1b[5mAgent",
         customer_tier="vip",
     )
-    app = QueueApp(ListRowSource([hostile]))
-    async with app.run_test(size=(200, 10)) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(ListRowSource([hostile]), size=(200, 10)) as (app, pilot, ql):
         strip = ql.render_line(1)
         text = "".join(seg.text for seg in strip)
         assert "[bold red]URGENT[/]" in text and "[link=https://x]here[/]" in text
@@ -426,10 +394,7 @@ async def test_hostile_subject_and_name_render_inert() -> None:
 
 @pytest.mark.parametrize("width", [60, 80, 100, 120, 160, 220])
 async def test_columns_fit_the_width_and_subject_takes_the_rest(width: int) -> None:
-    app = QueueApp(ListRowSource(sample_rows(40, NOW)))
-    async with app.run_test(size=(width, 12)) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(ListRowSource(sample_rows(40, NOW)), size=(width, 12)) as (app, pilot, ql):
         content = ql.scrollable_content_region.width
         columns = {c.key: c for c in ql._columns()}
         for key in ("sla", "priority", "id", "subject"):
@@ -452,10 +417,7 @@ async def test_vip_badge_and_priority_words_do_not_rely_on_colour() -> None:
         row(2, customer_tier="gold", priority="high"),
         row(3, customer_tier="standard", priority="low"),
     ]
-    app = QueueApp(ListRowSource(rows))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(ListRowSource(rows)) as (app, pilot, ql):
         await pilot.press("j")  # move the cursor off the VIP row
         await pilot.pause()
         vip_line = line(ql, 1)
@@ -475,10 +437,7 @@ def _colour_of(ql: QueueList, y: int, needle: str) -> str:
 @pytest.mark.parametrize("theme_name", sorted(THEMES))
 async def test_sla_colours_come_from_the_theme(theme_name: str) -> None:
     rows = [row(0), row(1, sla_due=NOW - 60), row(2, sla_due=NOW + 60), row(3, sla_due=NO_DUE, sla_paused=True)]
-    app = QueueApp(ListRowSource(rows), theme=theme_name)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(ListRowSource(rows), theme=theme_name) as (app, pilot, ql):
         variables = THEMES[theme_name].variables
         assert _colour_of(ql, 2, SLA_GLYPHS["breached"]) == variables["sla-breached"].upper()
         assert _colour_of(ql, 3, SLA_GLYPHS["at_risk"]) == variables["sla-at-risk"].upper()
@@ -486,10 +445,7 @@ async def test_sla_colours_come_from_the_theme(theme_name: str) -> None:
 
 
 async def test_theme_switch_repaints_with_new_colours() -> None:
-    app = QueueApp(ListRowSource([row(0), row(1, sla_due=NOW - 60)]))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        ql = app.query_one(QueueList)
+    async with shown(ListRowSource([row(0), row(1, sla_due=NOW - 60)])) as (app, pilot, ql):
         assert _colour_of(ql, 2, "✖") == THEMES["agent-dark"].variables["sla-breached"].upper()
         app.theme = "agent-light"
         await pilot.pause()

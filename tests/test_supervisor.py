@@ -18,7 +18,7 @@ from backend.schema import make_engine
 from backend.seed import seed
 from backend.server import ServerThread
 from storage.cache import Cache
-from themes import APP_TCSS, THEME_VARIABLE_DEFAULTS, THEMES
+from themes import APP_TCSS, THEME_VARIABLE_DEFAULTS, register_themes
 from widgets.kpi_tiles import KpiTile
 from widgets.wall_table import WallTable
 
@@ -35,9 +35,7 @@ class WallApp(App):
         super().__init__()
         self.cache, self.engine, self.clock = cache, engine, clock
         self.opened: list[int] = []
-        for theme in THEMES.values():
-            self.register_theme(theme)
-        self.theme = "agent-dark"
+        register_themes(self, default="agent-dark")
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return THEME_VARIABLE_DEFAULTS

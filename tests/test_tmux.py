@@ -66,7 +66,7 @@ def test_an_agent_works_the_demo_in_a_real_terminal(demo):
     assert "Hello, we are checking this now." in out and "\x1b" not in out
     wait_for(s, "outbox 0")
     tmux("send-keys", "-t", s, "Escape")
-    time.sleep(0.3)
+    wait_for(s, "r Reply")  # the box is left (the ticket's keys are in the footer): p is not typed into it
     tmux("send-keys", "-t", s, "p")
     wait_for(s, "pending ·")
     tmux("send-keys", "-t", s, "?")

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.color import Color as RichColor
+from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 __all__ = [
@@ -40,20 +42,11 @@ __all__ = [
     "APP_TCSS",
     "DEFAULT_THEME",
     "register_themes",
+    "theme_colour",
 ]
 
 APP_TCSS = Path(__file__).with_name("app.tcss")
 DEFAULT_THEME = "agent-dark"
-
-THEME_VARIABLES = (
-    "sla-ok",
-    "sla-at-risk",
-    "sla-breached",
-    "sla-paused",
-    "tier-vip",
-    "priority-urgent",
-    "priority-high",
-)
 
 # Fallbacks for themes that don't define the app variables (Textual's built-ins). Concrete
 # mid-tone colours: Textual variables cannot reference other variables ($success won't resolve).
@@ -66,6 +59,8 @@ THEME_VARIABLE_DEFAULTS: dict[str, str] = {
     "priority-urgent": "#E5534B",
     "priority-high": "#D29922",
 }
+
+THEME_VARIABLES = tuple(THEME_VARIABLE_DEFAULTS)
 
 THEMES: dict[str, Theme] = {
     "agent-dark": Theme(
@@ -163,3 +158,17 @@ def register_themes(app, default: str | None = DEFAULT_THEME) -> None:
         app.register_theme(theme)
     if default is not None:
         app.theme = default
+
+
+def theme_colour(widget, variable: str) -> RichColor:
+    """The running theme's colour for an app variable (`sla-ok`, ...), or its default when there
+    is no app, the theme lacks it or its value does not parse."""
+    default = THEME_VARIABLE_DEFAULTS[variable]
+    try:
+        value = widget.app.theme_variables.get(variable)
+    except Exception:  # no app (unit use)
+        value = None
+    try:
+        return Color.parse(value or default).rich_color
+    except (ColorParseError, ValueError):
+        return Color.parse(default).rich_color

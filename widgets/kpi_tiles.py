@@ -17,14 +17,14 @@ from typing import Optional, Sequence
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.color import Color, ColorParseError
 from textual.widget import Widget
 from textual.widgets import Sparkline
 
 from agent_tui import kpi
+from themes import theme_colour
 
 GLYPHS = {True: "✓", False: "✗", None: "·"}
-_VARS = {True: ("sla-ok", "#2DA44E"), False: ("sla-breached", "#E5534B"), None: ("sla-paused", "#8B949E")}
+_VARS = {True: "sla-ok", False: "sla-breached", None: "sla-paused"}
 
 
 class _TileBody(Widget):
@@ -39,15 +39,7 @@ class _TileBody(Widget):
         self.sample = ""
 
     def _color(self) -> Style:
-        var, fallback = _VARS[self.ok]
-        try:
-            value = self.app.theme_variables.get(var) or fallback
-        except Exception:
-            value = fallback
-        try:
-            return Style(color=Color.parse(value).rich_color, bold=self.ok is False)
-        except (ColorParseError, ValueError):
-            return Style(color=Color.parse(fallback).rich_color)
+        return Style(color=theme_colour(self, _VARS[self.ok]), bold=self.ok is False)
 
     def render(self) -> Text:
         tone = self._color()

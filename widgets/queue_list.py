@@ -59,16 +59,6 @@ _DYNAMIC_COLUMNS = frozenset({"sla", "updated"})  # formatted from `now` on ever
 _ROW_CACHE_SIZE = 512  # rows whose static cells are kept pre-rendered
 UNASSIGNED = "—"
 
-THEME_COLOUR_VARIABLES = (
-    "sla-ok",
-    "sla-at-risk",
-    "sla-breached",
-    "sla-paused",
-    "tier-vip",
-    "priority-urgent",
-    "priority-high",
-)
-
 
 def format_age(seconds: float) -> str:
     """How long ago, in at most 4 cells: `12s`, `3m`, `2h`, `5d`, `999d`."""
@@ -284,41 +274,37 @@ class QueueList(ScrollView, can_focus=True):
 
     # --- messages -----------------------------------------------------------------------------
 
-    class Highlighted(Message):
+    class _ListMessage(Message):
+        """A message from a QueueList: `queue_list` / `control` for `@on(..., "#id")` selectors."""
+
+        def __init__(self, queue_list: Optional["QueueList"] = None) -> None:
+            super().__init__()
+            self.queue_list = queue_list
+
+        @property
+        def control(self) -> Optional["QueueList"]:
+            return self.queue_list
+
+    class Highlighted(_ListMessage):
         """The cursor moved to another ticket (`ticket_id` is None when the queue is empty)."""
 
         def __init__(self, ticket_id: Optional[int], queue_list: Optional["QueueList"] = None) -> None:
-            super().__init__()
+            super().__init__(queue_list)
             self.ticket_id = ticket_id
-            self.queue_list = queue_list
 
-        @property
-        def control(self) -> Optional["QueueList"]:
-            return self.queue_list
-
-    class Opened(Message):
+    class Opened(_ListMessage):
         """Enter (or a double click) on a ticket."""
 
         def __init__(self, ticket_id: int, queue_list: Optional["QueueList"] = None) -> None:
-            super().__init__()
+            super().__init__(queue_list)
             self.ticket_id = ticket_id
-            self.queue_list = queue_list
 
-        @property
-        def control(self) -> Optional["QueueList"]:
-            return self.queue_list
-
-    class SelectionChanged(Message):
+    class SelectionChanged(_ListMessage):
         """The set of tickets marked for a bulk action changed."""
 
         def __init__(self, selected_ids: frozenset[int], queue_list: Optional["QueueList"] = None) -> None:
-            super().__init__()
+            super().__init__(queue_list)
             self.selected_ids = selected_ids
-            self.queue_list = queue_list
-
-        @property
-        def control(self) -> Optional["QueueList"]:
-            return self.queue_list
 
     # --- construction -------------------------------------------------------------------------
 
@@ -450,7 +436,7 @@ class QueueList(ScrollView, can_focus=True):
         regions = [
             Region(column.x, 1, column.width, max(height - 1, 0))
             for column in columns
-            if column.key in ("sla", "updated")
+            if column.key in _DYNAMIC_COLUMNS
         ]
         if regions:
             self.refresh(*regions)
@@ -473,7 +459,6 @@ class QueueList(ScrollView, can_focus=True):
         if source is not None:
             self._source = source
         screen_line = old_index - int(self.scroll_offset.y)
-        self._pages.clear()
         self._reload_count()
         new_index = self._find_ticket(old_id, near=old_index) if old_id is not None else None
         if new_index is None:

@@ -20,16 +20,16 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.color import Color, ColorParseError
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from themes import theme_colour
+
 Cell = Union[str, tuple[str, str]]
 
 TONE_VARIABLES = {"ok": "sla-ok", "warn": "sla-at-risk", "bad": "sla-breached", "muted": "sla-paused", "accent": "tier-vip"}
-TONE_FALLBACK = {"ok": "#2DA44E", "warn": "#D29922", "bad": "#E5534B", "muted": "#8B949E", "accent": "#A371F7"}
 
 
 def fit(text: str, width: int, align: str = "left") -> str:
@@ -171,17 +171,9 @@ class WallTable(ScrollView, can_focus=True):
     def _palette(self) -> dict[str, Style]:
         if self._styles is None:
             base = self.rich_style
-            try:
-                variables = self.app.theme_variables
-            except Exception:
-                variables = {}
             styles = {"": base, "header": base + self.get_component_rich_style("wall-table--header", partial=True)}
             for tone, var in TONE_VARIABLES.items():
-                try:
-                    color = Color.parse(variables.get(var) or TONE_FALLBACK[tone]).rich_color
-                except (ColorParseError, ValueError):
-                    color = Color.parse(TONE_FALLBACK[tone]).rich_color
-                styles[tone] = base + Style(color=color, bold=tone == "bad")
+                styles[tone] = base + Style(color=theme_colour(self, var), bold=tone == "bad")
             styles["cursor"] = self.get_component_rich_style("wall-table--cursor")
             self._styles = styles
         return self._styles
