@@ -23,11 +23,12 @@ from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, Te
 from textual.worker import Worker, WorkerState
 
 from agent_tui import sla as sla_mod
-from agent_tui.supervisor import SupervisorScreen
+from agent_tui.supervisor import AgentPicker, SupervisorScreen
 from agent_tui.sync import MACRO_KINDS, SyncEngine, SyncReport, describe_change
 from agent_tui.textsafe import clean, one_line, safe_text
 from storage.cache import Cache, ViewSpec, builtin_views, view_from_config
-from themes import APP_TCSS, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, THEMES
+from storage.models import PRIORITIES
+from themes import APP_TCSS, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, THEMES, register_themes
 from widgets.queue_list import QueueList
 
 def highlight_chain_refs(body: str):
@@ -41,6 +42,11 @@ def highlight_chain_refs(body: str):
     for found in extract(cleaned):
         text.stylize("bold underline", found.start, found.end)
     return text
+
+
+def step_priority(priority: str, step: int) -> str:
+    """The priority `step` levels up (or down), held within low..urgent."""
+    return PRIORITIES[max(0, min(len(PRIORITIES) - 1, PRIORITIES.index(priority) + step))]
 
 
 class CacheRowSource:
@@ -416,13 +422,13 @@ class QueueScreen(Screen):
         self.queue.clear_selection()
 
     def action_bulk_priority(self, step: int) -> None:
-        from storage.models import PRIORITIES
-
+        changes = {}
         for tid in self.targets():
             t = self.app.cache.ticket(tid)
             if t:
-                i = max(0, min(len(PRIORITIES) - 1, PRIORITIES.index(t["priority"]) + step))
-                self.app.change([tid], {"priority": PRIORITIES[i]})
+                changes[tid] = {"priority": step_priority(t["priority"], step)}
+        if changes:
+            self.app.change_each(changes)
         self.queue.clear_selection()
 
     def rebuild_views(self) -> None:
@@ -433,9 +439,10 @@ class QueueScreen(Screen):
         keys = [v.key for v in self.app.views]
         lv.index = keys.index(self.view_key) if self.view_key in keys else 0
 
-    def action_bulk_assign(self) -> None:
-        from agent_tui.supervisor import AgentPicker
+    def select_view(self, key: str) -> None:
+        self.query_one("#views", ListView).index = [v.key for v in self.app.views].index(key)
 
+    def action_bulk_assign(self) -> None:
         ids = self.targets()
         if not ids:
             return
@@ -459,12 +466,15 @@ class QueueScreen(Screen):
         add = {w[1:] if w.startswith("+") else w for w in edit.split() if not w.startswith("-")}
         drop = {w[1:] for w in edit.split() if w.startswith("-")}
         add = {clean(w)[:64] for w in add if w.strip("+")}
+        changes = {}
         for tid in ids:
             t = self.app.cache.ticket(tid)
             if t:
                 tags = sorted((set(t["tags"]) | add) - drop)
                 if tags != sorted(t["tags"]):
-                    self.app.change([tid], {"tags": tags})
+                    changes[tid] = {"tags": tags}
+        if changes:
+            self.app.change_each(changes)
         self.queue.clear_selection()
 
     def set_counts(self, counts: dict[str, int]) -> None:
@@ -685,11 +695,8 @@ class TicketScreen(Screen):
         self.reload()
 
     def action_priority(self, step: int) -> None:
-        from storage.models import PRIORITIES
-
         if self.ticket:
-            i = max(0, min(3, PRIORITIES.index(self.ticket["priority"]) + step))
-            self.app.change([self.ticket_id], {"priority": PRIORITIES[i]})
+            self.app.change([self.ticket_id], {"priority": step_priority(self.ticket["priority"], step)})
             self.reload()
 
     def action_next_ticket(self) -> None:
@@ -713,7 +720,7 @@ class ScreenActions(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         app: AgentApp = self.app  # type: ignore[assignment]
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened on (app.screen is the palette)
         for b in getattr(screen, "BINDINGS", []):
             if isinstance(b, Binding) and b.description:
                 score = matcher.match(b.description)
@@ -738,8 +745,7 @@ class ScreenActions(Provider):
                 text = f"View: {v.title}"
                 score = matcher.match(text)
                 if score > 0:
-                    yield Hit(score, matcher.highlight(text), lambda k=v.key, s=screen: s.query_one("#views", ListView).__setattr__(
-                        "index", [x.key for x in app.views].index(k)))
+                    yield Hit(score, matcher.highlight(text), lambda k=v.key, s=screen: s.select_view(k))
 
 
 # --- the app -------------------------------------------------------------------------------
@@ -782,11 +788,12 @@ class AgentApp(App):
         self.start_view = "unassigned"
         self.engine: Optional[SyncEngine] = None
         self.last_verdicts: dict[int, dict] = {}  # ticket id -> the last look-up verdict (suggests a macro)
-        for theme in THEMES.values():
-            self.register_theme(theme)
-        self.theme = getattr(settings, "theme", None) or DEFAULT_THEME
-        if self.theme not in THEMES:
-            self.theme = DEFAULT_THEME
+        theme = getattr(settings, "theme", None) or DEFAULT_THEME
+        if theme not in THEMES:  # setting an unregistered name would raise
+            self.call_later(self.notify, f"Unknown theme {clean(str(theme))!r}; using {DEFAULT_THEME}.", severity="warning")
+            theme = DEFAULT_THEME
+        register_themes(self, default=theme)
+        self.config_views = self._config_views()
         self.views = self._views()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -802,6 +809,10 @@ class AgentApp(App):
         error = self._exception or sys.exc_info()[1]
         if error is None:
             return super()._fatal_error()
+        try:
+            self._keep_drafts()
+        except Exception:  # already failing: the drafts saved while typing stand
+            pass
         log = crash_log(error)
         self.bell()
         self._crash_line = one_line(error, log) + " Drafts and queued replies are kept; start agent-tui again."
@@ -821,14 +832,18 @@ class AgentApp(App):
     def me_id(self) -> Optional[int]:
         return self.identity.id
 
-    def _views(self) -> list[ViewSpec]:
-        views = builtin_views(self.cache.queues())
+    def _config_views(self) -> list[ViewSpec]:
+        """The config's own views, read once: a bad one is one warning at start, not one per sync."""
+        views = []
         for key, spec in (getattr(self.settings, "views", None) or {}).items():
             try:
                 views.append(view_from_config(key, spec))
             except ValueError as exc:
                 self.call_later(self.notify, f"Config view skipped: {exc}", severity="warning")
         return views
+
+    def _views(self) -> list[ViewSpec]:
+        return builtin_views(self.cache.queues()) + self.config_views
 
     def on_mount(self) -> None:
         keymap = getattr(self.settings, "keymap", None) or {}
@@ -887,8 +902,13 @@ class AgentApp(App):
         finally:
             await engine.aclose()
 
+    def _status_bars(self) -> list[StatusBar]:
+        """The strip of every screen in the stack, not just the one in front (a modal has none):
+        the screen under it must not show a stale state when it comes back."""
+        return [bar for screen in self.screen_stack for bar in screen.query(StatusBar)]
+
     def on_sync_finished(self, msg: SyncFinished) -> None:
-        for bar in self.screen.query(StatusBar):
+        for bar in self._status_bars():
             bar.state, bar.outbox, bar.rejections, bar.error = msg.state, msg.outbox, msg.rejections, msg.error
         if msg.report and msg.report.rejected:
             for r in msg.report.rejected:
@@ -911,7 +931,7 @@ class AgentApp(App):
 
     def refresh_status(self) -> None:
         outbox, rejections = self.cache.pending_counts()
-        for bar in self.screen.query(StatusBar):
+        for bar in self._status_bars():
             bar.outbox, bar.rejections = outbox, rejections
             if self.engine:
                 bar.state, bar.error = self.engine.state, self.engine.last_error
@@ -978,7 +998,11 @@ class AgentApp(App):
         self.after_change()
 
     def change(self, ticket_ids: list[int], changes: dict) -> None:
-        for tid in ticket_ids:
+        self.change_each({tid: changes for tid in ticket_ids})
+
+    def change_each(self, changes_by_ticket: dict[int, dict]) -> None:
+        """Each ticket's own changes to the outbox, then one refresh and one sync kick for all."""
+        for tid, changes in changes_by_ticket.items():
             try:
                 self.cache.queue_update(tid, changes)
             except (ValueError, LookupError) as exc:
@@ -1277,8 +1301,8 @@ class AgentApp(App):
             screen.save_draft()
             screen.set_focus(None)
 
-    async def action_quit(self) -> None:
-        """Quit, keeping what is in any open reply box (the typing debounce may not have fired)."""
+    def _keep_drafts(self) -> None:
+        """Save what is in every open reply box now (the typing debounce may not have fired)."""
         from textual.css.query import NoMatches
 
         for screen in self.screen_stack:
@@ -1287,6 +1311,10 @@ class AgentApp(App):
                     screen.save_draft()
                 except NoMatches:  # a closing screen: its last saved draft stands
                     pass
+
+    async def action_quit(self) -> None:
+        """Quit, keeping what is in any open reply box."""
+        self._keep_drafts()
         await super().action_quit()
 
     def action_help(self) -> None:

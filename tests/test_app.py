@@ -52,6 +52,14 @@ async def working(desk, token: str = "demo-agent", me: int = 1):
         yield app, pilot
 
 
+async def open_the_picker(pilot, query: str) -> None:
+    """From the queue: open the ticket under the cursor, then the macro picker, and search."""
+    await pilot.press("enter", "m")
+    await pilot.pause(0.3)
+    await pilot.press(*query)
+    await pilot.pause(0.3)
+
+
 def server_ticket(server, tid: int) -> dict:
     import httpx
 
@@ -180,6 +188,20 @@ def test_help_snapshot(snap_compare, frozen_cache):
     assert snap_compare(frozen_app(frozen_cache), terminal_size=SIZE, press=["question_mark"])
 
 
+async def test_the_palette_offers_the_actions_and_macros_of_the_screen_it_was_opened_on(frozen_cache):
+    from agent_tui.app import ScreenActions
+
+    app = frozen_app(frozen_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_ticket(7)
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        provider = ScreenActions(app.screen_stack[-2])  # as the palette builds it: under the palette
+        assert [str(h.text) async for h in provider.search("Reply")]
+        assert any(t.startswith("Macro: ") for t in [str(h.text) async for h in provider.search("Macro")])
+
+
 async def test_help_lists_binding_ids(frozen_cache):
     app = frozen_app(frozen_cache)
     async with app.run_test(size=SIZE) as pilot:
@@ -196,10 +218,7 @@ async def test_macro_picked_fills_the_box_queues_its_actions_and_can_be_undone(d
     server, cache = desk
     async with working(desk) as (app, pilot):
         tid = app.screen.queue.cursor_ticket_id
-        await pilot.press("enter", "m")
-        await pilot.pause(0.3)
-        await pilot.press(*"we are on it")
-        await pilot.pause(0.3)
+        await open_the_picker(pilot, "we are on it")
         await pilot.press("enter")
         await pilot.pause(0.5)
         box = app.screen.query_one("#composer")
@@ -390,10 +409,7 @@ async def test_a_reply_from_a_macro_counts_one_use_and_the_draft_keeps_which_mac
     server, cache = desk
     async with working(desk) as (app, pilot):
         tid = app.screen.queue.cursor_ticket_id
-        await pilot.press("enter", "m")
-        await pilot.pause(0.3)
-        await pilot.press(*"we are on it")
-        await pilot.pause(0.3)
+        await open_the_picker(pilot, "we are on it")
         assert isinstance(app.screen, MacroPicker)
         picked = app.screen.current
         before = server_macro(server, picked.id)["usage_count"]
