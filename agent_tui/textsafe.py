@@ -25,7 +25,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-__all__ = ["clean", "safe_text", "one_line", "TAB_SIZE"]
+__all__ = ["clean", "safe_text", "one_line", "TAB_SIZE", "ESCAPE_SEQUENCES"]
 
 TAB_SIZE = 4
 
@@ -38,7 +38,7 @@ TAB_SIZE = 4
 _STRING_SEQ = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])(?:[^\x07\x1b\x9c]|\x1b(?!\\))*(?:\x07|\x1b\\|\x9c|$)"
 _CSI_SEQ = r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
 _OTHER_ESC = r"\x1b[\x20-\x2f]*[\x30-\x7e]?"
-_ESCAPES = re.compile("|".join((_STRING_SEQ, _CSI_SEQ, _OTHER_ESC)))
+_ESCAPES = ESCAPE_SEQUENCES = re.compile("|".join((_STRING_SEQ, _CSI_SEQ, _OTHER_ESC)))
 
 # --- single characters to drop --------------------------------------------------------------
 _DROP_CHARS = (

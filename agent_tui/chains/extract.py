@@ -25,6 +25,7 @@ from typing import Iterator, Optional
 
 from .addresses import parse_address, parse_txid, txid_families
 from .errors import ChainError
+from agent_tui.textsafe import ESCAPE_SEQUENCES
 
 __all__ = ["Found", "extract", "txids", "addresses", "network_hints", "MAX_TEXT", "MAX_FOUND"]
 
@@ -38,13 +39,9 @@ _HEX64 = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
 _EVM_ADDR = re.compile(r"0[xX][0-9a-fA-F]{40}")
 _BECH32 = re.compile(r"(?:bc|tb|bcrt|ltc|tltc|rltc)1[02-9ac-hj-np-z]{6,87}", re.IGNORECASE)
 _B58 = re.compile(r"[1-9A-HJ-NP-Za-km-z]{25,35}")
-# terminal escape sequences (as in agent_tui.textsafe): "\x1b[31m0xabc…" must not glue "31m" to the txid.
+# terminal escape sequences (agent_tui.textsafe's): "\x1b[31m0xabc…" must not glue "31m" to the txid.
 # They are blanked with spaces of the same length so spans still index the original text.
-_ESCAPES = re.compile(
-    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])(?:[^\x07\x1b\x9c]|\x1b(?!\\))*(?:\x07|\x1b\\|\x9c|$)"
-    r"|(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
-    r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
-)
+_ESCAPES = ESCAPE_SEQUENCES
 
 
 @dataclass(frozen=True)
