@@ -717,6 +717,17 @@ class TicketScreen(Screen):
 class ScreenActions(Provider):
     """Offers the actions of the screen in front, by their binding descriptions, plus themes and views."""
 
+    _macros: Optional[list] = None
+
+    async def macros(self) -> list:
+        """The agent's macros, read once per opening of the palette (off the event loop), not per keystroke."""
+        if self._macros is None:
+            from agent_tui.macros.store import load_macros
+
+            app: AgentApp = self.app  # type: ignore[assignment]
+            self._macros = await asyncio.to_thread(load_macros, app.cache, app.me_id)
+        return self._macros
+
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         app: AgentApp = self.app  # type: ignore[assignment]
@@ -732,9 +743,7 @@ class ScreenActions(Provider):
             if score > 0:
                 yield Hit(score, matcher.highlight(text), lambda n=name: setattr(app, "theme", n))
         if isinstance(screen, TicketScreen):
-            from agent_tui.macros.store import load_macros
-
-            for m in load_macros(app.cache, app.me_id):
+            for m in await self.macros():
                 text = f"Macro: {m.title}"
                 score = matcher.match(text)
                 if score > 0:
