@@ -171,7 +171,7 @@ class TagScreen(ModalScreen[Optional[str]]):
             yield Input(placeholder="+vip -spam", id="tag-input")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        self.set_focus(self.query_one(Input))
 
     @on(Input.Submitted, "#tag-input")
     def _done(self, event: Input.Submitted) -> None:
@@ -212,16 +212,16 @@ class SaveMacroScreen(ModalScreen[Optional[dict]]):
                 yield TextArea(body, id="macro-body", soft_wrap=True, show_line_numbers=False)
 
     def on_mount(self) -> None:
-        self.query_one("#macro-title", Input).focus()
+        self.set_focus(self.query_one("#macro-title", Input))
 
     @on(Input.Submitted, "#macro-title")
     def _title_done(self, _event) -> None:
-        self.query_one("#macro-shortcut", Input).focus()
+        self.set_focus(self.query_one("#macro-shortcut", Input))
 
     @on(Input.Submitted, "#macro-shortcut")
     def _done(self, _event) -> None:
         if self.initial[2] is not None:  # editing: on to the text; ctrl+s saves
-            self.query_one("#macro-body", TextArea).focus()
+            self.set_focus(self.query_one("#macro-body", TextArea))
             return
         self.action_save()
 
@@ -232,14 +232,14 @@ class SaveMacroScreen(ModalScreen[Optional[dict]]):
         shortcut = re.sub(r"[^a-z0-9_]", "", self.query_one("#macro-shortcut", Input).value.strip().lower())
         if not title:
             self.app.notify("A macro needs a title.", severity="warning")
-            self.query_one("#macro-title", Input).focus()
+            self.set_focus(self.query_one("#macro-title", Input))
             return
         out = {"title": title[:200], "shortcut": shortcut[:64]}
         if self.initial[2] is not None:
             body = self.query_one("#macro-body", TextArea).text
             if not body.strip():
                 self.app.notify("A macro needs text; write it, or delete the macro with d in the picker.", severity="warning")
-                self.query_one("#macro-body", TextArea).focus()
+                self.set_focus(self.query_one("#macro-body", TextArea))
                 return
             out["body"] = body
         self.dismiss(out)
@@ -339,7 +339,7 @@ class QueueScreen(Screen):
         lv.index = start
         self.view_key = self.app.views[start].key
         self.show_view()
-        self.queue.focus()
+        self.set_focus(self.queue)
 
     def current_view(self) -> ViewSpec:
         return next(v for v in self.app.views if v.key == self.view_key)
@@ -374,12 +374,12 @@ class QueueScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
-        self.queue.focus()
+        self.set_focus(self.queue)
 
     def action_filter(self) -> None:
         f = self.query_one("#filter", Input)
         f.add_class("visible")
-        f.focus()
+        self.set_focus(f)
 
     def action_clear_filter(self) -> None:
         f = self.query_one("#filter", Input)
@@ -387,7 +387,7 @@ class QueueScreen(Screen):
             f.value = ""
             f.remove_class("visible")
             self.show_view()
-            self.queue.focus()
+            self.set_focus(self.queue)
 
     def action_cycle_sort(self) -> None:
         self.sort = self.SORTS[(self.SORTS.index(self.sort) + 1) % len(self.SORTS)]
@@ -395,7 +395,7 @@ class QueueScreen(Screen):
 
     def action_focus_next_pane(self) -> None:
         lv = self.query_one("#views", ListView)
-        (self.queue if lv.has_focus else lv).focus()
+        self.set_focus(self.queue if lv.has_focus else lv)
 
     def _step_view(self, d: int) -> None:
         lv = self.query_one("#views", ListView)
@@ -679,12 +679,12 @@ class TicketScreen(Screen):
     def action_reply(self) -> None:
         self.internal = False
         self._title_composer()
-        self.query_one(Composer).focus()
+        self.set_focus(self.query_one(Composer))
 
     def action_note(self) -> None:
         self.internal = True
         self._title_composer()
-        self.query_one(Composer).focus()
+        self.set_focus(self.query_one(Composer))
 
     def action_claim(self) -> None:
         self.app.claim([self.ticket_id])
@@ -1144,7 +1144,7 @@ class AgentApp(App):
             return
         composer = screen.query_one(Composer)
         composer.insert(pick.text)
-        composer.focus()
+        screen.set_focus(composer)
         screen.macro_applied(pick.macro.id)
         try:
             applied = apply_actions(self.cache, screen.ticket_id, pick.macro, self.me_id)

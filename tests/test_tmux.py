@@ -59,6 +59,7 @@ def test_an_agent_works_the_demo_in_a_real_terminal(demo):
     tmux("send-keys", "-t", s, "c")
     wait_for(s, "Claimed 1 ticket")
     tmux("send-keys", "-t", s, "r")
+    wait_for(s, "^s Send")  # the box has focus (its keys are in the footer): the text goes into it, not to the screen
     tmux("send-keys", "-t", s, "-l", "Hello, we are checking this now.")
     time.sleep(0.5)  # the draft box has it
     tmux("send-keys", "-t", s, "C-s")
