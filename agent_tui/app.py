@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from agent_tui import sla as sla_mod
 from agent_tui.supervisor import AgentPicker, SupervisorScreen
 from agent_tui.sync import MACRO_KINDS, SyncEngine, SyncReport, describe_change
+from agent_tui.render_boundary import InertFilter
 from agent_tui.textsafe import clean, one_line, safe_text
 from storage.cache import Cache, ViewSpec, builtin_views, view_from_config
 from storage.models import PRIORITIES
@@ -576,10 +577,12 @@ class TicketScreen(Screen):
         agents = app.cache.agents()
         assignee = agents.get(t["assignee_id"], {}).get("name", "unassigned") if t["assignee_id"] else "unassigned"
         viewers = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != app.me_id]
-        head = safe_text(f"#{t['id']}  {t['subject']}\n")
-        head.append(f"{t['status']} · {t['priority']} · {t['queue']} · {t['channel']} · {t['language']} · {assignee} · tags: {', '.join(t['tags']) or '—'}")
+        head = safe_text(f"#{t['id']}  {one_line(t['subject'], 300)}\n")
+        tags = one_line(", ".join(str(x) for x in t["tags"]), 160) or "—"
+        head.append(one_line(f"{t['status']} · {t['priority']} · {t['queue']} · {t['channel']} · {t['language']} · "
+                             f"{assignee} · tags: {tags}"))
         if viewers:
-            head.append(f"\n👁 also here: {', '.join(viewers)}", style="bold")
+            head.append(f"\n👁 also here: {one_line(', '.join(viewers), 160)}", style="bold")
         self.query_one("#ticket-head", Static).update(head)
         thread = app.cache.thread(self.ticket_id)
         thread_key = tuple((m["id"], m["pending"]) for m in thread)
@@ -587,13 +590,16 @@ class TicketScreen(Screen):
             self._thread_key = thread_key
             self._show_thread(thread)
         cust = app.cache.customer(t["requester_id"]) or {}
-        lines = [f"Customer: {clean(cust.get('name', '?'))}", f"tier {cust.get('tier', '?')} · {cust.get('language', '?')} · KYC {cust.get('kyc_status', '?')}", "", "Deposit addresses:"]
+        f = lambda v, width=80: one_line(str(v), width)  # noqa: E731  (each fact on its line, however long)
+        lines = [f"Customer: {f(cust.get('name', '?'))}",
+                 f"tier {f(cust.get('tier', '?'), 20)} · {f(cust.get('language', '?'), 20)} · KYC {f(cust.get('kyc_status', '?'), 20)}",
+                 "", "Deposit addresses:"]
         for a in cust.get("addresses", []):
-            lines.append(f"  {a['network']:<9} {a['address']}" + (f"  memo {a['memo']}" if a.get("memo") else ""))
+            lines.append(f"  {f(a['network'], 12):<9} {f(a['address'], 130)}" + (f"  memo {f(a['memo'], 70)}" if a.get("memo") else ""))
         if cust.get("deposits"):
             lines += ["", "Recent deposits:"]
             for d in cust["deposits"][:6]:
-                lines.append(f"  {d['network']:<9} {d['amount']} {d['asset']}  {d['status']}  {d['txid'][:18]}…")
+                lines.append(f"  {f(d['network'], 12):<9} {f(d['amount'], 30)} {f(d['asset'], 12)}  {f(d['status'], 20)}  {f(d['txid'], 19)}")
         self.query_one("#customer-panel", Static).update("\n".join(lines))
         self.tick(app.clock())
 
@@ -635,6 +641,7 @@ class TicketScreen(Screen):
         lines = ["SLA"]
         for m in self.ticket["sla"]:
             ms = sla_mod.MetricState.from_dict(m)
+            m = {**m, "metric": one_line(str(m.get("metric", "")), 24)}
             stage = sla_mod.metric_stage(ms, now)
             if stage == "active" and ms.due_at is not None:
                 left = ms.due_at - now
@@ -807,6 +814,22 @@ class AgentApp(App):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return THEME_VARIABLE_DEFAULTS
+
+    _inert = InertFilter()
+
+    def get_line_filters(self):
+        """Every rendered line passes the render boundary on its way to the terminal (render_boundary)."""
+        return [*super().get_line_filters(), self._inert]
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information", timeout: Optional[float] = None,
+               markup: bool = False) -> None:
+        """Toasts quote the server, the cache and chains (names, titles, reasons, errors): never markup,
+        whatever the caller asked for (Widget.notify passes markup=True)."""
+        super().notify(clean(str(message)), title=clean(str(title)), severity=severity, timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c outside a text box: say how to quit (Textual's own hint is markup, and toasts are plain)."""
+        self.notify("Press ctrl+q to quit agent-tui.", title="Do you want to quit?")
 
     def _fatal_error(self) -> None:
         """A bug reached the top: the traceback goes to the crash log, the agent gets one line.

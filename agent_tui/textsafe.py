@@ -25,7 +25,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-__all__ = ["clean", "safe_text", "one_line", "TAB_SIZE", "ESCAPE_SEQUENCES"]
+__all__ = ["clean", "scrub", "safe_text", "one_line", "inert", "UNSAFE", "TAB_SIZE", "ESCAPE_SEQUENCES"]
 
 TAB_SIZE = 4
 
@@ -64,6 +64,11 @@ _DROP_CHARS = (
     r"\ud800-\udfff"
 )
 _DROP = re.compile(f"[{_DROP_CHARS}]")
+# What may never reach a terminal as a character: everything _DROP removes plus ESC, tab, newline
+# and CR (a drawn line holds none of them; Textual expands tabs and splits lines before drawing).
+UNSAFE = re.compile(f"[{_DROP_CHARS}\x1b\t\n\r\u2028\u2029]")
+# anything clean() would change: text without any of these is returned as it is, after one search
+_NEEDS_CLEANING = re.compile(f"[{_DROP_CHARS}\\u2028\\u2029]")
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _WHITESPACE_RUN = re.compile(r"[ \t\n\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
@@ -81,9 +86,39 @@ def clean(text: str) -> str:
         return ""
     if not isinstance(text, str):
         text = str(text)
+    if not _NEEDS_CLEANING.search(text):
+        return text
     text = _ESCAPES.sub("", text)
     text = _NEWLINES.sub("\n", text)
     return _DROP.sub("", text)
+
+
+def scrub(value):
+    """`value` with every string in it passed through :func:`clean`: a str, or lists, tuples and
+    dicts (keys too) of them, however nested; other values as they are. What the cache hands out
+    for display goes through this, whatever its fields."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(scrub(v) for v in value)
+    return value
+
+
+def _blank(match: "re.Match[str]") -> str:
+    return " " * cell_len(match.group())
+
+
+def inert(text: str) -> str:
+    """`text` with every character in :data:`UNSAFE` replaced by as many spaces as it takes cells
+    (most take none), so a drawn line keeps its width. The last line of defence, for text that is
+    about to be written to the terminal: an escape sequence loses its ESC and shows as plain
+    characters, a bidi override or C1 control is gone. Text that needs none of this is returned
+    as it is (one regex search)."""
+    if not UNSAFE.search(text):
+        return text
+    return UNSAFE.sub(_blank, text)
 
 
 def safe_text(text: str, style: str | Style | None = None) -> Text:

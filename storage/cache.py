@@ -1,5 +1,11 @@
 """The local cache: applying pulled pages, queue queries, and local changes with their outbox rows.
 
+What it hands out for display (tickets, threads, customers, agents, queues, macros, refusals,
+drafts, queue rows) has every string cleaned (textsafe.scrub): escape sequences with their
+payloads, controls and bidi characters are gone, whatever the field. The terminal's own
+boundary (agent_tui.render_boundary) makes anything that is drawn inert anyway; this keeps the
+payloads of what was stored out of sight. What it sends (the outbox) is as the agent wrote it.
+
 Hot paths (apply_page, queue_page) use raw executemany upserts and Core SQL, never ORM objects.
 Every local change is written together with its outbox row in one transaction, before any
 network call, so a crash can lose neither.
@@ -19,6 +25,7 @@ from sqlalchemy import text as _text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Connection, Engine
 
+from agent_tui.textsafe import clean, scrub
 from storage.db import OpenResult, bulk_indexes, ensure_indexes, open_engine, write_tx
 from storage.models import ACTIVE_STATUSES, NO_DUE, PRIORITIES, STATUSES
 from storage.rows import QueueRow
@@ -254,8 +261,9 @@ def _paused(sla_json: str, due: float) -> bool:
 
 def _row(r) -> QueueRow:
     return QueueRow(
-        id=r[0], subject=r[1], queue=r[2], status=r[3], priority=r[4], channel=r[5], language=r[6],
-        customer_name=r[7], customer_tier=r[8], assignee_id=r[9], assignee_name=r[10], sla_due=r[11],
+        id=r[0], subject=clean(r[1]), queue=clean(r[2]), status=clean(r[3]), priority=clean(r[4]), channel=clean(r[5]),
+        language=clean(r[6]), customer_name=clean(r[7]), customer_tier=clean(r[8]), assignee_id=r[9],
+        assignee_name=clean(r[10]), sla_due=r[11],
         sla_paused=_paused(r[12], r[11]), updated_at=r[13], version=r[14],
     )
 
@@ -398,7 +406,8 @@ class Cache:
 
     def queues(self) -> list[tuple[str, str]]:
         with self.engine.connect() as conn:
-            return [(r[0], r[1]) for r in conn.exec_driver_sql("SELECT id, name FROM queues ORDER BY position, id")]
+            # the id stays as stored: views filter tickets by it; the name is for display
+            return [(r[0], clean(r[1])) for r in conn.exec_driver_sql("SELECT id, name FROM queues ORDER BY position, id")]
 
     # --- one ticket ------------------------------------------------------------------------
 
@@ -410,14 +419,14 @@ class Cache:
         d = dict(r)
         d["tags"] = orjson.loads(d["tags"])
         d["sla"] = orjson.loads(d["sla"])
-        return d
+        return scrub(d)
 
     def thread(self, ticket_id: int) -> list[dict]:
         with self.engine.connect() as conn:
             rows = conn.exec_driver_sql(
                 "SELECT * FROM messages WHERE ticket_id = ? ORDER BY created_at, id", (ticket_id,)
             ).mappings().all()
-        return [dict(r) for r in rows]
+        return scrub([dict(r) for r in rows])
 
     def customer(self, customer_id: int) -> Optional[dict]:
         with self.engine.connect() as conn:
@@ -438,20 +447,20 @@ class Cache:
                     (customer_id,),
                 ).mappings()
             ]
-        return d
+        return scrub(d)
 
     def agents(self) -> dict[int, dict]:
         with self.engine.connect() as conn:
-            return {r["id"]: dict(r) for r in conn.exec_driver_sql("SELECT * FROM agents").mappings()}
+            return {r["id"]: scrub(dict(r)) for r in conn.exec_driver_sql("SELECT * FROM agents").mappings()}
 
     def macros(self) -> list[dict]:
         with self.engine.connect() as conn:
             rows = conn.exec_driver_sql("SELECT * FROM macros ORDER BY title").mappings().all()
-        return [_macro_dict(r) for r in rows]
+        return scrub([_macro_dict(r) for r in rows])
 
     def policies(self) -> list[dict]:
         with self.engine.connect() as conn:
-            return [orjson.loads(r[0]) for r in conn.exec_driver_sql("SELECT body FROM sla_policies ORDER BY position")]
+            return scrub([orjson.loads(r[0]) for r in conn.exec_driver_sql("SELECT body FROM sla_policies ORDER BY position")])
 
     def asset_config(self) -> dict:
         with self.engine.connect() as conn:
@@ -487,7 +496,7 @@ class Cache:
     def draft(self, ticket_id: int) -> Optional[dict]:
         with self.engine.connect() as conn:
             r = conn.exec_driver_sql("SELECT body, internal, macro_id FROM drafts WHERE ticket_id = ?", (ticket_id,)).first()
-        return None if r is None else {"body": r[0], "internal": bool(r[1]), "macro_id": r[2]}
+        return None if r is None else {"body": clean(r[0]), "internal": bool(r[1]), "macro_id": r[2]}
 
     # --- local changes: the change and its outbox row in one transaction -------------------
 
@@ -573,7 +582,7 @@ class Cache:
     def macro(self, macro_id: str) -> Optional[dict]:
         with self.engine.connect() as conn:
             r = conn.exec_driver_sql("SELECT * FROM macros WHERE id = ?", (macro_id,)).mappings().first()
-        return None if r is None else _macro_dict(r)
+        return None if r is None else scrub(_macro_dict(r))
 
     def _macro_version(self, conn: Connection, macro_id: str) -> tuple[int, str]:
         r = conn.exec_driver_sql("SELECT version, title FROM macros WHERE id = ?", (macro_id,)).first()
@@ -702,7 +711,7 @@ class Cache:
     def rejections(self, include_acknowledged: bool = False) -> list[dict]:
         sql = "SELECT * FROM rejections" + ("" if include_acknowledged else " WHERE acknowledged = 0") + " ORDER BY id"
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.exec_driver_sql(sql).mappings()]
+            return scrub([dict(r) for r in conn.exec_driver_sql(sql).mappings()])
 
     def acknowledge(self, rejection_id: int) -> None:
         with write_tx(self.engine) as conn:
