@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import os
 import time
 from contextlib import asynccontextmanager
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import anyio
 import orjson
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend import fields as F
 from backend import schema as S
 from backend import service as svc
 from backend.service import ServiceError
@@ -43,10 +45,10 @@ def _error(status: int, code: str, message: str, extra: Optional[dict] = None, h
 
 
 class MessageIn(BaseModel):
-    id: Optional[str] = Field(None, description="Client-made message id (UUID); the outbox sends its change id.", max_length=64)
+    id: Optional[F.ClientId] = Field(None, description="Client-made message id (UUID); the outbox sends its change id.")
     kind: Literal["reply", "note"] = Field(description="reply = public reply to the customer; note = internal note")
-    body: str = Field(min_length=1, max_length=64_000)
-    macro_id: Optional[str] = Field(None, max_length=64, description=(
+    body: F.text(64_000)
+    macro_id: Optional[F.ClientId] = Field(None, description=(
         "The macro the text came from: the server counts one use of it (once per Idempotency-Key). "
         "An unknown or deleted macro is ignored."))
 
@@ -54,21 +56,21 @@ class MessageIn(BaseModel):
 class TicketPatch(BaseModel):
     status: Optional[Literal["new", "open", "pending", "on_hold", "solved", "closed"]] = None
     priority: Optional[Literal["low", "normal", "high", "urgent"]] = None
-    queue: Optional[str] = None
-    tags: Optional[list[str]] = None
+    queue: Optional[F.QueueId] = None
+    tags: Optional[F.Tags] = None
     assignee_id: Optional[int] = None
     escalated: Optional[bool] = None
 
 
 class TicketIn(BaseModel):
-    subject: str = Field(min_length=1, max_length=500)
-    queue: str
+    subject: F.subject(500)
+    queue: F.QueueId
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     channel: Literal["chat", "email", "telegram", "phone", "web"] = "email"
     requester_id: int
-    body: str = Field(min_length=1, max_length=64_000)
-    language: str = "en"
-    tags: list[str] = []
+    body: F.text(64_000)
+    language: F.LanguageCode = "en"
+    tags: F.Tags = []
 
 
 class PresenceIn(BaseModel):
@@ -76,22 +78,26 @@ class PresenceIn(BaseModel):
     ticket_id: Optional[int] = None
 
 
+MacroBodies = Annotated[dict[F.LanguageCode, F.text(64_000)], Field(
+    min_length=1, max_length=50, description="The macro's text per language code (at least one)")]
+
+
 class MacroIn(BaseModel):
-    id: Optional[str] = None
-    key: str = Field(min_length=1, max_length=100)
-    title: str = Field(min_length=1, max_length=200)
-    category: str = ""
+    id: Optional[F.ClientId] = None
+    key: F.MacroKey
+    title: F.name(200)
+    category: F.optional_name(100) = ""
     visibility: Literal["shared", "personal"] = "personal"
-    shortcut: str = ""
-    bodies: dict[str, str]
+    shortcut: F.Shortcut = ""
+    bodies: MacroBodies
     actions: list[dict] = []
 
 
 class MacroPatch(BaseModel):
-    title: Optional[str] = Field(None, min_length=1, max_length=200)
-    category: Optional[str] = Field(None, max_length=100)
-    shortcut: Optional[str] = Field(None, max_length=64)
-    bodies: Optional[dict[str, str]] = None
+    title: Optional[F.name(200)] = None
+    category: Optional[F.optional_name(100)] = None
+    shortcut: Optional[F.Shortcut] = None
+    bodies: Optional[MacroBodies] = None
     actions: Optional[list[dict]] = None
     base: Optional[dict[str, Any]] = Field(None, description=(
         "The edited fields as your copy had them. If the version moved only because agents used the macro "
@@ -170,8 +176,14 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        return _error(422, "invalid", f"{where or 'request'}: {first.get('msg', 'invalid value')}")
+        loc = list(first.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]  # where the value came in, not which field
+        # the field path, without echoing what was sent (a dict key may be the hostile part)
+        where = ".".join(str(x) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}|\d{1,6}", str(x)) else "…" for x in loc
+                         if not str(x).startswith("function-"))
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        return _error(422, "invalid", f"{where or 'request'}: {msg}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException):
