@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from datetime import date
 from typing import Optional
@@ -18,7 +17,7 @@ import click
 import httpx
 
 from agent_tui import kpi
-from agent_tui.textsafe import clean, one_line
+from agent_tui.textsafe import clean, json_text, one_line
 
 EXIT_ERROR = 1
 
@@ -128,7 +127,7 @@ def report(from_: str, to: str, by: str, fmt: str, tz: str, output: Optional[str
         raise ReportError(f"--to {to} is before --from {from_}")
     url, token, timeout = _server_and_token()
     body = fetch(url, token, {"from": from_, "to": to, "by": by, "tz": tz}, timeout=max(timeout, 30.0))
-    text = to_csv(body) if fmt == "csv" else json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+    text = to_csv(body) if fmt == "csv" else json_text(body) + "\n"
     if output:
         try:
             with open(output, "w", encoding="utf-8", newline="") as f:

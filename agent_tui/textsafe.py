@@ -19,13 +19,17 @@ Pure: no Textual import (Rich is used only for ``Text`` and cell widths).
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
+import math
 import re
+from decimal import Decimal
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-__all__ = ["clean", "scrub", "safe_text", "one_line", "inert", "UNSAFE", "TAB_SIZE", "ESCAPE_SEQUENCES"]
+__all__ = ["clean", "scrub", "safe_text", "one_line", "inert", "json_text", "UNSAFE", "TAB_SIZE", "ESCAPE_SEQUENCES"]
 
 TAB_SIZE = 4
 
@@ -156,3 +160,45 @@ def one_line(text: str, width: int | None = None, ellipsis: str = "…") -> str:
         out.append(char)
         used += w
     return "".join(out).rstrip() + ellipsis
+
+
+# --- JSON for a terminal or a pipe ---------------------------------------------------------------
+# Inside a JSON string json.dumps already escapes C0 controls, \t, \n and \r; a literal newline
+# in its output is indentation. Every other UNSAFE character is escaped here.
+_JSON_UNSAFE = re.compile(f"[{_DROP_CHARS}\x1b\u2028\u2029]")
+
+
+def _json_escape(match: "re.Match[str]") -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # a tag character: written as its UTF-16 surrogate pair, as JSON wants
+        code -= 0x10000
+        return "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+    return "\\u%04x" % code
+
+
+def _json_plain(value):
+    if isinstance(value, dict):
+        return {(k if isinstance(k, str) else str(_json_plain(k))): _json_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN and infinities are not JSON
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def json_text(value, indent: bool = True) -> str:
+    """`value` as JSON that is safe to print: every character in :data:`UNSAFE` inside a string
+    (escape, C1 controls, bidi overrides and isolates, zero-width and tag characters, lone
+    surrogates, U+2028/2029) is written as a ``\\uXXXX`` escape, so the text holds none of them
+    raw, and ``json.loads`` gives back the very same value (but for a lone high surrogate right
+    before a lone low one: JSON reads that pair as one character). Other text (accents, CJK) is kept as
+    it is. Dict keys that are not strings become strings; datetimes ISO 8601; Decimals strings;
+    NaN and infinities null. The one JSON writer for every ``--json`` output of the CLI."""
+    text = json.dumps(_json_plain(value), ensure_ascii=False, indent=2 if indent else None, allow_nan=False)
+    return _JSON_UNSAFE.sub(_json_escape, text)

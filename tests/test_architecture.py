@@ -50,3 +50,28 @@ def test_importing_the_core_loads_no_ui_module():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def _cli_files():
+    """The modules that print for the command line: agent_tui/cli.py, report.py and every */cli.py."""
+    yield REPO / "agent_tui" / "cli.py"
+    yield REPO / "agent_tui" / "report.py"
+    yield from sorted((REPO / "agent_tui").glob("*/cli.py"))
+
+
+def test_cli_json_goes_through_textsafe_json_text():
+    """JSON the CLI prints is written by textsafe.json_text (controls, bidi and C1 escaped), never by
+    json.dumps / orjson.dumps, which leave them raw."""
+    offenders = []
+    files = list(_cli_files())
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("dumps", "dump") and \
+                    isinstance(node.value, ast.Name) and node.value.id in ("json", "orjson", "simplejson", "ujson"):
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno} {node.value.id}.{node.attr}")
+            if isinstance(node, ast.ImportFrom) and node.module in ("json", "orjson") and \
+                    any(a.name in ("dumps", "dump", "JSONEncoder") for a in node.names):
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno} imports from {node.module}")
+    assert not offenders, offenders
+    assert len(files) >= 4 and all(p.exists() for p in files)

@@ -204,3 +204,47 @@ def test_an_unexpected_error_is_one_line_naming_the_crash_log(tmp_path, monkeypa
     r = CliRunner().invoke(group, ["list"])
     assert r.exit_code == EXIT_ERROR and r.output.count("\n") == 1 and "\x1b" not in r.output
     assert r.output.startswith("error: bad row (RuntimeError); details in ") and "crash.log" in r.output
+
+
+# --- JSON output is inert ----------------------------------------------------------------------------------
+
+RAW_HOSTILE = ("\x1b", "\x9b", "\x9d", "\x85", "\u202e", "\u2066", "\u200b", "\u2028")
+
+
+@pytest.fixture()
+def hostile_cache(tmp_path):
+    c = seeded_cache(tmp_path, tickets=20, name="hostile")
+    # Jinja decodes escapes in string literals, so a body the cache holds clean renders raw controls
+    c.queue_macro({"key": "sneaky", "title": "Sneaky", "shortcut": "sneaky",
+                   "bodies": {"en": "pay {{ '\\x9b31m' }}{{ '\\u202e' }}exe.txt{{ '\\x1b]52;c;ZXZpbA==\\x07' }} "
+                                    "{{ deposit.txid }}"}}, owner_id=1)
+    yield c
+    c.close()
+
+
+def _assert_inert_json(raw: bytes):
+    text = raw.decode("utf-8")
+    found = [ch for ch in RAW_HOSTILE if ch in text]
+    assert not found, found
+    return json.loads(text)
+
+
+def test_render_json_escapes_controls_and_bidi_from_the_body_and_the_verdict(hostile_cache, tmp_path):
+    verdict = tmp_path / "v.json"
+    verdict.write_text(json.dumps({"code": "not_found", "txid": "0xab\x85\u2066cd"}), encoding="utf-8")
+    r = CliRunner().invoke(cli(hostile_cache), ["macro", "render", "sneaky", "--ticket", "1", "--agent", "1",
+                                                "--verdict", str(verdict), "--json"])
+    assert r.exit_code in (EXIT_OK, EXIT_WARNINGS), r.output
+    data = _assert_inert_json(r.stdout_bytes)
+    # the text is the rendered macro as it is (the context cleans the verdict's fields itself)
+    assert data["text"].startswith("pay \x9b31m\u202eexe.txt\x1b]52;c;ZXZpbA==\x07 0xab")
+
+
+def test_list_and_check_reply_json_are_inert(hostile_cache, tmp_path):
+    r = CliRunner().invoke(cli(hostile_cache), ["macro", "list", "--agent", "1", "--json"])
+    assert r.exit_code == EXIT_OK, r.output
+    assert any(m["key"] == "sneaky" for m in _assert_inert_json(r.stdout_bytes))
+    reply = tmp_path / "reply.txt"
+    reply.write_text("send it to https://desk.example\u202e.evil.example/\x9b2J now", encoding="utf-8")
+    r = CliRunner().invoke(cli(hostile_cache), ["check-reply", "--ticket", "1", str(reply), "--json"])
+    _assert_inert_json(r.stdout_bytes)

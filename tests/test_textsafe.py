@@ -7,7 +7,7 @@ from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from agent_tui.textsafe import clean, one_line, safe_text
+from agent_tui.textsafe import UNSAFE, clean, one_line, safe_text
 from storage.models import NO_DUE
 from storage.rows import QueueRow
 from widgets.queue_list import ListRowSource, QueueList
@@ -121,3 +121,28 @@ async def test_rendered_segments_of_widgets_hold_no_escape_byte() -> None:
         for strip in strips:
             for seg in strip:
                 assert seg.style is None or not seg.style.link
+
+
+# --- JSON output -----------------------------------------------------------------------------------------
+
+def _unsafe_samples():
+    """One of every kind of character UNSAFE matches, plus the hostile texts above."""
+    chars = [chr(c) for c in range(0x110000) if UNSAFE.match(chr(c))]
+    assert "\x9b" in chars and "\u202e" in chars and "\ud800" in chars and "\U000e0041" in chars
+    # "x" between them: a high surrogate right before a low one is one character to JSON
+    return ["x".join(chars)] + [raw for raw, _ in HOSTILE.values()]
+
+
+def test_json_text_escapes_every_unsafe_character_and_round_trips():
+    import json
+
+    from agent_tui.textsafe import json_text
+
+    for sample in _unsafe_samples():
+        value = {"text": sample, "list": [sample, 1, 2.5, None, True], sample: "as a key", "accents": "olá 日本"}
+        for indent in (True, False):
+            out = json_text(value, indent=indent)
+            structural = out.replace("\n", "") if indent else out
+            assert not UNSAFE.search(structural), repr(UNSAFE.search(structural))
+            assert json.loads(out) == value
+            assert "olá 日本" in out  # only the unsafe characters are escaped

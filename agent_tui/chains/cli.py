@@ -13,7 +13,8 @@ import os
 from typing import Any, Callable, Mapping, Optional
 
 import click
-import orjson
+
+from agent_tui.textsafe import json_text
 
 from .config import default_asset_config, load_endpoints
 from .errors import ChainError, InvalidInput, clean
@@ -81,7 +82,7 @@ def make_lookup_command(
             click.echo(f"error: look-up failed unexpectedly ({clean(e.__class__.__name__, 60)})", err=True)
             raise SystemExit(1)
         if as_json:
-            click.echo(orjson.dumps(verdict.to_dict(), option=orjson.OPT_INDENT_2).decode())
+            click.echo(json_text(verdict.to_dict()))
         else:
             click.echo(render_text(verdict))
 

@@ -40,7 +40,7 @@ from agent_tui.macros.guard import GuardReport
 from agent_tui.macros.model import Macro
 from agent_tui.macros.render import MacroTemplateError, render, shortcut_index
 from agent_tui.macros.store import describe_actions, load_macros, plan_changes
-from agent_tui.textsafe import clean, one_line
+from agent_tui.textsafe import clean, json_text, one_line
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1
@@ -60,10 +60,6 @@ def exit_code(report: GuardReport) -> int:
     if report.findings:
         return EXIT_WARNINGS
     return EXIT_OK
-
-
-def _dump(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _run(fn: Callable[[], int]) -> None:
@@ -160,7 +156,7 @@ def make_macro_commands(
             errors: list[str] = []
             macros = load_macros(cache, who["id"], errors=errors)
             if as_json:
-                click.echo(_dump([m.to_dict() for m in macros]))
+                click.echo(json_text([m.to_dict() for m in macros]))
             else:
                 width = max((len(m.key) for m in macros), default=3)
                 for m in macros:
@@ -228,7 +224,7 @@ def make_macro_commands(
             report = guard_reply(cache, ticket_id, result.text, allowed_domains=allowed, lexicon=lexicon)
             code = exit_code(report)
             if as_json:
-                click.echo(_dump({
+                click.echo(json_text({
                     "macro": macro.key, "ticket_id": ticket_id, "language": result.language, "text": result.text,
                     "missing": result.missing, "actions": macro.actions, "changes": changes, "skipped": skipped,
                     "guard": {"ok": report.ok, "blocked": report.blocked,
@@ -277,7 +273,7 @@ def make_macro_commands(
             report = guard_reply(cache, ticket_id, text, allowed_domains=allowed, lexicon=lexicon)
             code = exit_code(report)
             if as_json:
-                click.echo(_dump({"ok": report.ok, "blocked": report.blocked, "codes": report.codes,
+                click.echo(json_text({"ok": report.ok, "blocked": report.blocked, "codes": report.codes,
                                   "findings": [f.to_dict() for f in report.findings],
                                   "text_sha256": report.text_sha256, "exit": code}))
             else:
