@@ -58,3 +58,89 @@ def test_the_crash_line_is_one_inert_line(tmp_path):
     line = one_line(ValueError("customer said:\n\x1b]52;c;ZXZpbA==\x07 hi\r\n\x1b[2Jbye"), tmp_path / "crash.log")
     assert "\n" not in line and "\x1b" not in line and "\x07" not in line
     assert line.startswith("agent-tui stopped on an unexpected error (ValueError: customer said: hi bye)")
+
+
+def test_highlighting_a_macro_that_cannot_render_keeps_the_real_program_running(tmp_path):
+    """The real `agent-tui` on a pty: a shared macro whose template fails while rendering (a filter's
+    AttributeError) is highlighted in the picker; the preview names the error and the program runs on."""
+    from backend.schema import make_engine
+    from backend.seed import seed
+    from tests.conftest import Backend, free_port
+    from tests.terminal import Terminal
+
+    url = f"sqlite:///{tmp_path / 'backend.db'}"
+    engine = make_engine(url)
+    seed(engine, tickets=20)
+    engine.dispose()
+    backend = Backend(url, free_port(), tmp_path / "backend.log").start()
+    try:
+        r = backend.api("POST", "/macros", token="demo-supervisor",
+                        json={"key": "zz_broken", "title": "Zz broken tags", "visibility": "shared",
+                              "bodies": {"en": "Tags: {{ ticket.tags|dictsort }}", "es": "{{ ticket.tags|dictsort }}",
+                                         "de": "{{ ticket.tags|dictsort }}", "pt": "{{ ticket.tags|dictsort }}"}})
+        assert r.status_code in (200, 201), r.text
+        env = {"AGENT_TUI_CONFIG_DIR": str(tmp_path / "cfg"), "AGENT_TUI_DATA_DIR": str(tmp_path / "data"),
+               "AGENT_TUI_LOG_DIR": str(tmp_path / "log"), "AGENT_TUI_SERVER_URL": backend.url,
+               "AGENT_TUI_TOKEN": "demo-agent", "AGENT_TUI_CACHE": str(tmp_path / "cache.db")}
+        term = Terminal([sys.executable, "-m", "agent_tui.cli"], cols=120, rows=40, env=env, cwd=str(REPO))
+        try:
+            term.wait_for("online")
+            term.press("enter")
+            term.wait_for("Public reply")
+            term.press("m")
+            term.wait_for("enter insert")
+            term.type("Zz broken")
+            screen = term.wait_for("cannot be rendered")
+            assert "zz_broken" in screen
+            term.settle()
+            assert term.proc.poll() is None, term.text()
+            term.press("escape")
+            term.wait_for("Public reply")
+            term.press("escape")
+            term.wait_for("Views")
+            term.press("ctrl+q")
+            term.proc.wait(30)
+        finally:
+            code = term.close()
+        assert code == 0, f"agent-tui exited with {code}; screen:\n{term.text()}"
+        assert not (tmp_path / "log" / "crash.log").exists()
+    finally:
+        backend.kill()
+
+
+RUN_APP = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {repo!r})
+    from types import SimpleNamespace
+    import agent_tui.app as app_module
+    from storage.cache import Cache
+
+    class Buggy(app_module.AgentApp):
+        def action_sync_now(self):
+            raise RuntimeError("boom in a handler")
+
+    app_module.AgentApp = Buggy  # the bug; everything else is the real start-up path
+    cache = Cache.open({db!r})
+    cache.apply_page({{"tickets": [], "queues": [{{"id": "q", "name": "Q", "position": 0}}]}}, None)
+    app_module.run_app(settings=SimpleNamespace(theme="agent-dark", at_risk_minutes=15, views={{}}, keymap={{}}),
+                       cache=cache, server_url="http://127.0.0.1:9", token="-")
+    print("after run_app")
+""")
+
+
+def test_the_program_exits_non_zero_when_it_stopped_on_a_crash(tmp_path):
+    from tests.terminal import Terminal
+
+    env = {"AGENT_TUI_LOG_DIR": str(tmp_path / "log"), "AGENT_TUI_DATA_DIR": str(tmp_path / "data"),
+           "AGENT_TUI_CONFIG_DIR": str(tmp_path / "cfg")}
+    term = Terminal([sys.executable, "-c", RUN_APP.format(repo=str(REPO), db=str(tmp_path / "c.db"))], env=env,
+                    cwd=str(REPO))
+    try:
+        term.wait_for("Q")
+        term.settle()
+        term.press("ctrl+r")
+        term.proc.wait(60)
+    finally:
+        code = term.close()
+    assert code == 1, f"exit {code}; screen:\n{term.text()}"
+    assert "boom in a handler" in term.text() and "after run_app" not in term.text()

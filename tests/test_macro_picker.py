@@ -306,3 +306,38 @@ async def test_a_supervisor_may_manage_shared_macros():
         await pilot.press(*"::bye", "tab", "e")
         await pilot.pause()
         assert [(r.action, r.macro.key) for r in app.results] == [("edit", "close_solved")]
+
+
+# --- a macro that cannot be rendered ---------------------------------------------------------------------
+
+BROKEN_BODIES = {
+    "broken_truncate": "Hi {{ ticket.subject|truncate(-1) }}",
+    "broken_nan": "Rate {{ 'nan'|float / 0 }}",
+    "broken_dictsort": "Tags {{ ticket.tags|dictsort }}",
+    "broken_leeway": "Hi {{ ticket.subject|truncate(3, leeway=-5) }}",
+}
+
+
+async def test_highlighting_a_macro_that_cannot_render_shows_its_error_and_the_app_keeps_running():
+    broken = [Macro(id=key, key=key, title=f"Broken {key}", bodies={"en": body}) for key, body in BROKEN_BODIES.items()]
+    context = {**CONTEXT, "ticket": {**CONTEXT["ticket"], "tags": ["vip", "deposit"]}}
+    app = PickerApp(lambda: MacroPicker(context, macros=default_macros() + broken))
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        await pilot.press(*"broken")
+        await pilot.pause()
+        assert sorted(listed(picker)[:4]) == sorted(BROKEN_BODIES)
+        seen = []
+        for i in range(4):
+            if i:
+                await pilot.press("down")
+                await pilot.pause()
+            assert app.is_running and app.screen is picker
+            seen.append(picker.current.key)
+            shown = preview_text(picker)
+            assert "This macro cannot be rendered" in shown and picker.current.key in shown, shown
+            assert "\n" not in shown.strip() and "Traceback" not in shown
+        await pilot.press("enter")  # using it says why, once, and keeps the picker
+        await pilot.pause()
+        assert app.is_running and app.screen is picker and app.results == []
+    assert sorted(seen) == sorted(BROKEN_BODIES)

@@ -254,6 +254,34 @@ def test_sandbox_escapes_fail_safely(source):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ticket.subject|truncate(-1) }}",  # AssertionError inside the filter
+        "{{ ticket.subject|truncate(3, leeway=-5) }}",
+        "{{ 'nan'|float / 0 }}",  # was folded at compile time into the Python name `nan`: NameError
+        "{{ 'inf'|float|int }}",
+        "{{ ticket.tags|dictsort }}",  # AttributeError: a list is not a mapping
+        "{{ ticket.tags|sum }}",
+        "{{ 1|indent }}",
+    ],
+)
+def test_every_runtime_failure_is_a_one_line_template_error(source):
+    ctx = {"ticket": {"subject": "Where is my USDT?", "tags": ["vip", "deposit"]}}
+    with pytest.raises(MacroTemplateError) as err:
+        render(mk(bodies={"en": source}), ctx, language="en")
+    assert err.value.kind == "runtime" and "\n" not in str(err.value)
+    assert str(err.value).startswith("macro deposit_missing_memo [en]: cannot render: ")
+
+
+@pytest.mark.parametrize("source", ["{{ " + "(" * 400 + "1" + ")" * 400 + " }}", "{{ " + "-" * 5000 + "1 }}",
+                                    "{% if 1 %}" * 300 + "x" + "{% endif %}" * 300], ids=["parens", "minus", "ifs"])
+def test_a_template_too_deep_to_compile_is_a_template_error(source):
+    with pytest.raises(MacroTemplateError) as err:
+        check_template(source)
+    assert "\n" not in str(err.value)
+
+
 def test_dynamic_dunder_key_is_refused_at_runtime():
     with pytest.raises(MacroTemplateError, match="unsafe"):
         render_string("{% set k = '__cla' ~ 'ss__' %}{{ customer[k] }}", {"customer": {"first_name": "A"}})

@@ -278,6 +278,9 @@ def _make_env() -> _MacroEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # no constant folding: it ran filters while compiling and wrote some results back as Python
+        # source (`'nan'|float` became the name `nan`, a NameError at render time)
+        optimized=False,
     )
     env.globals.clear()
     env.filters = {name: _JINJA_FILTERS[name] for name in _SAFE_FILTERS}
@@ -327,14 +330,13 @@ def _audit(tree: nodes.Template) -> None:
 def _compile(source: str) -> Any:
     try:
         tree = _ENV.parse(source)
-    except TemplateSyntaxError as exc:
-        raise MacroTemplateError(f"template syntax error on line {exc.lineno}: {exc.message}", "syntax") from None
-    _audit(tree)
-    try:
+        _audit(tree)
         return _ENV.from_string(tree)
+    except MacroTemplateError:
+        raise
     except TemplateSyntaxError as exc:
         raise MacroTemplateError(f"template syntax error on line {exc.lineno}: {exc.message}", "syntax") from None
-    except TemplateError as exc:
+    except Exception as exc:  # RecursionError on deep nesting, MemoryError, a bug in Jinja: never past here
         raise MacroTemplateError(f"template error: {_one_line(exc)}", "syntax") from None
 
 
@@ -363,7 +365,7 @@ def render_string(
         raise
     except SecurityError as exc:
         raise MacroTemplateError(f"unsafe template: {_one_line(exc)}", "unsafe") from None
-    except (TemplateError, TypeError, ValueError, ArithmeticError, RecursionError, LookupError) as exc:
+    except Exception as exc:  # a filter's AssertionError, AttributeError, ...: whatever a template does, one line
         raise MacroTemplateError(f"cannot render: {_one_line(exc)}", "runtime") from None
     finally:
         _missing_sink.reset(token)
