@@ -1389,3 +1389,5 @@ class AgentApp(App):
 def run_app(*, settings: Any, cache: Cache, server_url: str, token: str, role: Optional[str] = None, demo: bool = False) -> None:
     app = AgentApp(cache=cache, server_url=server_url, token=token, settings=settings, role=role, demo=demo)
     app.run()
+    if app.return_code:  # it stopped on an error (its one line is printed): the shell must not see success
+        raise SystemExit(app.return_code)
