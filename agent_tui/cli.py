@@ -200,6 +200,7 @@ def logout() -> None:
 def sync() -> None:
     """Run one headless sync: push queued changes, pull what changed, print both."""
     from agent_tui.sync import SyncEngine
+    from agent_tui.textsafe import one_line
 
     settings = _settings()
     url, token = server_and_token(settings)
@@ -215,8 +216,10 @@ def sync() -> None:
     report = asyncio.run(go())
     click.echo(f"Synced with {url}: {report.line()}.")
     for r in report.rejected:
-        click.echo(f"refused: {r}")
-    if report.rejected:
+        click.echo(f"refused: {one_line(r)}")
+    held = report.held_back(cache.pending_counts()[1])
+    if held:  # a change is waiting or refused: a script running this must notice
+        click.echo(f"agent-tui: {one_line(held)}", err=True)
         sys.exit(2)
 
 

@@ -8,6 +8,9 @@ Rules (../shared/notes/storage-and-sync.md):
 - Retry connection errors, timeouts, 5xx, 429 and the in-flight 409 with capped exponential
   backoff and full jitter, honouring Retry-After. No other 4xx is retried: the server is the
   authority, so a refused change becomes a visible rejection and the local row takes the server's state.
+- A change the server itself fails on (a 5xx other than 502/503/504) is refused too, at once when
+  the same answer comes twice in a row, else after `max_failures` failures over all rounds. While it
+  waits for its retry, only the later changes of the same ticket (or macro) wait behind it.
 - The SSE stream only pokes; the data always comes from the pull. Periodic pull is the fallback.
 """
 
@@ -38,12 +41,26 @@ class Unauthorized(SyncError):
     pass
 
 
-class Transient(Exception):
-    """Worth retrying: connection trouble, timeouts, 5xx, 429, in-flight 409, a garbled body."""
+# 5xx that say the server (or a proxy in front of it) is down or overloaded, not that this request is bad
+UNAVAILABLE = (502, 503, 504)
 
-    def __init__(self, message: str, retry_after: Optional[float] = None):
+
+class Transient(Exception):
+    """Worth retrying: connection trouble, timeouts, 5xx, 429, in-flight 409, a garbled body.
+
+    `status` and `body` are the server's answer, when there was one."""
+
+    def __init__(self, message: str, retry_after: Optional[float] = None, status: Optional[int] = None, body: bytes = b""):
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
+        self.body = body
+
+    @property
+    def server_failed(self) -> bool:
+        """The server answered this very request with a failure of its own (a 500, not a 503 or a
+        timeout): the kind of failure a change can cause, so it counts against that change."""
+        return self.status is not None and self.status >= 500 and self.status not in UNAVAILABLE
 
 
 class Refused(Exception):
@@ -54,6 +71,46 @@ class Refused(Exception):
         self.status = status
         self.code = code
         self.body = body
+
+
+class ServerFailures:
+    """The failures the server answered one change with, counted across sync rounds (the outbox
+    row's `attempts`). The change is refused (Refused, so it is shown to the agent and the changes
+    behind it go on) when the server gives the same failing answer twice in a row, which it will
+    give every time, or after `limit` failures in all. Unavailability (502/503/504, 429, timeouts,
+    no connection) never counts: it says nothing about the change."""
+
+    def __init__(self, count: int, limit: int):
+        self.count = count
+        self.limit = limit
+        self._previous: Optional[tuple[int, bytes]] = None
+
+    def note(self, exc: Transient) -> None:
+        if not exc.server_failed:
+            self._previous = None
+            return
+        self.count += 1
+        answer = (exc.status, exc.body)
+        if answer == self._previous:
+            why = "the same way twice in a row"
+        elif self.count >= self.limit:
+            why = f"{self.count} times"
+        else:
+            self._previous = answer
+            return
+        said = _server_message(exc.body)
+        raise Refused(exc.status or 500, "server_failure",
+                      f"the server fails on this change every time (HTTP {exc.status}{': ' + said if said else ''}; "
+                      f"failed {why}); edit it and send it again, or tell the server's admin", {})
+
+
+def _server_message(body: bytes) -> str:
+    try:
+        decoded = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return ""
+    message = decoded.get("message") if isinstance(decoded, dict) else None
+    return " ".join(str(message).split())[:200] if message else ""
 
 
 @dataclass
@@ -78,6 +135,7 @@ class SyncReport:
     pushed: int = 0
     rejected: list[str] = field(default_factory=list)
     outbox: int = 0
+    waiting: list[dict] = field(default_factory=list)  # the first few queued changes waiting for a retry
 
     def line(self) -> str:
         p = self.pulled
@@ -89,6 +147,29 @@ class SyncReport:
             parts.append(f"{len(self.rejected)} refused by the server")
         parts.append(f"{self.outbox} waiting in the outbox")
         return "; ".join(parts)
+
+    def held_back(self, refusals: int) -> str:
+        """One line on what is held back and what to do, or "" when nothing is: changes waiting for a
+        retry (and those queued behind them), and `refusals` the agent has not looked at yet."""
+        parts = []
+        if self.waiting:
+            first = self.waiting[0]
+            reason = first["last_error"].rstrip(".")
+            line = f"{describe_change(first)} is waiting for a retry ({reason})"
+            if self.outbox > 1:
+                line += f", {self.outbox - 1} more queued behind it" if len(self.waiting) == 1 else \
+                    f", {self.outbox - 1} more queued ({len(self.waiting) - 1}+ of them also failed)"
+            parts.append(line + "; run `agent-tui sync` again later")
+        elif self.outbox:
+            parts.append(f"{_changes(self.outbox)} still queued; run `agent-tui sync` again")
+        if refusals:
+            parts.append(f"{_changes(refusals)} refused by the server: open the app and press R to review "
+                         f"{'it' if refusals == 1 else 'them'}")
+        return "; ".join(parts)
+
+
+def _changes(n: int) -> str:
+    return f"{n} change" if n == 1 else f"{n} changes"
 
 
 MACRO_KINDS = ("macro", "macro_update", "macro_delete")
@@ -109,6 +190,16 @@ def describe_change(change: dict) -> str:
         name = payload.get("title") or payload.get("key") or payload.get("id") or "?"
         return f"{what} {str(name)!r}"
     return f"{kind} on #{change.get('ticket_id')}"
+
+
+def _touches(change: dict) -> tuple[set, set]:
+    """(what a queued change builds on, what it changes): the ticket or macro it is about, and for a
+    reply with a macro applied that macro, which an earlier queued change may be creating."""
+    payload = change.get("payload") or {}
+    if change.get("kind") in MACRO_KINDS:
+        return set(), {("macro", payload.get("id"))}
+    reads = {("macro", payload["macro_id"])} if payload.get("macro_id") else set()
+    return reads, {("ticket", change.get("ticket_id"))}
 
 
 def _retry_after(resp: httpx.Response) -> Optional[float]:
@@ -142,14 +233,15 @@ class SyncEngine:
     def __init__(
         self, cache: Cache, base_url: str, token: str, *, timeout: float = 10.0, page_limit: int = 5000,
         attempts: int = 5, backoff: Optional[Backoff] = None, transport: Optional[httpx.AsyncBaseTransport] = None,
-        pull_interval: float = 30.0,
+        pull_interval: float = 30.0, max_failures: int = 5,
     ):
         self.cache = cache
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.page_limit = page_limit
-        self.attempts = attempts
+        self.attempts = attempts  # tries per request in one round
+        self.max_failures = max_failures  # server failures on one change, over all rounds, before it is refused
         self.backoff = backoff or Backoff()
         self.pull_interval = pull_interval
         self._transport = transport
@@ -195,29 +287,33 @@ class SyncEngine:
             return decoded, decoded.cursor, decoded.has_more
         if resp.status_code == 401:
             raise Unauthorized("The server refused the token (401); sign in again with `agent-tui login URL`.")
+        failed = dict(status=resp.status_code, body=resp.content) if resp.status_code >= 500 else {}
         try:
             body = orjson.loads(resp.content) if resp.content else {}
         except orjson.JSONDecodeError:
             if resp.status_code < 300 or resp.status_code >= 500:
-                raise Transient(f"the server sent a garbled answer (HTTP {resp.status_code})") from None
+                raise Transient(f"the server sent a garbled answer (HTTP {resp.status_code})", **failed) from None
             body = {}
         if not isinstance(body, dict):
-            raise Transient(f"the server sent an unexpected answer (HTTP {resp.status_code})")
+            raise Transient(f"the server sent an unexpected answer (HTTP {resp.status_code})", **failed)
         if resp.status_code in (429, 503) or resp.status_code >= 500:
-            raise Transient(f"the server is busy or failing (HTTP {resp.status_code})", _retry_after(resp))
+            raise Transient(f"the server is busy or failing (HTTP {resp.status_code})", _retry_after(resp), **failed)
         if resp.status_code == 409 and body.get("error") == "in_flight":
             raise Transient("the server is still processing this change", _retry_after(resp))
         if resp.status_code >= 400:
             raise Refused(resp.status_code, str(body.get("error", "")), str(body.get("message") or f"HTTP {resp.status_code}"), body)
         return body
 
-    async def request(self, method: str, path: str, **kw) -> Any:
-        """One API call with retries for transient trouble; Refused and Unauthorized pass straight up."""
+    async def request(self, method: str, path: str, *, failures: Optional[ServerFailures] = None, **kw) -> Any:
+        """One API call with retries for transient trouble; Refused and Unauthorized pass straight up.
+        With `failures`, a failure that is the request's own is counted there (and may refuse it)."""
         last: Optional[Transient] = None
         for attempt in range(self.attempts):
             try:
                 return await self._once(method, path, **kw)
             except Transient as exc:
+                if failures is not None:
+                    failures.note(exc)
                 last = exc
                 if attempt + 1 < self.attempts:
                     await asyncio.sleep(self.backoff.delay(attempt, exc.retry_after))
@@ -293,22 +389,37 @@ class SyncEngine:
         raise ValueError(f"unknown outbox change kind {kind!r}")
 
     async def push(self, report: Optional[SyncReport] = None) -> SyncReport:
-        """Send queued changes oldest first; stop at the first one that must wait (order matters)."""
+        """Send queued changes oldest first.
+
+        A change that must wait (its retry is not due yet, or the server failed on it this round)
+        holds back the later changes of the same ticket or macro, which may build on it; the changes
+        of other tickets and macros go on. A change the server keeps failing on is refused after a
+        while (ServerFailures), like a 4xx: the agent sees it, and what was behind it goes on. Trouble
+        with the server or the network as a whole (no connection, 502/503/504, 429) ends the round."""
         report = report or SyncReport()
+        held: set[tuple[str, Any]] = set()  # tickets and macros with an earlier change still waiting
+        after = 0
         while True:
-            pending = await asyncio.to_thread(self.cache.outbox, 1)  # the head only: order matters
+            pending = await asyncio.to_thread(self.cache.outbox, 1, after)  # one row at a time: order matters
             if not pending:
                 return report
             change = pending[0]
-            if change["next_attempt_at"] > time.time():
-                return report
+            after = change["seq"]
+            reads, writes = _touches(change)
+            if held & (reads | writes) or change["next_attempt_at"] > time.time():
+                held |= writes
+                continue
             method, path, kw = self._call_for(change)
+            failures = ServerFailures(change["attempts"], self.max_failures)
             try:
-                body = await self.request(method, path, **kw)
+                body = await self.request(method, path, failures=failures, **kw)
             except Transient as exc:
-                wait = self.backoff.delay(change["attempts"] + 1, exc.retry_after)
-                await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait)
-                raise
+                wait = self.backoff.delay(failures.count, exc.retry_after)
+                await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, failures.count)
+                if not exc.server_failed:
+                    raise
+                held |= writes
+                continue
             except Refused as exc:
                 # take the server's state: the ticket, or for a macro change the macro (a new one has none yet)
                 is_macro = change["kind"] in MACRO_KINDS
@@ -354,6 +465,8 @@ class SyncEngine:
                 raise SyncError(self.last_error) from None
             self.state, self.last_error, self.last_sync_at = "online", "", time.time()
             report.outbox = await asyncio.to_thread(self.cache.outbox_depth)
+            if report.outbox:
+                report.waiting = await asyncio.to_thread(self.cache.outbox_waiting)
             return report
 
     def kick(self) -> None:

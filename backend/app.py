@@ -106,11 +106,17 @@ class MacroPatch(BaseModel):
 
 class FaultIn(BaseModel):
     path: str = Field(description="Path prefix the fault applies to, e.g. /api/v1/changes")
-    kind: Literal["500", "503", "429", "malformed", "garbled_page", "delay", "reset", "kill"]
+    kind: Literal["500", "502", "503", "429", "500_unique", "malformed", "garbled_page", "stuck_cursor", "answer",
+                  "drop_field", "delay", "reset", "kill"]
     count: int = 1
     after: int = Field(0, description="Let this many matching requests through first")
+    body_contains: Optional[str] = Field(None, description="Only requests whose body contains this text")
     retry_after: Optional[float] = None
     delay: float = 0.0
+    status: int = Field(200, description="answer: the status to send")
+    body: str = Field("", description="answer: the body to send")
+    headers: dict[str, str] = Field(default_factory=dict, description="answer: headers to send")
+    field: str = Field("", description="drop_field: dotted path of the field left out of the real answer, e.g. ticket.version")
 
 
 # --- the app --------------------------------------------------------------------------------
@@ -122,8 +128,10 @@ class Faults:
     def __init__(self) -> None:
         self.items: list[dict] = []
 
-    def take(self, path: str) -> Optional[dict]:
+    def take(self, path: str, body: bytes = b"") -> Optional[dict]:
         for f in self.items:
+            if f["body_contains"] is not None and f["body_contains"].encode() not in body:
+                continue
             if path.startswith(f["path"]) and f["count"] > 0:
                 if f["after"] > 0:
                     f["after"] -= 1
@@ -192,7 +200,8 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
     if faults:
         @app.middleware("http")
         async def inject(request: Request, call_next):
-            f = fault_box.take(request.url.path)
+            wanted = any(x["body_contains"] is not None for x in fault_box.items)
+            f = fault_box.take(request.url.path, await request.body() if wanted else b"")
             if f is None:
                 return await call_next(request)
             kind = f["kind"]
@@ -208,6 +217,26 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
             if kind == "garbled_page":  # looks like a page (cursor headers), body cut short
                 return Response(b'{"tickets": [{"id": 1, "subj', media_type="application/json",
                                 headers={"X-Next-Cursor": "999999999", "X-Has-More": "false"})
+            if kind == "stuck_cursor":  # a feed page that says "more" but hands back the cursor it was asked for
+                cursor = request.query_params.get("cursor", "")
+                return _json({"tickets": [], "cursor": cursor, "has_more": True},
+                             headers={"X-Next-Cursor": cursor, "X-Has-More": "true"})
+            if kind == "answer":  # whatever a test wants a broken server or proxy to send
+                return Response(f["body"].encode(), status_code=f["status"], headers=f["headers"],
+                                media_type="application/json" if f["body"] else None)
+            if kind == "drop_field":  # the real work and answer, with one field left out
+                resp = await call_next(request)
+                raw = b"".join([chunk async for chunk in resp.body_iterator])
+                out = orjson.loads(raw)
+                *parents, last = f["field"].split(".")
+                node = out
+                for k in parents:
+                    node = node.get(k, {}) if isinstance(node, dict) else {}
+                if isinstance(node, dict):
+                    node.pop(last, None)
+                return _json(out, resp.status_code)
+            if kind == "500_unique":  # a failure whose body differs every time (a request id in it)
+                return _error(500, "server_error", "Injected server error.", {"request_id": os.urandom(8).hex()})
             if kind == "429":
                 return _error(429, "rate_limited", "Too many requests.", headers={"Retry-After": str(f.get("retry_after") or 1)})
             headers = {"Retry-After": str(f["retry_after"])} if f.get("retry_after") is not None else None
@@ -217,6 +246,10 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
         async def add_fault(f: FaultIn):
             fault_box.items.append(f.model_dump())
             return {"ok": True}
+
+        @app.get("/_faults", include_in_schema=False)
+        async def list_faults():
+            return {"faults": fault_box.items}
 
         @app.delete("/_faults", include_in_schema=False)
         async def clear_faults():

@@ -619,11 +619,12 @@ class Cache:
 
     # --- the outbox, as the sync engine drains it ------------------------------------------
 
-    def outbox(self, limit: Optional[int] = None) -> list[dict]:
-        """The queued changes, oldest first (`limit`: only the first few, as the push loop reads them)."""
-        sql = "SELECT * FROM outbox ORDER BY seq" + ("" if limit is None else f" LIMIT {int(limit)}")
+    def outbox(self, limit: Optional[int] = None, after: int = 0) -> list[dict]:
+        """The queued changes, oldest first (`limit`: only the first few after seq `after`, as the
+        push loop reads them)."""
+        sql = "SELECT * FROM outbox WHERE seq > ? ORDER BY seq" + ("" if limit is None else f" LIMIT {int(limit)}")
         with self.engine.connect() as conn:
-            rows = conn.exec_driver_sql(sql).mappings().all()
+            rows = conn.exec_driver_sql(sql, (int(after),)).mappings().all()
         out = []
         for r in rows:
             d = dict(r)
@@ -701,12 +702,22 @@ class Cache:
                 conn.exec_driver_sql("DELETE FROM tickets WHERE id = ?", (ticket["id"],))
                 conn.exec_driver_sql(TICKET_UPSERT, [ticket_tuple(ticket)])
 
-    def defer(self, change: dict, error: str, next_attempt_at: float) -> None:
+    def defer(self, change: dict, error: str, next_attempt_at: float, attempts: Optional[int] = None) -> None:
+        """A change must wait: note why and when to try again (`attempts`: the failures that count
+        against it so far; by default one more)."""
         with write_tx(self.engine) as conn:
             conn.exec_driver_sql(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE seq = ?",
-                (error[:500], next_attempt_at, change["seq"]),
+                "UPDATE outbox SET attempts = coalesce(?, attempts + 1), last_error = ?, next_attempt_at = ? WHERE seq = ?",
+                (attempts, error[:500], next_attempt_at, change["seq"]),
             )
+
+    def outbox_waiting(self, limit: int = 3) -> list[dict]:
+        """The first few queued changes that failed before and wait for a retry, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT seq, change_id, kind, ticket_id, payload, attempts, last_error, next_attempt_at FROM outbox "
+                "WHERE last_error != '' ORDER BY seq LIMIT ?", (int(limit),)).mappings().all()
+        return scrub([{**r, "payload": orjson.loads(r["payload"])} for r in rows])
 
     def rejections(self, include_acknowledged: bool = False) -> list[dict]:
         sql = "SELECT * FROM rejections" + ("" if include_acknowledged else " WHERE acknowledged = 0") + " ORDER BY id"

@@ -138,3 +138,47 @@ def test_a_malformed_report_answer_is_one_line_not_a_traceback(tmp_path, monkeyp
     assert r.exit_code == 1 and r.stdout == ""
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("agent-tui: unexpected error (KeyError") and "crash.log" in lines[0]
+
+
+def _synced_env(backend, tmp_path) -> tuple[dict, list[int]]:
+    env = {"AGENT_TUI_SERVER_URL": backend.url, "AGENT_TUI_TOKEN": "demo-agent", "AGENT_TUI_CACHE": str(tmp_path / "c.db")}
+    assert run("sync", env=env).returncode == 0
+    cache = Cache.open(tmp_path / "c.db")
+    with cache.engine.connect() as c:
+        ids = list(c.exec_driver_sql("SELECT id FROM tickets WHERE status='open' ORDER BY id LIMIT 2").scalars())
+    cache.close()
+    return env, ids
+
+
+def test_sync_with_a_change_the_server_always_fails_on_is_nonzero_and_says_so(sqlite_backend, tmp_path):
+    env, (a, b) = _synced_env(sqlite_backend, tmp_path)
+    cache = Cache.open(tmp_path / "c.db")
+    cache.queue_reply(a, "POISON reply.", internal=False, agent_id=1, agent_name="Alex")
+    for i in range(3):
+        cache.queue_reply(b, f"Fine reply {i}.", internal=False, agent_id=1, agent_name="Alex")
+    cache.close()
+    sqlite_backend.fault(f"/api/v1/tickets/{a}/messages", "500", count=1000, body_contains="POISON")
+    for _run in range(2):  # and again: it stays visible until the agent has looked at it
+        p = run("sync", env=env)
+        line = one_clear_line(p)
+        assert "1 change refused by the server" in line and "press R" in line, line
+        assert "0 waiting" in p.stdout
+    bodies = [m["body"] for m in sqlite_backend.api("GET", f"/tickets/{b}").json()["messages"]]
+    assert [f"Fine reply {i}." in bodies for i in range(3)] == [True] * 3
+
+
+def test_sync_with_a_change_waiting_for_a_retry_is_nonzero_and_says_so(sqlite_backend, tmp_path):
+    env, (a, b) = _synced_env(sqlite_backend, tmp_path)
+    cache = Cache.open(tmp_path / "c.db")
+    cache.queue_reply(a, "Waits for its retry.", internal=False, agent_id=1, agent_name="Alex")
+    cache.queue_update(a, {"priority": "high"})
+    cache.queue_reply(b, "Goes out now.", internal=False, agent_id=1, agent_name="Alex")
+    with cache.engine.begin() as c:  # as an earlier run left it: the server failed on it, retry later
+        c.exec_driver_sql("UPDATE outbox SET attempts = 2, last_error = 'the server failed (HTTP 500)', "
+                          "next_attempt_at = 4102444800 WHERE seq = (SELECT min(seq) FROM outbox)")
+    cache.close()
+    p = run("sync", env=env)
+    line = one_clear_line(p)
+    assert f"reply on #{a}" in line and "waiting for a retry" in line and "1 more" in line, line
+    assert "agent-tui sync" in line
+    assert "Goes out now." in [m["body"] for m in sqlite_backend.api("GET", f"/tickets/{b}").json()["messages"]]

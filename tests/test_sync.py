@@ -304,3 +304,92 @@ async def test_sse_poke_triggers_a_pull(sqlite_backend, cache):
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await eng.aclose()
+
+
+# --- a change the server fails on every time must not block the outbox (issue 10) ----------------
+
+
+def two_open_tickets(cache: Cache) -> tuple[int, int]:
+    with cache.engine.connect() as c:
+        a, b = c.exec_driver_sql("SELECT id FROM tickets WHERE status IN ('new','open') ORDER BY id LIMIT 2").scalars()
+    return a, b
+
+
+def bodies_on_server(backend, tid: int) -> list[str]:
+    return [m["body"] for m in server_ticket(backend, tid)["messages"]]
+
+
+def faults_left(backend) -> list[int]:
+    import httpx
+
+    return [f["count"] for f in httpx.get(backend.url + "/_faults", timeout=5).json()["faults"]]
+
+
+async def test_a_change_the_server_fails_on_the_same_way_twice_is_refused_at_once_and_the_rest_go_on(backend, cache):
+    await sync(cache, backend)
+    a, b = two_open_tickets(cache)
+    poison = cache.queue_reply(a, "POISON: this one makes the server fail.", internal=False, agent_id=1, agent_name="Alex")
+    cache.queue_reply(a, "A later reply on the same ticket.", internal=False, agent_id=1, agent_name="Alex")
+    cache.queue_update(b, {"priority": "high"})
+    cache.queue_reply(b, "A reply on another ticket.", internal=False, agent_id=1, agent_name="Alex")
+    backend.fault(f"/api/v1/tickets/{a}/messages", "500", count=100, body_contains="POISON")
+    report = await sync(cache, backend)
+    assert faults_left(backend) == [98]  # the same 500 twice in a row: not tried three more times
+    assert report.pushed == 3 and len(report.rejected) == 1 and cache.outbox_depth() == 0
+    [rej] = cache.rejections()
+    assert (rej["change_id"], rej["status_code"]) == (poison, 500)
+    assert "every time" in rej["reason"] and "Injected server error." in rej["reason"]
+    assert "POISON" in rej["payload"]  # the text is kept for the agent to edit and send again
+    assert "A later reply on the same ticket." in bodies_on_server(backend, a)
+    assert not any("POISON" in x for x in bodies_on_server(backend, a))
+    assert "A reply on another ticket." in bodies_on_server(backend, b)
+    assert server_ticket(backend, b)["ticket"]["priority"] == "high"
+    assert poison not in {m["id"] for m in cache.thread(a)}  # not shown as sent
+
+
+async def test_a_change_failing_differently_each_time_is_refused_after_a_bounded_number_of_tries(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    a, _b = two_open_tickets(cache)
+    cache.queue_reply(a, "The server fails on this with a new request id each time.", internal=False, agent_id=1, agent_name="A")
+    sqlite_backend.fault(f"/api/v1/tickets/{a}/messages", "500_unique", count=100)
+    report = await sync(cache, sqlite_backend, attempts=3)  # 3 tries a round: the bound (5) spans rounds
+    assert report.pushed == 0 and not report.rejected and cache.outbox_depth() == 1
+    assert cache.outbox()[0]["attempts"] == 3
+    with cache.engine.begin() as c:
+        c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
+    report = await sync(cache, sqlite_backend, attempts=3)
+    assert faults_left(sqlite_backend) == [95]
+    assert len(report.rejected) == 1 and cache.outbox_depth() == 0
+    assert "5 times" in cache.rejections()[0]["reason"]
+
+
+async def test_a_change_waiting_for_a_retry_holds_back_its_tickets_later_changes_only(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    a, b = two_open_tickets(cache)
+    first = cache.queue_reply(a, "First on A.", internal=False, agent_id=1, agent_name="A")
+    second = cache.queue_reply(a, "Second on A.", internal=False, agent_id=1, agent_name="A")
+    cache.queue_reply(b, "Only on B.", internal=False, agent_id=1, agent_name="A")
+    sqlite_backend.fault(f"/api/v1/tickets/{a}/messages", "500_unique", count=2)
+    report = await sync(cache, sqlite_backend, attempts=2)
+    assert report.pushed == 1 and "Only on B." in bodies_on_server(sqlite_backend, b)
+    assert [r["change_id"] for r in cache.outbox()] == [first, second]  # order on A kept
+    assert "Second on A." not in bodies_on_server(sqlite_backend, a)
+    with cache.engine.begin() as c:
+        c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
+    report = await sync(cache, sqlite_backend, attempts=2)
+    assert report.pushed == 2 and cache.outbox_depth() == 0
+    on_a = bodies_on_server(sqlite_backend, a)
+    assert on_a.index("First on A.") < on_a.index("Second on A.")
+
+
+async def test_unavailable_server_is_never_taken_for_a_bad_change(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    a, _b = two_open_tickets(cache)
+    cache.queue_reply(a, "Sent while a proxy says 503.", internal=False, agent_id=1, agent_name="A")
+    sqlite_backend.fault(f"/api/v1/tickets/{a}/messages", "503", count=100)
+    for _round in range(4):  # 8 tries in all, more than the bound: still not refused
+        with pytest.raises(SyncError, match="busy or failing"):
+            await sync(cache, sqlite_backend, attempts=2)
+        with cache.engine.begin() as c:
+            c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
+    assert cache.outbox_depth() == 1 and not cache.rejections()
