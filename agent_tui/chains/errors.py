@@ -35,3 +35,8 @@ class InvalidInput(ChainError):
 
 class EndpointError(ChainError):
     """The endpoint could not be reached, timed out, rate-limited us or answered something we cannot use."""
+
+
+class InvalidChainData(EndpointError):
+    """The chain source answered in the right shape but with a value no chain has (a recipient that is no
+    address, a negative amount or height, a hash that is not hex): nothing it said is judged."""

@@ -46,6 +46,8 @@ class ChainFacts:
     failure_reason: Optional[str] = None
     chain_id: Optional[int] = None
     error: Optional[str] = None  # set when the probe itself failed (endpoint down...)
+    invalid_data: bool = False  # the probe failed because the source answered values no chain has
+    block_hash: Optional[str] = None  # the block the transaction is in, as the source named it
 
     def to_dict(self) -> dict:
         d = asdict(self)

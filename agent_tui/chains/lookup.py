@@ -10,7 +10,7 @@ from .cache import LookupCache, cache_key
 from .candidates import candidate_networks
 from .config import Endpoint, load_endpoints, networks_from
 from .diagnose import Verdict, diagnose
-from .errors import ChainError, EndpointError
+from .errors import ChainError, EndpointError, InvalidChainData
 from .facts import ChainFacts
 from .providers import probe
 from .transport import Http, Limits
@@ -30,7 +30,8 @@ async def probe_all(names: tuple[str, ...], txid, networks, endpoints: Mapping[s
         try:
             return await probe(http, networks[name], endpoints[name], txid)
         except ChainError as e:
-            return ChainFacts(network=name, txid=txid.for_family(networks[name].family), found=False, error=str(e))
+            return ChainFacts(network=name, txid=txid.for_family(networks[name].family), found=False, error=str(e),
+                              invalid_data=isinstance(e, InvalidChainData))
 
     results = await asyncio.gather(*(one(n) for n in names))
     return dict(zip(names, results))
@@ -77,6 +78,10 @@ async def lookup(
             await http.aclose()
 
     found = [f for f in facts.values() if f.found]
+    invalid = [f.error for f in facts.values() if f.invalid_data]
+    if not found and invalid:
+        # a source answered something no chain has: no verdict (not even not_found) rests on it
+        raise InvalidChainData(invalid[0] + (f" (and {len(invalid) - 1} more network(s))" if len(invalid) > 1 else ""))
     errors = {n: f.error for n, f in facts.items() if f.error}
     claimed_err = errors.get(network) if network else None
     if not found and (claimed_err or len(errors) == len(facts)):

@@ -9,6 +9,9 @@ Paths (base URL per provider):
   /evm/<chain id>             EVM JSON-RPC (receipts incl. pre-Byzantium status null + root)
 A leading behaviour segment makes any of them hostile: /hang/..., /huge/..., /hugecl/..., /notjson/...,
 /deep/..., /odd/..., /oddtypes/..., /429x<N>/... (N answers 429 with Retry-After: 0.05 first), /429long/...
+/corrupt-<what>/... answers the real recorded answer with one kind of field made invalid, as a broken or
+hostile chain source would: recipient (markup and 5,000 characters), amount (negative), height (negative),
+hash (not hex); see CORRUPT.
 `latency` (seconds) is added to every answer (benchmarks).
 
 http.server in a thread: no aiohttp, no framework. Test data only; no code from the fixture projects.
@@ -103,7 +106,29 @@ def data() -> Data:
     return _DATA
 
 
-_BEHAVIOURS = re.compile(r"^/(hang|huge|hugecl|notjson|deep|odd|oddtypes|429x\d+|429long)(/.*)$")
+_BEHAVIOURS = re.compile(r"^/(hang|huge|hugecl|notjson|deep|odd|oddtypes|429x\d+|429long|corrupt-[a-z]+)(/.*)$")
+
+HOSTILE_RECIPIENT = "[link=https://phish.example]<b>pay here</b>[/link]" + "A" * 5000
+# what -> (field names, the invalid value), applied wherever the field occurs in the JSON answer
+CORRUPT = {
+    "recipient": (("scriptpubkey_address", "address", "Destination"), HOSTILE_RECIPIENT),
+    "amount": (("value",), -5),
+    "height": (("block_height",), -7),
+    "hash": (("block_hash", "blockhash"), "<not a hash>"),
+}
+
+
+def corrupt(body, what: str):
+    keys, bad = CORRUPT[what]
+
+    def walk(v):
+        if isinstance(v, dict):
+            return {k: (bad if k in keys and not isinstance(x, (dict, list)) else walk(x)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    return walk(body)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -115,6 +140,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing ---
     def _send(self, status: int, body, ctype: str = "application/json", headers: Optional[dict] = None, chunked: bool = False):
+        if getattr(self, "_corrupt", None) and ctype == "application/json" and not isinstance(body, bytes):
+            body = corrupt(body, self._corrupt)
         raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if ctype == "application/json" else str(body).encode())
         self.send_response(status)
         self.send_header("content-type", ctype)
@@ -159,7 +186,11 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         body = self._body() if method == "POST" else None
         m = _BEHAVIOURS.match(path)
-        if m:
+        self._corrupt = None
+        if m and m.group(1).startswith("corrupt-"):
+            self._corrupt = m.group(1)[len("corrupt-"):]
+            path = m.group(2)
+        elif m:
             if self._hostile(m.group(1)):
                 return
             path = m.group(2)

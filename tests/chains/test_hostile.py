@@ -78,3 +78,35 @@ async def test_partial_outage_still_answers_when_the_claimed_network_does(fixtur
     e["bsc"] = f"{fixture_server.url}/hang/evm/56"
     v = await lookup(ETH_TX, network="ethereum", address="0x2ae6d1401af58f9fbe2eda032b8494d519af5813", asset_config=CFG, endpoints=e, limits=FAST)
     assert v.code == "needs_manual_credit" and v.probes["bsc"].startswith("error:")
+
+
+# Chain data is hostile input too: a source that answers the real shape with an invalid field (a
+# recipient that is no address, a negative amount or height, a block hash that is not hex) gives one
+# clear error saying the chain source answered something invalid, never a verdict judged on it.
+BTC_PAYEE = "bc1q3fwytn8u98fqn9qdj3f9utkmwap6rtv2ym33zm"
+CORRUPT_CASES = [
+    ("recipient", "bitcoin", BTC_TX, "/esplora/bitcoin"),
+    ("amount", "bitcoin", BTC_TX, "/esplora/bitcoin"),
+    ("height", "bitcoin", BTC_TX, "/esplora/bitcoin"),
+    ("hash", "bitcoin", BTC_TX, "/esplora/bitcoin"),
+    ("recipient", "xrp", XRP_TX, "/xrp"),
+]
+
+
+@pytest.mark.parametrize("what,network,txid,path", CORRUPT_CASES, ids=[f"{c[1]}-{c[0]}" for c in CORRUPT_CASES])
+@pytest.mark.parametrize("claimed", [True, False], ids=["claimed", "unclaimed"])
+async def test_invalid_chain_data_is_an_error_not_a_verdict(fixture_server, what, network, txid, path, claimed):
+    from agent_tui.chains.errors import InvalidChainData
+
+    e = fixture_server.endpoints()
+    e[network] = f"{fixture_server.url}/corrupt-{what}{path}"
+    with pytest.raises(InvalidChainData) as ei:
+        await lookup(txid, network=network if claimed else None, asset_config=CFG, endpoints=e, limits=FAST)
+    msg = str(ei.value)
+    assert "\n" not in msg and len(msg) <= 300 and network in msg and "invalid" in msg
+    assert "phish" not in msg and "AAAAAAAAAA" not in msg and "<" not in msg
+
+
+async def test_a_valid_answer_of_the_same_source_still_gives_its_verdict(fixture_server):
+    v = await lookup(BTC_TX, network="bitcoin", asset_config=CFG, endpoints=fixture_server.endpoints(), limits=FAST)
+    assert v.code != "not_found" and all(len(t["recipient"]) < 100 for t in v.transfers)

@@ -6,10 +6,10 @@ import decimal
 
 from ..addresses import ParsedTxid
 from ..config import Endpoint, NetworkDef, redact
-from ..errors import ChainError, EndpointError
+from ..errors import ChainError, EndpointError, InvalidChainData
 from ..facts import ChainFacts
 from ..transport import Http
-from . import evm, tron, utxo, xrpl
+from . import evm, tron, utxo, validate, xrpl
 
 _BY_KIND = {
     "evm": evm.fetch,
@@ -28,8 +28,14 @@ async def probe(http: Http, net: NetworkDef, endpoint: Endpoint, txid: ParsedTxi
     if fetch is None:
         raise ChainError(f"{net.name}: no provider for kind {kind!r}")
     try:
-        return await fetch(http, net, endpoint.url.rstrip("/"), txid)
+        facts = await fetch(http, net, endpoint.url.rstrip("/"), txid)
     except ChainError:
         raise
     except _MALFORMED as e:
         raise EndpointError(f"{net.name}: {redact(endpoint.url)} answered malformed data ({e.__class__.__name__})") from None
+    # the boundary: nothing the source said is judged until every value in it is one a chain can have
+    bad = validate.problem(facts, net)
+    if bad:
+        raise InvalidChainData(f"{net.name}: {redact(endpoint.url)} answered invalid chain data ({bad}); "
+                               "nothing was judged: check the chain source or use another endpoint")
+    return facts

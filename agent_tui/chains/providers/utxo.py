@@ -15,12 +15,13 @@ from .common import dict_or_empty, fmt_decimal, fmt_units
 _INT = re.compile(rb"^\s*[0-9]{1,12}\s*$")
 
 
-def _facts(net: NetworkDef, txid: str, *, block, tip, transfers) -> ChainFacts:
+def _facts(net: NetworkDef, txid: str, *, block, tip, transfers, block_hash=None) -> ChainFacts:
     confs = confirmations(tip, block)
     status = CONFIRMED if block is not None else PENDING
     return ChainFacts(
         network=net.name, txid=txid, found=True, status=status, block=block, tip=tip,
         confirmations=confs, final=bool(confs is not None and confs >= net.final_depth), transfers=transfers,
+        block_hash=block_hash,
     )
 
 
@@ -49,20 +50,23 @@ async def fetch_esplora(http: Http, net: NetworkDef, url: str, txid: ParsedTxid)
         raise EndpointError(f"{label}: {redact(url)} gave no usable tip height")
     tip = int(tip_body)
     st = dict_or_empty(tx["status"])
-    block = None
+    block = block_hash = None
     if st.get("confirmed") is True:
-        block = st["block_height"]
+        block, block_hash = st["block_height"], st.get("block_hash")
         if not isinstance(block, int) or isinstance(block, bool):
             raise ValueError("block_height")
     transfers = []
     for i, out in enumerate(tx["vout"]):
         addr = out.get("scriptpubkey_address")
-        value = out.get("value")
-        if not addr or not isinstance(value, int) or isinstance(value, bool):
+        value = out["value"]  # every output has a value, OP_RETURN too
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("value")
+        if addr is None:
             continue  # OP_RETURN and non-standard outputs pay nobody
-        transfers.append(Transfer(recipient=str(addr), asset=net.native_asset, amount=fmt_units(value, net.decimals),
+        # as given, not str(): the boundary (validate.py) refuses anything that is not an address
+        transfers.append(Transfer(recipient=addr, asset=net.native_asset, amount=fmt_units(value, net.decimals),
                                   raw_amount=str(value), index=i, kind="native"))
-    return _facts(net, h, block=block, tip=tip, transfers=transfers)
+    return _facts(net, h, block=block, tip=tip, transfers=transfers, block_hash=block_hash)
 
 
 async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> ChainFacts:
@@ -96,6 +100,6 @@ async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid
             continue
         amount = fmt_decimal(out["value"])
         n = out.get("n", i)
-        transfers.append(Transfer(recipient=str(addr), asset=net.native_asset, amount=amount,
+        transfers.append(Transfer(recipient=addr, asset=net.native_asset, amount=amount,
                                   index=n if isinstance(n, int) else i, kind="native"))
-    return _facts(net, h, block=block, tip=tip, transfers=transfers)
+    return _facts(net, h, block=block, tip=tip, transfers=transfers, block_hash=tx.get("blockhash"))

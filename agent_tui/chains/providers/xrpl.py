@@ -98,7 +98,7 @@ async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> Chai
         else:
             asset, contract, _, kind = _amount(tx.get("DeliverMax", tx.get("Amount", "0")), net)
             amount = "0" if status == FAILED else None
-        transfers.append(Transfer(recipient=str(tx["Destination"]), sender=str(tx.get("Account") or "") or None,
+        transfers.append(Transfer(recipient=tx["Destination"], sender=tx.get("Account") or None,
                                   asset=asset, contract=contract, amount=amount, memo=memo, kind=kind, index=0))
     if not validated:
         confs = 0
