@@ -136,6 +136,7 @@ class SyncReport:
     rejected: list[str] = field(default_factory=list)
     outbox: int = 0
     waiting: list[dict] = field(default_factory=list)  # the first few queued changes waiting for a retry
+    deferred: set[str] = field(default_factory=set, repr=False)  # change ids that failed this round: not tried again in it
 
     def line(self) -> str:
         p = self.pulled
@@ -406,7 +407,7 @@ class SyncEngine:
             change = pending[0]
             after = change["seq"]
             reads, writes = _touches(change)
-            if held & (reads | writes) or change["next_attempt_at"] > time.time():
+            if held & (reads | writes) or change["next_attempt_at"] > time.time() or change["change_id"] in report.deferred:
                 held |= writes
                 continue
             method, path, kw = self._call_for(change)
@@ -416,6 +417,7 @@ class SyncEngine:
             except Transient as exc:
                 wait = self.backoff.delay(failures.count, exc.retry_after)
                 await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, failures.count)
+                report.deferred.add(change["change_id"])
                 if not exc.server_failed:
                     raise
                 held |= writes
