@@ -298,11 +298,11 @@ class LookupScreen(Screen):
         own = set()
         for a in (self.customer or {}).get("addresses") or []:
             try:
-                own.add(parse_address(a.get("address")).normalized)
+                own.add(parse_address(a.get("address")).key)  # one script in any of its encodings
             except ChainError:
                 continue
         self.choices = choices
-        self.mentioned = [(a, a in own) for a in mentioned]
+        self.mentioned = [(a, parse_address(a).key in own) for a in mentioned]
         self.hints = hints
 
         lv = self.query_one("#lookup-txids", ListView)

@@ -503,3 +503,21 @@ async def test_inside_the_agent_app_the_note_shows_on_the_ticket_after_back(tmp_
         assert app.screen is ticket
         svg = app.export_screenshot()
         assert "Deposit&#160;look-up:&#160;needs_manual_credit" in svg  # the note, on the ticket
+
+
+async def test_an_address_mentioned_in_its_other_encoding_is_the_customers(tmp_path, fixture_server):
+    # Litecoin's old 3... and new M... forms of one P2SH script: the customer registered one, writes the other
+    old, new = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "MQMHBtvnBfxTzt3K2bdxgSE7qZPHSXWsGM"
+
+    def change(conn, made):
+        from tests.desk import add_customer
+        cid = add_customer(conn)
+        add_address(conn, cid, "litecoin", old, asset="LTC")
+        made["tid"] = new_ticket(conn, f"I sent LTC to {new} and to ltc1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysn3s44dy, tx {BTC_TX}", customer_id=cid)
+
+    cache, made = make_desk(tmp_path, change)
+    app = DeskApp(cache, endpoints(fixture_server))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.open_lookup(made["tid"])
+        await pilot.pause()
+        assert screen.mentioned == [(new, True), ("ltc1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysn3s44dy", False)]

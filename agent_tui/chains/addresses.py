@@ -120,10 +120,33 @@ _UTXO = {
 }
 
 
+# base58 version byte -> the script it encodes. Litecoin has two P2SH versions (the old 3.../2... shared
+# with Bitcoin, the new M.../Q...): the same script, so the same deposit address.
+_P2PKH = {0x00, 0x6F, 0x30, 0x1E, 0x71}
+_P2SH = {0x05, 0xC4, 0x32, 0x3A, 0x16}
+
+
+def _script_b58(version: int, h160: bytes) -> Optional[bytes]:
+    if version in _P2PKH:
+        return b"\x76\xa9\x14" + h160 + b"\x88\xac"  # OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG
+    if version in _P2SH:
+        return b"\xa9\x14" + h160 + b"\x87"  # OP_HASH160 <20> OP_EQUAL
+    return None
+
+
+def _script_segwit(ver: int, prog: bytes) -> bytes:
+    return bytes([0 if ver == 0 else 0x50 + ver, len(prog)]) + prog  # OP_n <program>
+
+
 @dataclass(frozen=True)
 class ParsedAddress:
     families: tuple[str, ...]  # address families it is valid in (3... and testnet m/n... are shared)
-    normalized: str  # the form to compare with
+    normalized: str  # the form to show (EVM and bech32 lower-case, base58 as is)
+    key: str = ""  # the form to compare with: every encoding of one script has the same key
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.normalized)
 
 
 def parse_address(value: object) -> ParsedAddress:
@@ -137,7 +160,7 @@ def parse_address(value: object) -> ParsedAddress:
     if seg is not None:
         fams = tuple(f for f, (hrps, _) in _UTXO.items() if seg[0] in hrps)
         if fams:
-            return ParsedAddress(fams, s.lower())
+            return ParsedAddress(fams, s.lower(), "script:" + _script_segwit(seg[1], seg[2]).hex())
     if s.startswith("r") and 25 <= len(s) <= 35:
         raw = _b58check(s, base58.RIPPLE_ALPHABET)
         if raw is not None and len(raw) == 21 and raw[0] == 0:
@@ -147,20 +170,27 @@ def parse_address(value: object) -> ParsedAddress:
         if raw[0] == 0x41 and s.startswith("T"):
             return ParsedAddress(("tron",), s)
         fams = tuple(f for f, (_, vers) in _UTXO.items() if raw[0] in vers)
-        if fams:
-            return ParsedAddress(fams, s)
+        script = _script_b58(raw[0], raw[1:])
+        if fams and script is not None:
+            return ParsedAddress(fams, s, "script:" + script.hex())
     raise InvalidInput(f"not a recognised deposit address: {clean(s, 80)!r}")
 
 
 def normalize_address(addr: Optional[str], family: str) -> Optional[str]:
-    """The form used for equality: EVM and bech32 lower-case, base58 as is. Never raises."""
+    """The form used for equality: the scriptPubKey on Bitcoin-family networks (so Litecoin's 3.../M...
+    forms of one P2SH script, or a bech32 address in upper case, are one address), EVM lower-case (any
+    checksum case), Tron base58. Never raises."""
     if not isinstance(addr, str):
         return None
     s = addr.strip()
     if family == "evm":
         return s.lower()
-    if family in _UTXO and _bech32_decode(s) is not None:
-        return s.lower()
+    if family in _UTXO:
+        try:
+            p = parse_address(s)
+        except InvalidInput:
+            return s
+        return p.key if family in p.families else s
     if family == "tron" and re.match(r"^(41)?[0-9a-fA-F]{40}$", s):
         return tron_hex_to_base58(s)
     return s

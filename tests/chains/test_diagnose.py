@@ -38,6 +38,17 @@ def cust(network="ethereum", address=CUST, memo=None, ledger=()):
 
 NF = lambda n: ChainFacts(network=n, txid=TX, found=False)
 
+# one P2SH script in Litecoin's old (3..., shared with Bitcoin) and new (M...) encodings, one P2WPKH in
+# bech32 lower and upper case, one EVM address checksummed (EIP-55) and lower-case
+LTC_P2SH_OLD, LTC_P2SH_NEW = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "MQMHBtvnBfxTzt3K2bdxgSE7qZPHSXWsGM"
+LTC_BECH32 = "ltc1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysn3s44dy"
+LTC_TX = "cd" * 32
+
+
+def ltc_facts(recipient, amount="1.5"):
+    return ChainFacts(network="litecoin", txid=LTC_TX, found=True, status="confirmed", block=100, tip=119, confirmations=20,
+                      transfers=[Transfer(recipient=recipient, asset="LTC", amount=amount, index=0)])
+
 CASES = [
     # id, facts, customer, claimed, expected code
     ("credited", {"ethereum": eth_facts()}, cust(ledger=[{"txid": TX, "network": "ethereum", "asset": "USDT", "amount": "1000", "output_index": 0, "status": "credited"}]), "ethereum", "credited"),
@@ -57,6 +68,11 @@ CASES = [
     ("xrp_wrong_tag", {"xrp": xrp_facts(tag="7")}, cust("xrp", XRP_HOT, "42"), "xrp", "wrong_memo"),
     ("xrp_ok_tag", {"xrp": xrp_facts(tag="42")}, cust("xrp", XRP_HOT, "42"), "xrp", "needs_manual_credit"),
     ("xrp_below_min", {"xrp": xrp_facts(amount="1")}, cust("xrp", XRP_HOT, "42"), "xrp", "below_minimum"),
+    ("ltc_p2sh_new_form_paid_old_form_registered", {"litecoin": ltc_facts(LTC_P2SH_NEW)}, cust("litecoin", LTC_P2SH_OLD), "litecoin", "needs_manual_credit"),
+    ("ltc_p2sh_old_form_paid_new_form_registered", {"litecoin": ltc_facts(LTC_P2SH_OLD)}, cust("litecoin", LTC_P2SH_NEW), "litecoin", "needs_manual_credit"),
+    ("ltc_bech32_upper_case_registered", {"litecoin": ltc_facts(LTC_BECH32)}, cust("litecoin", LTC_BECH32.upper()), "litecoin", "needs_manual_credit"),
+    ("ltc_other_script_is_still_wrong", {"litecoin": ltc_facts(LTC_BECH32)}, cust("litecoin", LTC_P2SH_NEW), "litecoin", "wrong_address"),
+    ("evm_checksum_case_registered", {"ethereum": eth_facts()}, cust(address="0x2ae6D1401Af58F9fBe2EDa032b8494D519Af5813"), "ethereum", "needs_manual_credit"),
     ("no_customer_claim_mismatch", {"bsc": eth_facts(network="bsc", chain_id=56)}, None, "ethereum", "wrong_network"),
 ]
 

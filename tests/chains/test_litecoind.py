@@ -61,3 +61,37 @@ async def test_wrong_credentials_is_one_clear_error(ltc):
     with pytest.raises(EndpointError) as ei:
         await lookup("ab" * 32, network="litecoin", asset_config=CFG, endpoints={"litecoin": "bitcoin_rpc+" + bad})
     assert "401" in str(ei.value) and "wrong" not in str(ei.value)
+
+
+def other_p2sh_form(address: str) -> str:
+    """The same P2SH script in Litecoin's other base58 version (regtest: Q... <-> 2..., mainnet M... <-> 3...)."""
+    import base58
+
+    raw = base58.b58decode_check(address)
+    swap = {0x3A: 0xC4, 0xC4: 0x3A, 0x32: 0x05, 0x05: 0x32}
+    return base58.b58encode_check(bytes([swap[raw[0]]]) + raw[1:]).decode()
+
+
+@pytest.mark.parametrize("paid_form", ["node", "other"])
+async def test_old_and_new_p2sh_forms_are_one_deposit_address(ltc, paid_form):
+    from .conftest import ltc_rpc
+
+    node_form = ltc_rpc(ltc.url, "getnewaddress", "", "p2sh-segwit", wallet="w")
+    other = other_p2sh_form(node_form)
+    assert {node_form[0], other[0]} in ({"Q", "2"}, {"M", "3"})
+    paid, registered = (node_form, other) if paid_form == "node" else (other, node_form)
+    txid = ltc.send(paid, "0.75")
+    ltc.mine(6)
+    v = await run(ltc, txid, registered)
+    assert v.code == "needs_manual_credit", v.explanation
+    assert v.evidence.amount == "0.75"
+
+
+async def test_a_bech32_address_registered_in_upper_case_is_the_same(ltc):
+    from .conftest import ltc_rpc
+
+    deposit = ltc_rpc(ltc.url, "getnewaddress", "", "bech32", wallet="w")
+    txid = ltc.send(deposit, "0.5")
+    ltc.mine(6)
+    v = await run(ltc, txid, deposit.upper())
+    assert v.code == "needs_manual_credit", v.explanation
