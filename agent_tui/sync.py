@@ -73,6 +73,23 @@ class Refused(Exception):
         self.body = body
 
 
+class BadAnswer(Exception):
+    """The server answered, but with something this client cannot use (a feed that does not move
+    on, a redirect, a body of the wrong shape): retrying will not help and nothing is stored."""
+
+
+def _advances(old: str, new: str) -> bool:
+    """Does the feed's cursor move on? Cursors are opaque, but when both are integers (as this
+    server's are) the new one must be greater; otherwise at least different."""
+    if old.isdigit() and new.isdigit():
+        return int(new) > int(old)
+    return new != old
+
+
+def _quoted(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
 class ServerFailures:
     """The failures the server answered one change with, counted across sync rounds (the outbox
     row's `attempts`). The change is refused (Refused, so it is shown to the agent and the changes
@@ -338,6 +355,9 @@ class SyncEngine:
         try:
             while True:
                 body, new_cursor, has_more = await fetch
+                if has_more and not _advances(cursor, new_cursor):  # following it would ask for ever
+                    raise BadAnswer(f"the server's changes feed did not move on (it says there is more, but the cursor went "
+                                    f"from {_quoted(cursor)} to {_quoted(new_cursor)})")
                 if has_more:
                     fetch = asyncio.create_task(self._page(new_cursor))
                     if not cursor and not bulk and report.pages == 0:  # a first sync of more than one page
@@ -464,6 +484,11 @@ class SyncEngine:
             except Refused as exc:
                 self.state = "offline"
                 self.last_error = f"Sync failed: the server refused the request ({exc.status} {exc})."
+                raise SyncError(self.last_error) from None
+            except BadAnswer as exc:
+                self.state = "offline"
+                self.last_error = (f"Sync stopped: {exc}. Working from the cache; changes stay queued. "
+                                   "If this goes on, tell the server's admin.")
                 raise SyncError(self.last_error) from None
             self.state, self.last_error, self.last_sync_at = "online", "", time.time()
             report.outbox = await asyncio.to_thread(self.cache.outbox_depth)

@@ -182,3 +182,10 @@ def test_sync_with_a_change_waiting_for_a_retry_is_nonzero_and_says_so(sqlite_ba
     assert f"reply on #{a}" in line and "waiting for a retry" in line and "1 more" in line, line
     assert "agent-tui sync" in line
     assert "Goes out now." in [m["body"] for m in sqlite_backend.api("GET", f"/tickets/{b}").json()["messages"]]
+
+
+def test_sync_against_a_feed_that_does_not_move_on_stops_with_one_line(sqlite_backend, tmp_path):
+    env, _ids = _synced_env(sqlite_backend, tmp_path)
+    sqlite_backend.fault("/api/v1/changes", "stuck_cursor", count=100_000)
+    line = one_clear_line(run("sync", env=env, timeout=60))
+    assert "did not move on" in line and "changes stay queued" in line, line

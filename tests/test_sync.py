@@ -393,3 +393,31 @@ async def test_unavailable_server_is_never_taken_for_a_bad_change(sqlite_backend
         with cache.engine.begin() as c:
             c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
     assert cache.outbox_depth() == 1 and not cache.rejections()
+
+
+# --- a feed that says "more" without moving on must not be followed for ever ---------------------
+
+
+@pytest.mark.parametrize("first_sync", [True, False])
+async def test_a_cursor_that_does_not_advance_stops_the_pull_with_one_line(sqlite_backend, cache, first_sync):
+    if not first_sync:
+        await sync(cache, sqlite_backend)
+    before = cache.cursor
+    sqlite_backend.fault("/api/v1/changes", "stuck_cursor", count=10_000)
+    with pytest.raises(SyncError) as err:
+        await sync(cache, sqlite_backend)
+    line = str(err.value)
+    assert "\n" not in line and "cursor" in line and "did not move on" in line, line
+    assert faults_left(sqlite_backend)[0] >= 10_000 - 1  # one page asked for, not thousands
+    assert cache.cursor == before
+
+
+async def test_a_cursor_that_goes_back_stops_the_pull(sqlite_backend, cache):
+    await sync(cache, sqlite_backend, page_limit=100)
+    assert int(cache.cursor) > 1
+    page = '{"tickets": [], "cursor": "1", "has_more": true}'
+    sqlite_backend.fault("/api/v1/changes", "answer", count=10_000, status=200, body=page,
+                         headers={"X-Next-Cursor": "1", "X-Has-More": "true"})
+    with pytest.raises(SyncError, match="did not move on"):
+        await sync(cache, sqlite_backend)
+    assert faults_left(sqlite_backend)[0] >= 10_000 - 1
