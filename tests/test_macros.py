@@ -263,7 +263,6 @@ def test_sandbox_escapes_fail_safely(source):
         "{{ 'inf'|float|int }}",
         "{{ ticket.tags|dictsort }}",  # AttributeError: a list is not a mapping
         "{{ ticket.tags|sum }}",
-        "{{ 1|indent }}",
     ],
 )
 def test_every_runtime_failure_is_a_one_line_template_error(source):
@@ -504,3 +503,117 @@ def test_default_macros_render_fully_with_a_full_context(lang):
 def test_a_missing_path_built_from_hostile_macro_text_is_inert() -> None:
     text, missing = render_string('Hi {{ customer["\x1b[2J\x1b]52;c;eA==\x07name"] }}', {"customer": {}})
     assert missing == ["customer.name"] and text == "Hi ⟦customer.name⟧"
+
+
+# --- bounds: time, memory and size, enforced before and while a template runs ---------------------------
+
+BOMBS = [
+    "{{ '%999999999d'|format(1) }}",  # asked for 4 GB and 15 s
+    "{{ '%.999999999f'|format(1.5) }}",
+    "{{ '%999999999d' % 1 }}",
+    "{{ '%(a)999999999s' % {'a': 1} }}",
+    "{{ '%*d'|format(999999999, 1) }}",
+    "{{ 'x'|indent(10**9) }}",  # 2 GB
+    "{{ 'x'|indent(999999999) }}",
+    "{{ 'x'|center(10**9) }}",  # 1 GB
+    "{{ ('x' * 10000)|replace('x', 'y' * 10000) }}",
+    "{{ 'ab'|replace('', 'x' * 10000)|replace('x', 'y' * 10000) }}",
+    "{{ ('x' * 10000)|wordwrap(1, wrapstring='y' * 10000) }}",
+    "{{ (['x' * 10000] * 10000)|join(',') }}",
+    "{{ ['x' * 10000] * 10000 }}",
+    "{{ (['x' * 10000] * 10000)|string }}",
+    "{{ (['x' * 10000] * 10000)|upper }}",
+    "{{ ([[1] * 10000] * 10000)|sum(start=[])|length }}",
+    "{{ 10|round(-999999999) }}",
+    "{{ 2 ** 64 ** 64 ** 64 }}",
+    "{% set a = 2 ** 60 %}{% set b = a * a %}{% set c = b * b %}{% set d = c * c %}{% set e = d * d %}"
+    "{% set f = e * e %}{% set g = f * f %}{% set h = g * g %}{% set i = h * h %}{{ i }}",
+    "{% set a = 'x' * 10000 %}{% set b = a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a %}{% set c = b ~ b ~ b ~ b ~ b ~ b %}"
+    "{% set d = c ~ c ~ c ~ c ~ c ~ c ~ c ~ c ~ c ~ c %}{{ d|length }}",
+    "{% set a = 'x' * 10000 %}{% set b = a + a + a + a + a + a + a + a + a + a %}{% set c = b + b + b + b + b + b %}"
+    "{{ c|length }}",
+    "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}{% endfor %}{% endfor %}",  # 10^8 iterations
+    "{% set s %}{% for a in 'x' * 10000 %}{{ 'y'|center(100000) }}{% endfor %}{% endset %}{{ s|length }}",
+    "{% set s %}{% for a in 'x' * 9000 %}{{ ticket.tags }}" + "x" * 5000 + "{% endfor %}{% endset %}{{ s|length }}",
+]
+
+LIMIT_WORDS = ("too large", "too much", "too long", "loops too much", "not allowed", "out of range")
+
+CHILD = r"""
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+sys.path.insert(0, sys.argv[1])
+from agent_tui.macros.render import MacroTemplateError, MAX_OUTPUT_CHARS, render_string
+ctx = {"ticket": {"id": 7, "subject": "Where is my USDT?", "tags": ["vip", "deposit"]}, "customer": {"first_name": "Ana"}}
+out = []
+for source in json.loads(sys.stdin.read()):
+    try:
+        text, _ = render_string(source, ctx)
+        out.append({"ok": len(text) <= MAX_OUTPUT_CHARS, "len": len(text)})
+    except MacroTemplateError as exc:
+        out.append({"kind": exc.kind, "message": str(exc)})
+    except BaseException as exc:
+        out.append({"escaped": type(exc).__name__, "message": str(exc)[:200]})
+print(json.dumps(out))
+"""
+
+
+def render_in_child(sources: list[str], timeout: float = 120) -> list[dict]:
+    """Render each source in a child process limited to 1 GB of address space."""
+    import subprocess
+    from pathlib import Path
+
+    repo = str(Path(__file__).resolve().parents[1])
+    p = subprocess.run([sys.executable, "-c", CHILD, repo], input=json.dumps(sources), capture_output=True, text=True,
+                       timeout=timeout, cwd=repo)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return json.loads(p.stdout)
+
+
+def test_template_bombs_are_refused_before_they_take_memory_or_time():
+    results = render_in_child(BOMBS)
+    for source, r in zip(BOMBS, results):
+        assert r.get("kind") == "runtime", (source, r)
+        message = r["message"]
+        assert any(w in message for w in LIMIT_WORDS) and "MemoryError" not in message, (source, message)
+        assert "\n" not in message
+
+
+def test_nested_loops_count_together():
+    # 200 x 200 = 40,000 iterations, each writing one character: under the output limit, over the loop limit
+    with pytest.raises(MacroTemplateError, match="loops too much") as err:
+        render_string("{% for a in 'x' * 200 %}{% for b in 'x' * 200 %}.{% endfor %}{% endfor %}", {})
+    assert err.value.kind == "runtime"
+    text, _ = render_string("{% for a in 'x' * 90 %}{% for b in 'x' * 100 %}.{% endfor %}{% endfor %}", {})
+    assert text == "." * 9000
+
+
+def test_a_render_past_its_time_budget_stops(monkeypatch):
+    from agent_tui.macros import limits
+
+    monkeypatch.setattr(limits, "MAX_RENDER_SECONDS", 0.0)
+    with pytest.raises(MacroTemplateError, match="took too long") as err:
+        render_string("{% for t in ticket.tags %}{{ t|upper }}{% endfor %}", {"ticket": {"tags": ["a", "b"]}})
+    assert err.value.kind == "runtime"
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("{{ '%5.2f'|format(3.14159) }}", "3.14"),
+    ("{{ '%s has %d tags'|format(customer.first_name, ticket.tags|length) }}", "Ana has 2 tags"),
+    ("{{ '%(n)s!' % {'n': customer.first_name} }}", "Ana!"),
+    ("{{ '100%' }} {{ '%d%%' % 5 }}", "100% 5%"),
+    ("{{ ticket.tags|join(', ') }}", "vip, deposit"),
+    ("{{ customer.first_name|center(9) }}|", "Ana   |"),
+    ("{{ 'a b c'|replace(' ', '-') }}", "a-b-c"),
+    ("{{ ticket.subject|wordwrap(6) }}", "Where\nis my\nUSDT?"),
+    ("{{ 'x'|indent(2, first=True) }}", "x"),
+    ("{{ ticket.id ~ '/' ~ ticket.tags|length }}", "7/2"),
+    ("{{ 2 ** 10 }} {{ 3 * 4 }} {{ 'ab' * 3 }} {{ 1 + 2 }} {{ 7 % 3 }}", "1024 12 ababab 3 1"),
+    ("{{ ticket.tags|reverse }}", "deposit, vip"),
+    ("{{ ticket.tags|unique }}", "vip, deposit"),
+    ("{{ [1, 2, 3]|sum }} {{ 2.25|round(1) }}", "6 2.2"),
+    ("{% for t in ticket.tags %}{{ loop.index }}:{{ t }} {% endfor %}", "1:vip 2:deposit"),
+])
+def test_ordinary_templates_still_work(source, expected):
+    ctx = {"ticket": {"id": 7, "subject": "Where is my USDT?", "tags": ["vip", "deposit"]}, "customer": {"first_name": "Ana"}}
+    assert render_string(source, ctx)[0] == expected

@@ -29,20 +29,19 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from jinja2 import TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateRuntimeError, UndefinedError
-from jinja2.filters import FILTERS as _JINJA_FILTERS
 from jinja2.runtime import LoopContext, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
+from agent_tui.macros import limits
+from agent_tui.macros.limits import MAX_OUTPUT_CHARS, MAX_REPEAT_CHARS, RenderLimit  # noqa: F401 (re-exported)
 from agent_tui.macros.model import Macro
 from agent_tui.textsafe import clean, one_line
 
 MISSING_OPEN = "⟦"
 MISSING_CLOSE = "⟧"
 FALLBACK_LANGUAGE = "en"
-MAX_OUTPUT_CHARS = 50_000
-MAX_REPEAT_CHARS = 10_000  # `'ab' * n` and friends
 
 
 class MacroTemplateError(ValueError):
@@ -171,20 +170,25 @@ def _merge_fills(context: Mapping[str, Any], fills: Optional[Mapping[str, Any]])
 # --- the environment --------------------------------------------------------------------------------
 
 
-def _finalize(value: Any) -> Any:
+def _finalize(value: Any) -> str:
+    """What `{{ ... }}` writes: as text, refused before it is built when too large, and charged."""
     if isinstance(value, Undefined):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, _dt.datetime):
-        return _format_datetime(value)
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(_finalize(v)) for v in value)
-    return value
+        text = str(value)  # records a missing field (or raises the security / field error it carries)
+    elif value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    elif isinstance(value, _dt.datetime):
+        text = _format_datetime(value)
+    elif isinstance(value, (list, tuple)):
+        limits.as_text(value)  # the size check, before the parts are made
+        return ", ".join(_finalize(v) for v in value)
+    else:
+        text = value if isinstance(value, str) else limits.as_text(value)
+    limits.charge(len(text))
+    return text
 
 
 def _format_datetime(value: Any) -> str:
@@ -227,7 +231,10 @@ _SAFE_FILTERS = (
 
 
 class _MacroEnvironment(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = limits.MacroCodeGenerator
+    macro_concat = staticmethod(limits.concat)  # `~`, from the generated code
+    macro_const = staticmethod(limits.const)  # constant template text being written out
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         return self._lookup(obj, attribute)
@@ -260,14 +267,9 @@ class _MacroEnvironment(ImmutableSandboxedEnvironment):
         )
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            if isinstance(right, (int, float)) and abs(right) > 64:
-                raise SecurityError("exponent too large in a macro")
-        elif operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, tuple, list)) and isinstance(n, int) and len(seq) * n > MAX_REPEAT_CHARS:
-                    raise SecurityError("repetition too large in a macro")
-        return super().call_binop(context, operator, left, right)
+        limits.check_binop(operator, left, right)
+        result = super().call_binop(context, operator, left, right)
+        return result if isinstance(result, Undefined) else limits._result(result)
 
 
 def _make_env() -> _MacroEnvironment:
@@ -283,9 +285,7 @@ def _make_env() -> _MacroEnvironment:
         optimized=False,
     )
     env.globals.clear()
-    env.filters = {name: _JINJA_FILTERS[name] for name in _SAFE_FILTERS}
-    env.filters["datetime"] = _filter_datetime
-    env.filters["short"] = _filter_short
+    env.filters = limits.bounded_filters(_SAFE_FILTERS, {"datetime": _filter_datetime, "short": _filter_short})
     return env
 
 
@@ -320,7 +320,7 @@ def _audit(tree: nodes.Template) -> None:
             name = node.name
         if name is not None and name.startswith("_"):
             raise MacroTemplateError(f"unsafe template: {name!r} is not allowed (line {lineno})", "unsafe")
-        if isinstance(node, nodes.Filter) and node.name not in _ENV.filters:
+        if isinstance(node, nodes.Filter) and (node.name not in _ENV.filters or node.name == limits.LOOP_FILTER):
             raise MacroTemplateError(f"unknown filter {node.name!r} on line {lineno}", "syntax")
         if isinstance(node, nodes.Test) and node.name not in _ENV.tests:
             raise MacroTemplateError(f"unknown test {node.name!r} on line {lineno}", "syntax")
@@ -331,7 +331,7 @@ def _compile(source: str) -> Any:
     try:
         tree = _ENV.parse(source)
         _audit(tree)
-        return _ENV.from_string(tree)
+        return _ENV.from_string(limits.guard_loops(tree))
     except MacroTemplateError:
         raise
     except TemplateSyntaxError as exc:
@@ -360,9 +360,12 @@ def render_string(
     sink: list[str] = []
     token = _missing_sink.set(sink)
     try:
-        text = template.render(data)
+        with limits.budget():
+            text = template.render(data)
     except MacroTemplateError:
         raise
+    except RenderLimit as exc:
+        raise MacroTemplateError(f"cannot render: {_one_line(exc)}", "runtime") from None
     except SecurityError as exc:
         raise MacroTemplateError(f"unsafe template: {_one_line(exc)}", "unsafe") from None
     except Exception as exc:  # a filter's AssertionError, AttributeError, ...: whatever a template does, one line
