@@ -148,7 +148,8 @@ def verdict_renderable(v: Verdict) -> Group:
         for t in v.transfers[:12]:
             # the core lists transfers as the chain gave them: a token's amount may be in raw units only
             amount = t.get("amount") if t.get("amount") is not None else (f"{t['raw_amount']} raw units" if t.get("raw_amount") is not None else None)
-            cells = (t.get("index"), t.get("recipient"), amount, t.get("asset") or t.get("contract"), t.get("memo"))
+            recipient = f"{t.get('recipient')} (change)" if t.get("change") else t.get("recipient")  # back to the sender
+            cells = (t.get("index"), recipient, amount, t.get("asset") or t.get("contract"), t.get("memo"))
             tt.add_row(*(Text(one_line(str(c), 70) if c is not None and c != "" else "—") for c in cells))
         parts += [Text(""), Text(f"Transfers ({len(v.transfers)})", style="bold"), tt]
         if len(v.transfers) > 12:

@@ -215,6 +215,40 @@ def _evidence(f: ChainFacts, required: Optional[int], t: Optional[Transfer] = No
     return ev
 
 
+def _payees(transfers: list[Transfer]) -> list[Transfer]:
+    """The transfers that pay somebody: not the sender's change (all of them when every one is change)."""
+    out = [t for t in transfers if not t.change]
+    return out or list(transfers)
+
+
+def _subject(transfers: list[Transfer]) -> Optional[Transfer]:
+    """The payment a verdict about the whole transaction is about: its only payee, else the largest."""
+    payees = _payees(transfers)
+    if len(payees) <= 1:
+        return payees[0] if payees else None
+    return max(payees, key=lambda t: (_dec(t.amount) or Decimal(0), _dec(t.raw_amount) or Decimal(0)))
+
+
+def _payment_text(t: Transfer, entry: Optional[Mapping], family: str) -> str:
+    t = _with_amount(t, _find_asset(entry, t, family))
+    what = _s(t.asset) if t.asset else (f"token {_s(t.contract, 60)}" if t.contract else "")
+    amount = _s(t.amount) if t.amount is not None else (f"{_s(t.raw_amount)} raw units" if t.raw_amount is not None else "")
+    return " ".join(x for x in (amount, what) if x) + f" to {_s(t.recipient, 70)}" if (amount or what) else _s(t.recipient, 70)
+
+
+def _recipients_text(transfers: list[Transfer], entry: Optional[Mapping], family: str, limit: int = 6) -> tuple[str, str]:
+    """Who the transaction pays, plainly ("0.5 LTC to X and 1 LTC to Y"), and apart from it the change it
+    sends back to the sender ("" when none)."""
+    payees = _payees(transfers)
+    change = [t for t in transfers if t.change and t not in payees]
+    parts = [_payment_text(t, entry, family) for t in payees[:limit]]
+    if len(payees) > limit:
+        parts.append(f"{len(payees) - limit} more")
+    paid = " and ".join(parts) if len(parts) <= 2 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    back = " and ".join(_payment_text(t, entry, family) for t in change[:2])
+    return paid, (f" {back[0].upper()}{back[1:]} goes back to the sender as change." if back else "")
+
+
 def _probe_summary(facts_by_network: Mapping[str, ChainFacts]) -> dict[str, str]:
     out = {}
     for n, f in facts_by_network.items():
@@ -260,14 +294,14 @@ def diagnose(
     claim_note = f" (the customer said {claimed})" if claimed and claimed != net else ""
 
     if f.status == FAILED:
-        t = f.transfers[0] if f.transfers else None
+        t = _subject(f.transfers)
         return _make(FAILED_CODE, f"The transaction failed on {net}{claim_note}: {_s(f.failure_reason, 160)}. No funds moved to the recipient.",
                      _evidence(f, required, t), transfers=f.transfers, **common)
 
     addrs = _addresses(customer, net)
     has_addresses = bool(customer.get("addresses"))
     if entry is None:
-        t = f.transfers[0] if f.transfers else None
+        t = _subject(f.transfers)
         own = any(_matches(x, [a for a in customer.get("addresses") or [] if families.get(str(a.get("network") or "").lower(), fam) == fam], fam)
                   for x in f.transfers)
         return _make(WRONG_NETWORK, f"The transaction is on {net}{claim_note}, a network the exchange does not accept deposits on.",
@@ -286,16 +320,22 @@ def diagnose(
                 reg = ", ".join(sorted({str(a["network"]).lower() for a in _matches(t, others, fam)}))
                 return _make(WRONG_NETWORK, f"The transaction is on {net}{claim_note} but the customer's address {_s(t.recipient)} is registered for {reg}, not {net}.",
                              _evidence(f, required, t), transfers=f.transfers, **common)
-            t = f.transfers[0] if f.transfers else None
-            recips = ", ".join(sorted({_s(x.recipient, 60) for x in f.transfers})) or "nobody (no transfer in this transaction)"
-            return _make(WRONG_ADDRESS, f"The transaction on {net} pays {recips}, which is not a deposit address of this customer.",
+            # the evidence describes the payment the verdict is about, never the sender's change
+            t = _subject(f.transfers)
+            if t is None:
+                return _make(WRONG_ADDRESS, f"The transaction on {net} pays nobody (no transfer in it), so no deposit address of this customer.",
+                             _evidence(f, required), **common)
+            many = len(_payees(f.transfers)) > 1
+            paid, back = _recipients_text(f.transfers, entry, fam)
+            return _make(WRONG_ADDRESS, f"The transaction on {net} pays {paid}; "
+                                        f"{'none of these is' if many else 'that is not'} a deposit address of this customer.{back}",
                          _evidence(f, required, t), transfers=f.transfers, **common)
     else:
         if claimed and net != claimed:
-            t = f.transfers[0] if f.transfers else None
+            t = _subject(f.transfers)
             return _make(WRONG_NETWORK, f"The transaction is on {net}, not on {claimed} as the customer said.",
                          _evidence(f, required, t), transfers=f.transfers, **common)
-        paying = list(f.transfers)
+        paying = _payees(f.transfers)  # the sender's change is no deposit
         if not paying:
             return _make(WRONG_ADDRESS, f"The transaction on {net} transfers nothing to anybody (not a payment).",
                          _evidence(f, required), **common)

@@ -23,6 +23,7 @@ class Transfer:
     index: Optional[int] = None  # output index (UTXO) or log index (EVM/Tron)
     sender: Optional[str] = None
     kind: str = "native"  # native | token
+    change: bool = False  # pays back an address that funded the transaction (the sender's change, UTXO)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -167,3 +167,26 @@ def test_listed_token_transfers_carry_asset_and_whole_units_as_the_readme_says()
                        transfers=[Transfer(recipient=to, contract=usdt, raw_amount="1000000000", index=3, kind="token")])
     v = diagnose({"ethereum": facts}, default_asset_config(), {"addresses": [{"network": "ethereum", "address": to}], "ledger": []})
     assert v.to_dict()["transfers"][0]["asset"] == "USDT" and v.to_dict()["transfers"][0]["amount"] == "1000"
+
+
+def test_wrong_address_evidence_is_the_payment_not_the_senders_change():
+    # output 0 is change back to the address that funded the tx, output 1 the payment to a stranger
+    change = Transfer(recipient=LTC_P2SH_NEW, asset="LTC", amount="3.2", index=0, change=True)
+    paid = Transfer(recipient=LTC_BECH32, asset="LTC", amount="0.5", index=1)
+    f = ltc_facts(LTC_P2SH_NEW)
+    f.transfers = [change, paid]
+    v = diagnose({"litecoin": f}, default_asset_config(), cust("litecoin", "ltc1q" + "q" * 38), "litecoin")
+    assert v.code == "wrong_address"
+    assert (v.evidence.recipient, v.evidence.amount, v.evidence.index) == (LTC_BECH32, "0.5", 1)
+    assert f"pays 0.5 LTC to {LTC_BECH32};" in v.explanation
+    assert f"3.2 LTC to {LTC_P2SH_NEW} goes back to the sender as change" in v.explanation
+    assert [t["change"] for t in v.transfers] == [True, False]
+
+
+def test_without_an_address_the_senders_change_is_not_judged_a_deposit():
+    change = Transfer(recipient=LTC_P2SH_NEW, asset="LTC", amount="3.2", index=0, change=True)
+    paid = Transfer(recipient=LTC_BECH32, asset="LTC", amount="0.0005", index=1)
+    f = ltc_facts(LTC_P2SH_NEW)
+    f.transfers = [change, paid]
+    v = diagnose({"litecoin": f}, default_asset_config(), None, "litecoin")
+    assert v.code == "below_minimum" and v.evidence.recipient == LTC_BECH32  # not the 3.2 LTC of change

@@ -95,3 +95,23 @@ async def test_a_bech32_address_registered_in_upper_case_is_the_same(ltc):
     ltc.mine(6)
     v = await run(ltc, txid, deposit.upper())
     assert v.code == "needs_manual_credit", v.explanation
+
+
+async def test_wrong_address_names_the_payment_and_the_change_apart(ltc):
+    """A sender whose change goes back to the address it spends from, first among the outputs (as many
+    wallets do): the evidence is the payment to the stranger, and the change is not listed as a payee."""
+    from .conftest import ltc_rpc
+
+    sender, stranger = ltc.new_address(), ltc.new_address()
+    fund = ltc.send(sender, "2")
+    ltc.mine(1)
+    n = ltc.vout_index(fund, sender)
+    raw = ltc_rpc(ltc.url, "createrawtransaction", [{"txid": fund, "vout": n}], [{sender: "1.4999"}, {stranger: "0.5"}])
+    signed = ltc_rpc(ltc.url, "signrawtransactionwithwallet", raw, wallet="w")
+    txid = ltc_rpc(ltc.url, "sendrawtransaction", signed["hex"])
+    ltc.mine(6)
+    v = await run(ltc, txid, ltc.new_address())
+    assert v.code == "wrong_address"
+    assert (v.evidence.recipient, v.evidence.amount, v.evidence.index) == (stranger, "0.5", 1)
+    assert f"pays 0.5 LTC to {stranger};" in v.explanation
+    assert f"1.4999 LTC to {sender} goes back to the sender as change" in v.explanation

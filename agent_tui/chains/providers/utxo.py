@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from ..addresses import ParsedTxid
+from ..addresses import ParsedTxid, normalize_address
 from ..config import NetworkDef, redact
 from ..errors import EndpointError, InvalidInput
 from ..facts import CONFIRMED, PENDING, ChainFacts, Transfer, confirmations
@@ -13,6 +13,21 @@ from ..transport import Http, RpcError, decode_json, jsonrpc
 from .common import dict_or_empty, fmt_decimal, fmt_units
 
 _INT = re.compile(rb"^\s*[0-9]{1,12}\s*$")
+
+
+MAX_INPUT_TXS = 16  # inputs whose funding transactions the Core RPC provider reads to tell change apart
+
+
+def _mark_change(transfers: list[Transfer], funders: set, family: str) -> None:
+    """An output to an address that funded the transaction is the sender's change, not a payment."""
+    keys = {normalize_address(a, family) for a in funders if isinstance(a, str)}
+    for t in transfers:
+        t.change = normalize_address(t.recipient, family) in keys if isinstance(t.recipient, str) else False
+
+
+def _spk_address(out: dict):
+    spk = dict_or_empty(out.get("scriptPubKey"))
+    return spk.get("address") or ((spk.get("addresses") or [None])[0])
 
 
 def _facts(net: NetworkDef, txid: str, *, block, tip, transfers, block_hash=None) -> ChainFacts:
@@ -66,6 +81,7 @@ async def fetch_esplora(http: Http, net: NetworkDef, url: str, txid: ParsedTxid)
         # as given, not str(): the boundary (validate.py) refuses anything that is not an address
         transfers.append(Transfer(recipient=addr, asset=net.native_asset, amount=fmt_units(value, net.decimals),
                                   raw_amount=str(value), index=i, kind="native"))
+    _mark_change(transfers, {dict_or_empty(vin.get("prevout")).get("scriptpubkey_address") for vin in tx.get("vin") or []}, net.family)
     return _facts(net, h, block=block, tip=tip, transfers=transfers, block_hash=block_hash)
 
 
@@ -94,12 +110,37 @@ async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid
     block = tip - confs + 1 if confs > 0 and tx.get("blockhash") else None
     transfers = []
     for i, out in enumerate(tx["vout"]):
-        spk = dict_or_empty(out.get("scriptPubKey"))
-        addr = spk.get("address") or ((spk.get("addresses") or [None])[0])
+        addr = _spk_address(out)
         if not addr:
             continue
         amount = fmt_decimal(out["value"])
         n = out.get("n", i)
         transfers.append(Transfer(recipient=addr, asset=net.native_asset, amount=amount,
                                   index=n if isinstance(n, int) else i, kind="native"))
+    _mark_change(transfers, await _core_funders(http, url, label, tx), net.family)
     return _facts(net, h, block=block, tip=tip, transfers=transfers, block_hash=tx.get("blockhash"))
+
+
+async def _core_funders(http: Http, url: str, label: str, tx: dict) -> set:
+    """The addresses the inputs spend (Core RPC names only the outpoints: read the funding transactions,
+    -txindex has them). An input that cannot be read just tells nothing."""
+    spent: dict[str, set] = {}
+    for vin in tx.get("vin") or []:
+        if isinstance(vin, dict) and isinstance(vin.get("txid"), str) and isinstance(vin.get("vout"), int):
+            spent.setdefault(vin["txid"], set()).add(vin["vout"])
+    ids = list(spent)[:MAX_INPUT_TXS]
+
+    async def one(txid: str):
+        try:
+            return await jsonrpc(http, url, "getrawtransaction", [txid, True], label=label)
+        except RpcError:
+            return None
+
+    funders: set = set()
+    for txid, prev in zip(ids, await asyncio.gather(*(one(t) for t in ids))):
+        if not isinstance(prev, dict) or not isinstance(prev.get("vout"), list):
+            continue
+        for out in prev["vout"]:
+            if isinstance(out, dict) and out.get("n") in spent[txid]:
+                funders.add(_spk_address(out))
+    return funders
