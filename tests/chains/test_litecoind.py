@@ -115,3 +115,21 @@ async def test_wrong_address_names_the_payment_and_the_change_apart(ltc):
     assert (v.evidence.recipient, v.evidence.amount, v.evidence.index) == (stranger, "0.5", 1)
     assert f"pays 0.5 LTC to {stranger};" in v.explanation
     assert f"1.4999 LTC to {sender} goes back to the sender as change" in v.explanation
+
+
+async def test_block_and_tip_come_from_one_moment_of_the_chain(ltc):
+    """A block is mined between the node's answer about the transaction and any later call: the block
+    the transaction is in is still the one the node named (its blockhash), and the confirmations agree."""
+    from .conftest import ltc_rpc
+    from .rpc_proxy import RpcProxy
+
+    deposit = ltc.new_address()
+    txid = ltc.send(deposit, "1.25")
+    ltc.mine(2)
+    height = ltc_rpc(ltc.url, "getblockheader", ltc_rpc(ltc.url, "getrawtransaction", txid, True)["blockhash"])["height"]
+    with RpcProxy(ltc.url, after_getrawtransaction=lambda: ltc.mine(1), hold=("getblockcount",)) as proxy:
+        customer = {"addresses": [{"network": "litecoin", "asset": "LTC", "address": deposit, "memo": None}], "ledger": []}
+        v = await lookup(txid, network="litecoin", customer=customer, asset_config=CFG, endpoints={"litecoin": "bitcoin_rpc+" + proxy.url})
+    assert v.evidence.block == height, proxy.calls
+    assert v.evidence.confirmations == v.evidence.tip - height + 1
+    assert v.evidence.confirmations in (2, 3)

@@ -98,16 +98,24 @@ async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid
                 raise InvalidInput(f"{label}: the node rejected the txid") from None
             raise
 
-    tx, tip = await asyncio.gather(raw(), jsonrpc(http, url, "getblockcount", [], label=label))
-    if not isinstance(tip, int) or isinstance(tip, bool):
-        raise ValueError("getblockcount")
+    tx = await raw()
     if tx is None:
-        return ChainFacts(network=net.name, txid=h, found=False, tip=tip)
+        return ChainFacts(network=net.name, txid=h, found=False, tip=await _block_count(http, url, label))
     tx = dict_or_empty(tx)
-    confs = tx.get("confirmations") or 0
-    if not isinstance(confs, int):
-        raise ValueError("confirmations")
-    block = tip - confs + 1 if confs > 0 and tx.get("blockhash") else None
+    # one moment of the chain: the block is the one the node names (blockhash), its height and depth from
+    # one getblockheader answer, and the tip from that same answer. (tip - confirmations + 1 from two calls
+    # made in parallel was a block off whenever a block arrived between them.)
+    block = tip = None
+    block_hash = tx.get("blockhash")
+    if block_hash is not None:
+        header = dict_or_empty(await jsonrpc(http, url, "getblockheader", [block_hash, True], label=label))
+        height, depth = header["height"], header["confirmations"]
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in (height, depth)):
+            raise ValueError("getblockheader")
+        if depth >= 1:
+            block, tip = height, height + depth - 1
+    if tip is None:
+        tip = await _block_count(http, url, label)
     transfers = []
     for i, out in enumerate(tx["vout"]):
         addr = _spk_address(out)
@@ -118,7 +126,14 @@ async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid
         transfers.append(Transfer(recipient=addr, asset=net.native_asset, amount=amount,
                                   index=n if isinstance(n, int) else i, kind="native"))
     _mark_change(transfers, await _core_funders(http, url, label, tx), net.family)
-    return _facts(net, h, block=block, tip=tip, transfers=transfers, block_hash=tx.get("blockhash"))
+    return _facts(net, h, block=block, tip=tip, transfers=transfers, block_hash=block_hash if block is not None else None)
+
+
+async def _block_count(http: Http, url: str, label: str) -> int:
+    tip = await jsonrpc(http, url, "getblockcount", [], label=label)
+    if not isinstance(tip, int) or isinstance(tip, bool):
+        raise ValueError("getblockcount")
+    return tip
 
 
 async def _core_funders(http: Http, url: str, label: str, tx: dict) -> set:
