@@ -28,7 +28,7 @@ import httpx
 import orjson
 
 from storage.cache import Cache, PageStats
-from storage.wire import BadPage, decode_page
+from storage.wire import BadPage, NotJson, WrongShape, decode_answer, decode_page, decode_refusal
 
 API = "/api/v1"
 
@@ -287,11 +287,34 @@ class SyncEngine:
             await self._client.aclose()
             self._client = None
 
-    async def _once(self, method: str, path: str, page: bool = False, **kw) -> Any:
+    async def _once(self, method: str, path: str, page: bool = False, need: Optional[tuple[str, ...]] = None, **kw) -> Any:
+        """One request. Its answer is checked here, at the boundary: a page must come with a 200; an
+        answer to a change (`need`: the fields it must have, e.g. ticket and message) must fit what
+        the cache stores; a redirect or an informational status is no answer at all (BadAnswer)."""
         try:
             resp = await self.client.request(method, API + path, **kw)
         except httpx.TransportError as exc:
             raise Transient(_describe(exc)) from None
+        status, asked = resp.status_code, f"{method} {path}"
+        if status < 200 or 300 <= status < 400:
+            location = resp.headers.get("Location")
+            raise BadAnswer(f"the server answered {asked} with HTTP {status}"
+                            f"{f' (a redirect to {_quoted(location)})' if location else ''} instead of data; "
+                            "check the server URL (`agent-tui login URL`)")
+        if page and 200 < status < 300:
+            raise BadAnswer(f"the server answered {asked} with HTTP {status} instead of a page of changes")
+        if need is not None and 200 <= status < 300:
+            if not resp.content:
+                if need:
+                    raise BadAnswer(f"the server answered {asked} with HTTP {status} and an empty body (missing field {need[0]})")
+                return {}
+            try:
+                return decode_answer(resp.content, need)
+            except NotJson:
+                raise Transient(f"the server sent a garbled answer (HTTP {status})") from None
+            except WrongShape as exc:
+                raise BadAnswer(f"the server answered {asked} with HTTP {status} and an answer this client cannot store "
+                                f"({exc})") from None
         if page and resp.status_code == 200:
             cursor = resp.headers.get("X-Next-Cursor")
             if cursor is not None:  # decoded later, with the write, off the event loop
@@ -318,8 +341,9 @@ class SyncEngine:
             raise Transient(f"the server is busy or failing (HTTP {resp.status_code})", _retry_after(resp), **failed)
         if resp.status_code == 409 and body.get("error") == "in_flight":
             raise Transient("the server is still processing this change", _retry_after(resp))
-        if resp.status_code >= 400:
-            raise Refused(resp.status_code, str(body.get("error", "")), str(body.get("message") or f"HTTP {resp.status_code}"), body)
+        if resp.status_code >= 400:  # the server's copies in it only as far as they fit
+            raise Refused(resp.status_code, str(body.get("error", "")), str(body.get("message") or f"HTTP {resp.status_code}"),
+                          {**body, **decode_refusal(resp.content)})
         return body
 
     async def request(self, method: str, path: str, *, failures: Optional[ServerFailures] = None, **kw) -> Any:
@@ -388,26 +412,31 @@ class SyncEngine:
 
     # --- push -----------------------------------------------------------------------------
 
+    # what the answer to each kind of change must carry (the cache stores these)
+    ANSWER_NEEDS = {"reply": ("ticket", "message"), "note": ("ticket", "message"), "update": ("ticket",),
+                    "claim": ("ticket",), "macro": ("macro",), "macro_update": ("macro",), "macro_delete": ()}
+
     def _call_for(self, change: dict) -> tuple[str, str, dict]:
         tid = change["ticket_id"]
         headers = {"Idempotency-Key": change["change_id"]}
         kind = change["kind"]
+        if kind not in self.ANSWER_NEEDS:
+            raise ValueError(f"unknown outbox change kind {kind!r}")
+        kw: dict[str, Any] = {"headers": headers, "need": self.ANSWER_NEEDS[kind]}
         if kind in ("reply", "note"):
-            return "POST", f"/tickets/{tid}/messages", {"json": change["payload"], "headers": headers}
+            return "POST", f"/tickets/{tid}/messages", {**kw, "json": change["payload"]}
         if kind == "update":
             headers["If-Match"] = f'"{change["base_version"]}"'
-            return "PATCH", f"/tickets/{tid}", {"json": change["payload"], "headers": headers}
+            return "PATCH", f"/tickets/{tid}", {**kw, "json": change["payload"]}
         if kind == "claim":
-            return "POST", f"/tickets/{tid}/claim", {"headers": headers}
+            return "POST", f"/tickets/{tid}/claim", kw
         if kind == "macro":
-            return "POST", "/macros", {"json": change["payload"], "headers": headers}
+            return "POST", "/macros", {**kw, "json": change["payload"]}
+        macro_path = f"/macros/{quote(change['payload']['id'], safe='')}"
         if kind == "macro_update":
             headers["If-Match"] = f'"{change["base_version"]}"'
-            fields = {k: v for k, v in change["payload"].items() if k != "id"}
-            return "PATCH", f"/macros/{quote(change['payload']['id'], safe='')}", {"json": fields, "headers": headers}
-        if kind == "macro_delete":
-            return "DELETE", f"/macros/{quote(change['payload']['id'], safe='')}", {"headers": headers}
-        raise ValueError(f"unknown outbox change kind {kind!r}")
+            return "PATCH", macro_path, {**kw, "json": {k: v for k, v in change["payload"].items() if k != "id"}}
+        return "DELETE", macro_path, kw
 
     async def push(self, report: Optional[SyncReport] = None) -> SyncReport:
         """Send queued changes oldest first.
@@ -450,8 +479,8 @@ class SyncEngine:
                 if server_copy is None and exc.status != 404 and change["kind"] != "macro":
                     path = f"/macros/{quote(change['payload']['id'], safe='')}" if is_macro else f"/tickets/{change['ticket_id']}"
                     try:
-                        server_copy = (await self.request("GET", path)).get(what)
-                    except (Transient, Refused):
+                        server_copy = (await self.request("GET", path, need=(what,))).get(what)
+                    except (Transient, Refused, BadAnswer):
                         server_copy = None
                 ticket, macro = (None, server_copy) if is_macro else (server_copy, None)
                 await asyncio.to_thread(self.cache.reject, change, exc.status, str(exc), ticket, macro)

@@ -189,3 +189,14 @@ def test_sync_against_a_feed_that_does_not_move_on_stops_with_one_line(sqlite_ba
     sqlite_backend.fault("/api/v1/changes", "stuck_cursor", count=100_000)
     line = one_clear_line(run("sync", env=env, timeout=60))
     assert "did not move on" in line and "changes stay queued" in line, line
+
+
+def test_sync_with_a_partial_ticket_in_the_answer_is_one_line_and_keeps_the_reply(sqlite_backend, tmp_path):
+    env, (a, _b) = _synced_env(sqlite_backend, tmp_path)
+    cache = Cache.open(tmp_path / "c.db")
+    change = cache.queue_reply(a, "Half an answer comes back.", internal=False, agent_id=1, agent_name="Alex")
+    cache.close()
+    sqlite_backend.fault(f"/api/v1/tickets/{a}/messages", "drop_field", field="ticket.version")
+    line = one_clear_line(run("sync", env=env))
+    assert "HTTP 201" in line and "missing field ticket.version" in line and "changes stay queued" in line, line
+    assert [r["change_id"] for r in Cache.open(tmp_path / "c.db").outbox()] == [change]

@@ -421,3 +421,71 @@ async def test_a_cursor_that_goes_back_stops_the_pull(sqlite_backend, cache):
     with pytest.raises(SyncError, match="did not move on"):
         await sync(cache, sqlite_backend)
     assert faults_left(sqlite_backend)[0] >= 10_000 - 1
+
+
+# --- odd answers: one line naming what the server sent, and the change stays queued --------------
+
+
+@pytest.mark.parametrize("status,headers,needle", [
+    (204, {}, "HTTP 204 instead of a page"),
+    (302, {"Location": "https://login.example/sso"}, "HTTP 302 (a redirect to 'https://login.example/sso')"),
+    (201, {}, "HTTP 201 instead of a page"),
+])
+async def test_an_odd_status_on_the_feed_is_one_line(sqlite_backend, cache, status, headers, needle):
+    sqlite_backend.fault("/api/v1/changes", "answer", count=100, status=status, headers=headers)
+    with pytest.raises(SyncError) as err:
+        await sync(cache, sqlite_backend)
+    line = str(err.value)
+    assert "\n" not in line and needle in line and "GET /changes" in line, line
+    assert faults_left(sqlite_backend) == [99]  # not retried: the same answer would come again
+
+
+async def test_a_partial_ticket_in_a_201_is_one_line_and_the_reply_stays_queued(backend, cache):
+    await sync(cache, backend)
+    t = first_open_ticket(cache)
+    change = cache.queue_reply(t["id"], "Answered with half a ticket.", internal=False, agent_id=1, agent_name="Alex")
+    backend.fault(f"/api/v1/tickets/{t['id']}/messages", "drop_field", field="ticket.version")
+    with pytest.raises(SyncError) as err:
+        await sync(cache, backend)
+    line = str(err.value)
+    assert "\n" not in line and "HTTP 201" in line and "missing field ticket.version" in line, line
+    assert [r["change_id"] for r in cache.outbox()] == [change]
+    report = await sync(cache, backend)  # the server applied it: the retry gets the stored full answer
+    assert report.pushed == 1 and cache.outbox_depth() == 0
+    assert [m["pending"] for m in cache.thread(t["id"]) if m["id"] == change] == [0]
+    assert len([m for m in server_ticket(backend, t["id"])["messages"] if m["id"] == change]) == 1
+
+
+@pytest.mark.parametrize("kind,status,body,needle", [
+    ("reply", 302, "", "HTTP 302"),
+    ("reply", 204, "", "HTTP 204 and an empty body (missing field ticket)"),
+    ("reply", 200, '{"ok": true}', "missing field ticket"),
+    ("update", 200, '{"ticket": {"id": "seven"}}', "ticket.id: expected int, got str"),
+    ("claim", 200, '{"ticket": []}', "ticket: expected object | null, got array"),
+])
+async def test_an_answer_to_a_change_that_cannot_be_stored_keeps_it_queued(sqlite_backend, cache, kind, status, body, needle):
+    await sync(cache, sqlite_backend)
+    t = first_open_ticket(cache, unassigned=True)
+    if kind == "reply":
+        change = cache.queue_reply(t["id"], "Odd answer ahead.", internal=False, agent_id=1, agent_name="Alex")
+    elif kind == "update":
+        change = cache.queue_update(t["id"], {"priority": "low"})
+    else:
+        change = cache.queue_claim(t["id"], 1)
+    sqlite_backend.fault(f"/api/v1/tickets/{t['id']}", "answer", status=status, body=body)
+    with pytest.raises(SyncError) as err:
+        await sync(cache, sqlite_backend)
+    assert "\n" not in str(err.value) and needle in str(err.value), str(err.value)
+    assert [r["change_id"] for r in cache.outbox()] == [change] and not cache.rejections()
+    assert (await sync(cache, sqlite_backend)).pushed == 1  # the server was never reached: it goes out now
+
+
+async def test_a_refusal_with_a_broken_copy_of_the_ticket_still_refuses_and_takes_a_good_copy(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    t = first_open_ticket(cache)
+    cache.queue_update(t["id"], {"priority": "low"})
+    sqlite_backend.fault(f"/api/v1/tickets/{t['id']}", "answer", status=412,
+                         body='{"error": "version_mismatch", "message": "Changed meanwhile.", "ticket": {"id": 1}}')
+    report = await sync(cache, sqlite_backend)
+    assert len(report.rejected) == 1 and "Changed meanwhile." in report.rejected[0]
+    assert cache.ticket(t["id"])["priority"] == server_ticket(sqlite_backend, t["id"])["ticket"]["priority"]
