@@ -488,9 +488,11 @@ class SyncEngine:
                 continue
             await asyncio.to_thread(
                 self.cache.confirm, change, body.get("ticket"), body.get("message"), body.get("previous_version"),
-                body.get("macro"),
+                body.get("macro"), body.get("changes_refused"),
             )
             report.pushed += 1
+            if body.get("changes_refused") and change["payload"].get("changes"):
+                report.rejected.append(f"{describe_change(change)} was sent; its macro actions were not: {body['changes_refused']}")
 
     # --- both, and the live loop ----------------------------------------------------------
 

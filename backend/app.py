@@ -19,7 +19,7 @@ import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sse_starlette.sse import EventSourceResponse
@@ -44,15 +44,6 @@ def _error(status: int, code: str, message: str, extra: Optional[dict] = None, h
 # --- request bodies (they are the OpenAPI documentation too) --------------------------------
 
 
-class MessageIn(BaseModel):
-    id: Optional[F.ClientId] = Field(None, description="Client-made message id (UUID); the outbox sends its change id.")
-    kind: Literal["reply", "note"] = Field(description="reply = public reply to the customer; note = internal note")
-    body: F.text(64_000)
-    macro_id: Optional[F.ClientId] = Field(None, description=(
-        "The macro the text came from: the server counts one use of it (once per Idempotency-Key). "
-        "An unknown or deleted macro is ignored."))
-
-
 class TicketPatch(BaseModel):
     status: Optional[Literal["new", "open", "pending", "on_hold", "solved", "closed"]] = None
     priority: Optional[Literal["low", "normal", "high", "urgent"]] = None
@@ -60,6 +51,21 @@ class TicketPatch(BaseModel):
     tags: Optional[F.Tags] = None
     assignee_id: Optional[int] = None
     escalated: Optional[bool] = None
+
+
+class MessageIn(BaseModel):
+    id: Optional[F.ClientId] = Field(None, description="Client-made message id (UUID); the outbox sends its change id.")
+    kind: Literal["reply", "note"] = Field(description="reply = public reply to the customer; note = internal note")
+    body: F.text(64_000)
+    macro_id: Optional[F.ClientId] = Field(None, description=(
+        "The macro the text came from: the server counts one use of it (once per Idempotency-Key). "
+        "An unknown or deleted macro is ignored."))
+    changes: Optional[TicketPatch] = Field(None, description=(
+        "Ticket changes that go out with this message and only with it (a macro's actions), in the same "
+        "transaction. Tags are merged as a difference from `base`. If another field no longer has its "
+        "`base` value (someone changed it meanwhile) or a change is invalid, the message is still posted "
+        "and the answer's `changes_refused` says why; nothing of `changes` is applied then."))
+    base: Optional[TicketPatch] = Field(None, description="The values the `changes` fields had in the sender's copy.")
 
 
 class TicketIn(BaseModel):
@@ -79,7 +85,8 @@ class PresenceIn(BaseModel):
 
 
 MacroBodies = Annotated[dict[F.LanguageCode, F.text(64_000)], Field(
-    min_length=1, max_length=50, description="The macro's text per language code (at least one)")]
+    max_length=50, description=("The macro's text per language code. Empty only for a macro of actions alone "
+                                "(no reply text), which the agent applies after a confirm."))]
 
 
 class MacroIn(BaseModel):
@@ -91,6 +98,12 @@ class MacroIn(BaseModel):
     shortcut: F.Shortcut = ""
     bodies: MacroBodies
     actions: list[dict] = []
+
+    @model_validator(mode="after")
+    def _text_or_actions(self):
+        if not self.bodies and not self.actions:
+            raise ValueError("a macro needs a text (bodies) or actions")
+        return self
 
 
 class MacroPatch(BaseModel):
@@ -355,17 +368,35 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
                      idempotency_key: Optional[str] = Header(None, description="Required. A repeat returns the first response.")):
         """Post a public reply or an internal note. Idempotency-Key is required: a repeat returns the
         stored first response; the same key with a different payload gets 422."""
+        changes = body.changes.model_dump(exclude_unset=True) if body.changes else {}
+        base = body.base.model_dump(exclude_unset=True) if body.base else {}
+
         def work(conn):
+            refused = None
+            if changes:
+                try:
+                    svc.validate_changes(conn, changes)
+                except ServiceError as exc:
+                    refused = exc.message
+            before = svc.get_ticket(conn, ticket_id, lock=True) if changes and refused is None else None
             t, m, prev = svc.add_message(conn, ticket_id, kind=body.kind, body=body.body, author_id=agent["id"],
                                          author_name=agent["name"], message_id=body.id)
+            if before is not None:
+                changed, refused = svc.apply_message_changes(conn, before, changes, base, agent_id=agent["id"])
+                t = changed or t
             out = {"ticket": t, "message": m, "previous_version": prev}
+            if refused is not None:
+                out["changes_refused"] = refused
             used = svc.count_macro_use(conn, body.macro_id, agent["id"])  # same transaction: counted once
             if used is not None:
                 out["macro"] = used
             return 201, out
         payload = body.model_dump()
-        if payload["macro_id"] is None:  # the request hash stays what it was before macro_id existed
-            del payload["macro_id"]
+        for key in ("macro_id", "changes", "base"):  # the request hash stays what it was before these existed
+            if payload[key] is None:
+                del payload[key]
+        if changes:
+            payload["changes"], payload["base"] = changes, base
         status, out = idempotent(idempotency_key, agent, "POST", f"/tickets/{ticket_id}/messages", payload, True, work)
         return _json(out, status)
 

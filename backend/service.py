@@ -242,11 +242,8 @@ def check_version(t, if_match: Optional[str]) -> None:
     require_version(t.version, if_match, f"Ticket #{t.id}", lambda: {"ticket": ticket_wire(t)})
 
 
-def update_ticket(
-    conn: Connection, ticket_id: int, changes: dict, *, if_match: Optional[str], agent_id: Optional[int],
-    now: Optional[float] = None,
-) -> tuple[dict, int]:
-    now = time.time() if now is None else now
+def validate_changes(conn: Connection, changes: dict) -> None:
+    """ServiceError (422, one line) unless every field of a ticket change is known and valid here."""
     allowed = {"status", "priority", "queue", "tags", "assignee_id", "escalated", "csat"}
     bad = [k for k in changes if k not in allowed]
     if bad:
@@ -266,6 +263,46 @@ def update_ticket(
     if changes.get("assignee_id") is not None:
         if conn.execute(select(S.agents.c.id).where(S.agents.c.id == changes["assignee_id"])).first() is None:
             raise ServiceError(422, "invalid", f"No agent with id {changes['assignee_id']}.")
+
+
+def apply_message_changes(conn: Connection, before, changes: dict, base: dict, *, agent_id: Optional[int],
+                          now: Optional[float] = None) -> tuple[Optional[dict], Optional[str]]:
+    """Apply the (validated) ticket changes that came with a message, given the ticket row from
+    before the message and the values the sender saw (`base`).
+
+    Returns (ticket, None) when applied (ticket None: nothing was left to change), or (None, reason)
+    when a field the changes set was changed by someone else meanwhile: then nothing is applied.
+    Tags never conflict: the sender's additions and removals against `base` apply to the current tags."""
+    stale = []
+    for key, target in changes.items():
+        if key == "tags" or key not in base:
+            continue
+        current = getattr(before, key)
+        if current != base[key] and current != target:
+            stale.append(f"{key} is now {current!r} (you saw {base[key]!r})")
+    if stale:
+        return None, f"ticket #{before.id} changed meanwhile: {'; '.join(stale)}"
+    effective = {k: v for k, v in changes.items() if k != "tags" and getattr(before, k) != v}
+    if "tags" in changes:
+        current_tags = list(_loads(before.tags) or [])
+        seen = list(base["tags"] if base.get("tags") is not None else current_tags)
+        added = [x for x in changes["tags"] if x not in seen]
+        removed = {x for x in seen if x not in changes["tags"]}
+        merged = [x for x in current_tags if x not in removed] + [x for x in added if x not in current_tags]
+        if sorted(set(merged)) != sorted(set(current_tags)):
+            effective["tags"] = merged
+    if not effective:
+        return None, None
+    ticket, _prev = update_ticket(conn, before.id, effective, if_match=None, agent_id=agent_id, now=now)
+    return ticket, None
+
+
+def update_ticket(
+    conn: Connection, ticket_id: int, changes: dict, *, if_match: Optional[str], agent_id: Optional[int],
+    now: Optional[float] = None,
+) -> tuple[dict, int]:
+    now = time.time() if now is None else now
+    validate_changes(conn, changes)
     t = get_ticket(conn, ticket_id, lock=True)
     check_version(t, if_match)
     values: dict[str, Any] = dict(changes)
@@ -521,9 +558,13 @@ def update_macro(conn: Connection, macro_id: str, changes: dict, *, agent: dict,
         raise ServiceError(422, "invalid", "A macro needs a title.")
     if "bodies" in changes:
         b = changes["bodies"]
-        if not isinstance(b, dict) or not b or not all(isinstance(v, str) and v.strip() for v in b.values()):
-            raise ServiceError(422, "invalid", "bodies must map at least one language to non-empty text.")
+        if not isinstance(b, dict) or not all(isinstance(v, str) and v.strip() for v in b.values()):
+            raise ServiceError(422, "invalid", "bodies must map language codes to non-empty text.")
     row = _managed_macro(conn, macro_id, agent, if_match, base)
+    bodies = changes["bodies"] if "bodies" in changes else _loads(row.bodies)
+    actions = changes["actions"] if "actions" in changes else _loads(row.actions)
+    if not bodies and not actions:
+        raise ServiceError(422, "invalid", "A macro needs a text (bodies) or actions.")
     values: dict[str, Any] = {k: (orjson.dumps(v).decode() if k in ("bodies", "actions") else v) for k, v in changes.items()}
     values.update(version=row.version + 1, updated_at=now, seq=next_seq(conn))
     conn.execute(update(S.macros).where(S.macros.c.id == macro_id).values(**values))

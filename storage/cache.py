@@ -479,24 +479,30 @@ class Cache:
 
     # --- drafts ----------------------------------------------------------------------------
 
-    def save_draft(self, ticket_id: int, body: str, internal: bool = False, macro_id: Optional[str] = None) -> None:
+    def save_draft(self, ticket_id: int, body: str, internal: bool = False, macro_id: Optional[str] = None,
+                   actions: Optional[dict] = None) -> None:
         """Keep the reply box; `macro_id` is the macro its text came from, so a crash between
-        applying and sending keeps the attribution (the use is counted when it is sent)."""
+        applying and sending keeps the attribution (the use is counted when it is sent), and
+        `actions` ({"macro": title, "actions": [...]}) the macro's ticket actions that wait for the
+        reply: they go out with it, or not at all. An empty box keeps nothing."""
+        pending = _dumps(actions) if actions and actions.get("actions") else ""
         with write_tx(self.engine) as conn:
             if body.strip():
                 conn.exec_driver_sql(
-                    "INSERT INTO drafts (ticket_id, body, internal, updated_at, macro_id) VALUES (?, ?, ?, ?, ?) "
+                    "INSERT INTO drafts (ticket_id, body, internal, updated_at, macro_id, actions) VALUES (?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(ticket_id) DO UPDATE SET body = excluded.body, internal = excluded.internal, "
-                    "updated_at = excluded.updated_at, macro_id = excluded.macro_id",
-                    (ticket_id, body, int(internal), time.time(), macro_id),
+                    "updated_at = excluded.updated_at, macro_id = excluded.macro_id, actions = excluded.actions",
+                    (ticket_id, body, int(internal), time.time(), macro_id, pending),
                 )
             else:
                 conn.exec_driver_sql("DELETE FROM drafts WHERE ticket_id = ?", (ticket_id,))
 
     def draft(self, ticket_id: int) -> Optional[dict]:
         with self.engine.connect() as conn:
-            r = conn.exec_driver_sql("SELECT body, internal, macro_id FROM drafts WHERE ticket_id = ?", (ticket_id,)).first()
-        return None if r is None else {"body": clean(r[0]), "internal": bool(r[1]), "macro_id": r[2]}
+            r = conn.exec_driver_sql("SELECT body, internal, macro_id, actions FROM drafts WHERE ticket_id = ?", (ticket_id,)).first()
+        if r is None:
+            return None
+        return {"body": clean(r[0]), "internal": bool(r[1]), "macro_id": r[2], "actions": _pending_actions(r[3])}
 
     # --- local changes: the change and its outbox row in one transaction -------------------
 
@@ -514,13 +520,20 @@ class Cache:
         return int(v)
 
     def queue_reply(self, ticket_id: int, body: str, *, internal: bool, agent_id: Optional[int], agent_name: str,
-                    macro_id: Optional[str] = None) -> str:
+                    macro_id: Optional[str] = None, changes: Optional[dict] = None) -> str:
         """Write a reply (or internal note) locally, queue it and drop the draft: one transaction.
 
         With `macro_id` (the macro the text came from) the server counts one use of that macro;
-        the cached count goes up at once and the server's row (a higher version) replaces it."""
+        the cached count goes up at once and the server's row (a higher version) replaces it.
+
+        With `changes` (a macro's ticket actions, as `macros.store.plan_changes` made them) the
+        fields change here at once and travel in the same outbox row as the reply, with `base`:
+        the values they had in this copy. The server applies them with the message, or, if someone
+        changed one of those fields meanwhile, posts the message alone and says why."""
         if not body.strip():
             raise ValueError("the reply is empty")
+        if changes:
+            self._check_changes(changes)
         change_id = new_change_id()
         kind = "note" if internal else "reply"
         now = time.time()
@@ -533,6 +546,10 @@ class Cache:
                 MESSAGE_UPSERT,
                 [(change_id, ticket_id, kind, agent_id, agent_name, body, now, 1)],
             )
+            if changes:
+                payload["changes"] = dict(changes)
+                payload["base"] = self._fields(conn, ticket_id, changes)
+                self._set_fields(conn, ticket_id, changes)
             self._enqueue(conn, kind, ticket_id, payload, version, change_id)
             conn.exec_driver_sql("DELETE FROM drafts WHERE ticket_id = ?", (ticket_id,))
             if macro_id:  # optimistic; the version stays, so the server's counted row wins on the next pull
@@ -541,7 +558,7 @@ class Cache:
 
     UPDATABLE = ("status", "priority", "queue", "tags", "assignee_id")
 
-    def queue_update(self, ticket_id: int, changes: dict) -> str:
+    def _check_changes(self, changes: dict) -> None:
         bad = [k for k in changes if k not in self.UPDATABLE]
         if bad:
             raise ValueError(f"cannot change {bad[0]!r} on a ticket")
@@ -549,12 +566,23 @@ class Cache:
             raise ValueError(f"unknown status {changes['status']!r}")
         if "priority" in changes and changes["priority"] not in PRIORITIES:
             raise ValueError(f"unknown priority {changes['priority']!r}")
+
+    def _fields(self, conn: Connection, ticket_id: int, changes: dict) -> dict:
+        """The current local values of the fields `changes` names (the base a change was made on)."""
+        row = conn.exec_driver_sql(f"SELECT {', '.join(changes)} FROM tickets WHERE id = ?", (ticket_id,)).mappings().one()
+        return {k: (orjson.loads(row[k] or "[]") if k == "tags" else row[k]) for k in changes}
+
+    def _set_fields(self, conn: Connection, ticket_id: int, changes: dict) -> None:
+        sets = ", ".join(f"{k} = :{k}" for k in changes)
+        values = {k: (_dumps(v) if k == "tags" else v) for k, v in changes.items()}
+        conn.execute(_text(f"UPDATE tickets SET {sets}, updated_at = :now WHERE id = :id"), {**values, "now": time.time(), "id": ticket_id})
+
+    def queue_update(self, ticket_id: int, changes: dict) -> str:
+        self._check_changes(changes)
         change_id = new_change_id()
         with write_tx(self.engine) as conn:
             version = self._version(conn, ticket_id)
-            sets = ", ".join(f"{k} = :{k}" for k in changes)
-            values = {k: (_dumps(v) if k == "tags" else v) for k, v in changes.items()}
-            conn.execute(_text(f"UPDATE tickets SET {sets}, updated_at = :now WHERE id = :id"), {**values, "now": time.time(), "id": ticket_id})
+            self._set_fields(conn, ticket_id, changes)
             self._enqueue(conn, "update", ticket_id, dict(changes), version, change_id)
         return change_id
 
@@ -645,8 +673,12 @@ class Cache:
             return int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
 
     def confirm(self, change: dict, ticket: Optional[dict], message: Optional[dict], previous_version: Optional[int],
-                macro: Optional[dict] = None) -> None:
+                macro: Optional[dict] = None, changes_refused: Optional[str] = None) -> None:
         """The server applied a change: store its answer and drop the outbox row, atomically.
+
+        `changes_refused` (the server's one-line reason) means a reply went out but the ticket
+        changes that travelled with it did not: they are kept as a refusal the agent sees (R),
+        with the changes, and the ticket takes the server's state.
 
         Later queued changes to the same ticket were based on the version this change started
         from; if the server moved exactly from there, they move along with it (our own change
@@ -673,6 +705,13 @@ class Cache:
                 )
             if change["kind"] == "macro_delete":  # a pull in between may have brought it back
                 conn.exec_driver_sql("DELETE FROM macros WHERE id = ?", (change["payload"].get("id"),))
+            if changes_refused and change["payload"].get("changes"):
+                conn.exec_driver_sql(
+                    "INSERT INTO rejections (change_id, kind, ticket_id, payload, status_code, reason, at, acknowledged) "
+                    "VALUES (?, 'update', ?, ?, 409, ?, ?, 0)",
+                    (change["change_id"] + ":changes", change["ticket_id"], _dumps(change["payload"]["changes"]),
+                     "the reply was sent, its macro actions were not: " + str(changes_refused)[:400], time.time()),
+                )
             conn.exec_driver_sql("DELETE FROM outbox WHERE seq = ?", (change["seq"],))
             if macro is not None:
                 _replay_macro_edits(conn)
@@ -727,6 +766,19 @@ class Cache:
     def acknowledge(self, rejection_id: int) -> None:
         with write_tx(self.engine) as conn:
             conn.exec_driver_sql("UPDATE rejections SET acknowledged = 1 WHERE id = ?", (rejection_id,))
+
+
+def _pending_actions(stored: Optional[str]) -> Optional[dict]:
+    """A draft's waiting macro actions, or None (nothing stored, or unreadable: then nothing waits)."""
+    if not stored:
+        return None
+    try:
+        value = orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("actions"), list) or not value["actions"]:
+        return None
+    return scrub({"macro": str(value.get("macro") or ""), "actions": [a for a in value["actions"] if isinstance(a, dict)]})
 
 
 def _replay_macro_edits(conn: Connection) -> None:

@@ -35,7 +35,15 @@ def _v1_to_v2(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE drafts ADD COLUMN macro_id VARCHAR")
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """drafts.actions: a macro's ticket actions wait with the draft and go out only with the reply."""
+    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(drafts)")}
+    if "actions" not in cols:
+        conn.exec_driver_sql("ALTER TABLE drafts ADD COLUMN actions TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS[1] = _v1_to_v2
+MIGRATIONS[2] = _v2_to_v3
 
 
 def default_cache_path() -> Path:

@@ -31,7 +31,7 @@ PRESENCE = ("online", "away", "offline")
 # (queue, status, sla_due) index usable for ORDER BY sla_due.
 NO_DUE = 253402300799.0
 
-SCHEMA_VERSION = 2  # 2: drafts.macro_id (the macro the box's text came from)
+SCHEMA_VERSION = 3  # 2: drafts.macro_id (the macro the box's text came from); 3: drafts.actions (what happens on send)
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -211,6 +211,8 @@ class Draft(SQLModel, table=True):
     internal: bool = False
     updated_at: float = 0.0
     macro_id: Optional[str] = None  # the macro last applied to the box: its use is counted when sent
+    # the macro's ticket actions that go out with the reply, JSON {"macro": title, "actions": [...]}; '' = none
+    actions: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class SyncState(SQLModel, table=True):

@@ -96,5 +96,5 @@ def test_the_limits_are_in_the_openapi_schema(sqlite_backend):
     tags = spec["TicketPatch"]["properties"]["tags"]["anyOf"][0]
     assert tags["maxItems"] == 50 and tags["items"]["maxLength"] == 64 and "pattern" in tags["items"]
     assert "pattern" in spec["TicketIn"]["properties"]["language"]
-    assert spec["MacroIn"]["properties"]["bodies"]["minProperties"] == 1
+    assert spec["MacroIn"]["properties"]["bodies"]["maxProperties"] == 50  # empty only for a macro of actions alone
     json.dumps(spec)  # plain JSON

@@ -271,7 +271,7 @@ def _ticket(tid: int) -> dict:
 def test_the_draft_keeps_the_macro_it_came_from(cache):
     cache.apply_page({"tickets": [_ticket(1)]}, "1")
     cache.save_draft(1, "text from a macro", macro_id="m-1")
-    assert cache.draft(1) == {"body": "text from a macro", "internal": False, "macro_id": "m-1"}
+    assert cache.draft(1) == {"body": "text from a macro", "internal": False, "macro_id": "m-1", "actions": None}
     cache.save_draft(1, "typed over it")
     assert cache.draft(1)["macro_id"] is None
 
@@ -287,7 +287,7 @@ def test_a_refused_reply_takes_its_counted_use_back(cache):
 
 
 def test_upgrading_a_schema_1_cache_keeps_the_outbox_and_drafts(tmp_path):
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
     p = tmp_path / "c.db"
     c = Cache.open(p)
     c.apply_page({"tickets": [_ticket(1)]}, "3")
@@ -296,14 +296,15 @@ def test_upgrading_a_schema_1_cache_keeps_the_outbox_and_drafts(tmp_path):
     c.close()
     con = sqlite3.connect(p)  # what schema 1 looked like: drafts without macro_id
     con.execute("ALTER TABLE drafts DROP COLUMN macro_id")
+    con.execute("ALTER TABLE drafts DROP COLUMN actions")
     con.execute("PRAGMA user_version=1")
     con.commit()
     con.close()
     c = Cache.open(p)
     try:
-        assert any("upgraded from schema 1 to 2" in n for n in c.notes), c.notes
+        assert any("upgraded from schema 1 to 3" in n for n in c.notes), c.notes
         assert [o["change_id"] for o in c.outbox()] == [change]
-        assert c.draft(1) == {"body": "half-written reply", "internal": False, "macro_id": None}
+        assert c.draft(1) == {"body": "half-written reply", "internal": False, "macro_id": None, "actions": None}
         assert c.ticket(1)["subject"] == "t1" and c.cursor == "3"  # not rebuilt: nothing to pull again
         c.save_draft(1, "now with a macro", macro_id="m-9")
         assert c.draft(1)["macro_id"] == "m-9"

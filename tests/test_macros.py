@@ -70,12 +70,20 @@ def test_shortcut_is_normalised():
     assert Macro.from_dict(d).shortcut == "memo"
 
 
+def test_a_macro_of_actions_alone_has_no_text_and_renders_to_nothing():
+    from agent_tui.macros.render import pick_body
+
+    m = Macro.from_dict({**mk().to_dict(), "bodies": {}})
+    assert m.bodies == {} and m.actions
+    assert pick_body(m.bodies, "ru") == ("ru", "")
+
+
 @pytest.mark.parametrize(
     "change, fragment",
     [
         ({"key": "Deposit Memo"}, "key"),
         ({"title": "  "}, "title"),
-        ({"bodies": {}}, "bodies"),
+        ({"bodies": {}, "actions": []}, "bodies"),  # neither text nor actions
         ({"bodies": {"english": "x"}}, "language"),
         ({"bodies": {"en": ""}}, "body [en]"),
         ({"bodies": "{not json"}, "not valid JSON"),

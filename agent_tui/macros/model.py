@@ -76,8 +76,9 @@ class Macro:
             raise bad(f"owner_id {self.owner_id!r} must be an integer agent id")
         if isinstance(self.usage_count, bool) or not isinstance(self.usage_count, int) or self.usage_count < 0:
             raise bad(f"usage_count {self.usage_count!r} must be a non-negative integer")
-        if not isinstance(self.bodies, dict) or not self.bodies:
-            raise bad("bodies must map at least one language code to text, e.g. {\"en\": \"...\"}")
+        if not isinstance(self.bodies, dict) or (not self.bodies and not self.actions):
+            raise bad("bodies must map at least one language code to text, e.g. {\"en\": \"...\"}, "
+                      "unless the macro is actions alone")
         for lang, text in self.bodies.items():
             if not isinstance(lang, str) or not LANG_RE.match(lang):
                 raise bad(f"body language {lang!r} is not a language code such as en, ru, zh, pt-BR")

@@ -399,8 +399,8 @@ def _base(lang: str) -> str:
 
 def pick_body(bodies: Mapping[str, str], language: Optional[str]) -> tuple[str, str]:
     """(language, text): the customer's language, then its base (pt-BR -> pt), then en, then the first."""
-    if not bodies:
-        raise ValueError("a macro needs at least one body")
+    if not bodies:  # a macro of actions alone: no reply text
+        return (language or FALLBACK_LANGUAGE), ""
     if language:
         if language in bodies:
             return language, bodies[language]
