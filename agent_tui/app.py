@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -23,6 +23,8 @@ from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, Te
 from textual.worker import Worker, WorkerState
 
 from agent_tui import sla as sla_mod
+from agent_tui.macros.compose import paragraph_insert
+from agent_tui.macros.store import describe_actions
 from agent_tui.supervisor import AgentPicker, SupervisorScreen
 from agent_tui.sync import MACRO_KINDS, SyncEngine, SyncReport, describe_change
 from agent_tui.render_boundary import InertFilter
@@ -487,6 +489,20 @@ class QueueScreen(Screen):
 # --- the ticket screen ---------------------------------------------------------------------
 
 
+def insert_paragraph(box: TextArea, snippet: str) -> None:
+    """Put a macro's text in the box at the cursor as its own paragraph (one undo step)."""
+    doc = box.document
+    start, end = sorted(box.selection)
+    if start != end:  # a selection is replaced by the text
+        box.replace("", start, end)
+    text = box.text
+    cursor = doc.get_index_from_location(box.cursor_location)
+    index, insertion, after = paragraph_insert(text, cursor, snippet)
+    if insertion:
+        box.insert(insertion, doc.get_location_from_index(index))
+        box.move_cursor(box.document.get_location_from_index(after))
+
+
 class Composer(TextArea):
     """The reply box. Its text is saved as a draft while typing (debounced)."""
 
@@ -494,6 +510,8 @@ class Composer(TextArea):
         Binding("ctrl+s", "app.send", "Send", id="ticket.send", priority=True),
         Binding("ctrl+t", "app.toggle_internal", "Public/internal", id="ticket.toggle_internal", priority=True),
         Binding("ctrl+g", "app.macros", "Macros", id="ticket.macros_in_box"),
+        Binding("ctrl+n", "app.undo_macro", "Drop macro actions", id="ticket.drop_actions_in_box",
+                tooltip="Send the text without the macro's ticket actions"),
         Binding("tab", "app.expand_shortcut", "Expand ::shortcut", show=False, id="ticket.expand_shortcut"),
         Binding("escape", "app.leave_composer", "Leave box", id="ticket.leave_composer"),
     ]
@@ -514,7 +532,8 @@ class TicketScreen(Screen):
         Binding("j", "next_ticket", "Next", id="ticket.next"),
         Binding("m", "app.macros", "Macros", id="ticket.macros"),
         Binding("l", "lookup", "Deposit look-up", id="ticket.lookup"),
-        Binding("u", "app.undo_macro", "Undo macro", id="ticket.undo_macro"),
+        Binding("u", "app.undo_macro", "Drop actions", id="ticket.undo_macro",
+                tooltip="Drop the macro actions waiting for the reply, or undo an applied actions-only macro"),
         Binding("M", "app.save_macro", "Save as macro", show=False, id="ticket.save_macro",
                 tooltip="Save the reply box as a personal macro"),
     ]
@@ -529,6 +548,8 @@ class TicketScreen(Screen):
     .msg-pending { text-style: italic; }
     #composer { height: 8; }
     #composer-title { height: 1; color: $text-muted; }
+    #composer-actions { height: auto; color: $warning; display: none; }
+    #composer-actions.pending { display: block; }
     #ticket-head { height: auto; padding: 0 1; background: $panel; }
     #sla-panel, #customer-panel { height: auto; padding: 0 1; margin-bottom: 1; }
     """
@@ -539,7 +560,10 @@ class TicketScreen(Screen):
         self.ticket: Optional[dict] = None
         self.internal = False
         self._draft_timer = None
-        self.last_applied = None  # the last macro's queued actions, for undo
+        self.last_applied = None  # the last actions-only macro's queued change, for undo
+        # a macro's ticket actions waiting for the reply: {"macro": title, "actions": [...]}; they go
+        # out with the reply when it is sent, and never without it
+        self.pending_actions: Optional[dict] = None
         self.macro_id: Optional[str] = None  # the macro the box's text came from: one use counted when sent
         self._thread_key: tuple = ()  # (id, pending) of the messages shown
 
@@ -549,6 +573,7 @@ class TicketScreen(Screen):
             with Vertical(id="thread"):
                 yield VerticalScroll(id="thread-view")
                 yield Static("", id="composer-title", markup=False)
+                yield Static("", id="composer-actions", markup=False)
                 yield Composer(id="composer", soft_wrap=True, show_line_numbers=False)
             with VerticalScroll(id="side"):
                 yield Static("", id="sla-panel", markup=False)
@@ -563,6 +588,7 @@ class TicketScreen(Screen):
         if draft:
             self.internal = draft["internal"]
             self.macro_id = draft.get("macro_id")
+            self.pending_actions = draft.get("actions")
             self.query_one(Composer).load_text(draft["body"])
         self._title_composer()
         self.app.refresh_status()
@@ -661,21 +687,48 @@ class TicketScreen(Screen):
     def _title_composer(self) -> None:
         kind = "INTERNAL NOTE (not sent to the customer)" if self.internal else "Public reply to the customer"
         self.query_one("#composer-title", Static).update(f"{kind} · ctrl+s send · ctrl+t toggle · esc leave")
+        line = self.query_one("#composer-actions", Static)
+        pending = self.pending_actions
+        if pending and not self.internal:
+            line.update(one_line(f"On send: {' · '.join(describe_actions(pending['actions']))}  "
+                                 f"(from {pending.get('macro') or 'a macro'}; ctrl+n or u drops them)", 400))
+        elif pending:
+            line.update("An internal note carries no macro actions: they go out with the next public reply (ctrl+n drops them).")
+        line.set_class(bool(pending), "pending")
+
+    def drop_pending_actions(self) -> bool:
+        """Forget the macro actions waiting for the reply; True if there were any."""
+        if not self.pending_actions:
+            return False
+        self.pending_actions = None
+        self._title_composer()
+        self.save_draft()
+        return True
 
     @on(TextArea.Changed, "#composer")
     def _typed(self, _event) -> None:
         if not self.query_one(Composer).text.strip():
             self.macro_id = None  # an emptied box no longer holds the macro's text
+            if self.pending_actions:  # nor its actions: a discarded reply applies nothing
+                self.pending_actions = None
+                self._title_composer()
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(0.4, self.save_draft)
 
     def save_draft(self) -> None:
-        self.app.cache.save_draft(self.ticket_id, self.query_one(Composer).text, self.internal, self.macro_id)
+        self.app.cache.save_draft(self.ticket_id, self.query_one(Composer).text, self.internal, self.macro_id,
+                                  self.pending_actions)
 
-    def macro_applied(self, macro_id: Optional[str]) -> None:
-        """The box now holds a macro's text: remember it (with the draft, at once) to count its use on send."""
+    def macro_applied(self, macro_id: Optional[str], title: str = "", actions: Sequence[dict] = ()) -> None:
+        """The box now holds a macro's text: remember it (with the draft, at once) to count its use
+        on send, and its actions, which wait for the reply (after those of an earlier macro)."""
         self.macro_id = macro_id
+        if actions:
+            before = self.pending_actions or {"macro": "", "actions": []}
+            names = [n for n in (before["macro"], title) if n]
+            self.pending_actions = {"macro": " + ".join(dict.fromkeys(names)), "actions": [*before["actions"], *map(dict, actions)]}
+        self._title_composer()
         self.save_draft()
 
     def action_back(self) -> None:
@@ -1074,15 +1127,33 @@ class AgentApp(App):
             return
 
         def send() -> None:
+            from agent_tui.macros.store import plan_changes
+
+            pending = None if screen.internal else screen.pending_actions
+            changes: dict = {}
             try:
+                if pending:  # planned now, from the ticket as it is when the reply goes
+                    current = self.cache.ticket(screen.ticket_id) or t
+                    changes = plan_changes(current, pending["actions"], self.me_id, time.time(),
+                                           queues={q for q, _ in self.cache.queues()} or None)
                 self.cache.queue_reply(screen.ticket_id, body, internal=screen.internal, agent_id=self.me_id,
-                                       agent_name=self.identity.name or "me", macro_id=screen.macro_id)
+                                       agent_name=self.identity.name or "me", macro_id=screen.macro_id, changes=changes or None)
             except Exception as exc:
-                self.notify(f"Could not queue the reply ({clean(str(exc))}); it is still in the box.", severity="error")
+                self.notify(f"Not sent: {clean(str(exc))}. The reply is still in the box; ctrl+n sends it without the macro actions.",
+                            severity="error")
                 return
             screen.macro_id = None
+            if pending:
+                screen.pending_actions = None
+                screen._title_composer()
             composer.load_text("")
-            self.notify("Internal note queued." if screen.internal else "Reply queued; it goes out with the next sync. j: next ticket.")
+            if screen.internal:
+                self.notify("Internal note queued.")
+            elif changes:
+                self.notify(one_line(f"Reply queued with {', '.join(describe_actions(pending['actions']))}; "
+                                     "they go out together with the next sync. j: next ticket.", 300))
+            else:
+                self.notify("Reply queued; it goes out with the next sync. j: next ticket.")
             self.after_change()
             screen.reload()
             screen.seen = screen._state()
@@ -1165,30 +1236,57 @@ class AgentApp(App):
             else:
                 self.delete_macro(pick)
             return
-        composer = screen.query_one(Composer)
-        composer.insert(pick.text)
-        screen.set_focus(composer)
-        screen.macro_applied(pick.macro.id)
+        actions = list(pick.actions or pick.macro.actions)
+        if pick.text.strip():
+            # the text goes in the box as its own paragraph; the actions wait for the reply
+            composer = screen.query_one(Composer)
+            insert_paragraph(composer, pick.text)
+            screen.set_focus(composer)
+            screen.macro_applied(pick.macro.id, pick.macro.title, actions)
+            if actions:
+                self.notify(one_line(f"{pick.macro.title}: on send, {', '.join(describe_actions(actions))}. "
+                                     "Nothing changes unless the reply is sent (ctrl+n drops them).", 300))
+            return
+        if not actions:
+            self.notify(f"Macro {pick.macro.title!r} has no text and no actions: nothing to do.", severity="warning")
+            return
+
+        def confirmed(ok: bool) -> None:
+            if ok:
+                self._apply_now(screen, pick.macro)
+
+        self.push_screen(ConfirmScreen(one_line(f"{pick.macro.title} has no reply text. Apply it now to #{screen.ticket_id}: "
+                                                f"{', '.join(describe_actions(actions))}?", 300)), confirmed)
+
+    def _apply_now(self, screen: "TicketScreen", macro) -> None:
+        """An actions-only macro the agent confirmed: one change, with the short undo window."""
+        from agent_tui.macros.store import apply_actions
+
         try:
-            applied = apply_actions(self.cache, screen.ticket_id, pick.macro, self.me_id)
+            applied = apply_actions(self.cache, screen.ticket_id, macro, self.me_id)
         except (ValueError, LookupError) as exc:
-            self.notify(f"Macro text inserted, its actions were not: {exc}", severity="warning")
+            self.notify(f"Macro not applied: {clean(str(exc))}", severity="warning")
             return
         screen.last_applied = applied
-        if applied is not None:
-            self.after_change()
-            hold = max(0.0, applied.hold_until - time.time())
-            self.set_timer(hold + 0.1, self.action_sync_now)
-            extra = f" (skipped: {'; '.join(applied.skipped)})" if applied.skipped else ""
-            self.notify(f"Macro {pick.macro.title!r} applied; press u (outside the box) within {hold:.0f}s to undo its actions{extra}.")
+        if applied is None:
+            self.notify(f"Macro {macro.title!r}: the ticket already is that way; nothing to change.")
+            return
+        self.after_change()
+        hold = max(0.0, applied.hold_until - time.time())
+        self.set_timer(hold + 0.1, self.action_sync_now)
+        extra = f" (skipped: {'; '.join(applied.skipped)})" if applied.skipped else ""
+        self.notify(one_line(f"Macro {macro.title!r} applied; u within {hold:.0f}s undoes it{extra}.", 300))
         screen.reload()
 
     def action_undo_macro(self) -> None:
         from agent_tui.macros.store import UndoError, undo
 
         screen = self._ticket_screen()
+        if screen is not None and screen.drop_pending_actions():
+            self.notify("Macro actions dropped: the reply will go out alone. The text stays in the box.")
+            return
         if screen is None or screen.last_applied is None:
-            self.notify("No macro to undo.")
+            self.notify("No macro actions to drop or undo.")
             return
         try:
             undo(self.cache, screen.last_applied)
@@ -1196,7 +1294,7 @@ class AgentApp(App):
             self.notify(str(exc), severity="warning")
             return
         screen.last_applied = None
-        self.notify("Macro actions undone; the text stays in the box (ctrl+z in the box removes it).")
+        self.notify("Macro actions undone.")
         self.after_change()
         screen.reload()
 

@@ -214,22 +214,25 @@ async def test_help_lists_binding_ids(frozen_cache):
 # --- macros and the reply guard in the app -------------------------------------------------
 
 
-async def test_macro_picked_fills_the_box_queues_its_actions_and_can_be_undone(desk):
+async def test_macro_picked_fills_the_box_and_its_actions_wait_for_the_reply(desk):
     server, cache = desk
     async with working(desk) as (app, pilot):
         tid = app.screen.queue.cursor_ticket_id
+        before = cache.ticket(tid)
         await open_the_picker(pilot, "we are on it")
         await pilot.press("enter")
         await pilot.pause(0.5)
         box = app.screen.query_one("#composer")
         lang = cache.customer(cache.ticket(tid)["requester_id"])["language"]
         assert box.text.strip() and "{{" not in box.text and "⟦" not in box.text
-        assert app.screen.last_applied is not None and cache.outbox_depth() == 1
-        before = dict(app.screen.last_applied.previous)
-        await pilot.press("escape", "u")  # leave the box, undo the actions
+        assert app.screen.pending_actions is not None and cache.outbox_depth() == 0  # nothing applied yet
+        assert cache.draft(tid)["actions"] == app.screen.pending_actions
+        await pilot.press("escape", "u")  # leave the box, drop the actions
         await pilot.pause(0.3)
-        assert cache.outbox_depth() == 0
-        assert {k: cache.ticket(tid)[k] for k in before} == before
+        assert app.screen.pending_actions is None and cache.draft(tid)["actions"] is None
+        assert box.text.strip()  # the text stays
+        assert cache.outbox_depth() == 0 and {k: cache.ticket(tid)[k] for k in ("status", "assignee_id")} == \
+            {k: before[k] for k in ("status", "assignee_id")}
         assert lang  # the body was chosen for the customer's language (checked in the macro tests)
 
 
