@@ -45,7 +45,7 @@ CODE_STYLE = {
     "pending": "bold yellow", "insufficient_confirmations": "bold yellow",
     "needs_manual_credit": "bold magenta", "missing_memo": "bold magenta", "wrong_memo": "bold magenta",
     "wrong_network": "bold magenta", "unsupported_token": "bold magenta",
-    "failed": "bold red", "wrong_address": "bold red", "below_minimum": "bold red", "not_found": "bold red",
+    "failed": "bold red", "dropped": "bold red", "wrong_address": "bold red", "below_minimum": "bold red", "not_found": "bold red",
 }
 
 EVIDENCE_ROWS = (

@@ -57,7 +57,7 @@ async def test_search_filters_and_the_preview_follows(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         picker = app.screen
         assert isinstance(picker, MacroPicker)
-        assert len(picker.shown) == 17
+        assert len(picker.shown) == 18
         await pilot.press(*"memo")
         await pilot.pause()
         assert listed(picker)[0] == "deposit_missing_memo"
@@ -183,7 +183,7 @@ async def test_for_ticket_reads_the_cache_and_suggests_the_verdicts_macro(tmp_pa
                                                        now=FROZEN), cache=cache)
         async with app.run_test(size=SIZE) as pilot:
             picker = app.screen
-            assert listed(picker)[0] == "deposit_not_found" and len(picker.shown) == 17
+            assert listed(picker)[0] == "deposit_not_found" and len(picker.shown) == 18
             assert picker.language == cache.customer(cache.ticket(3)["requester_id"])["language"]
             await pilot.press("enter")
             await pilot.pause()
@@ -201,7 +201,7 @@ async def test_macros_default_to_the_apps_cache(tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             picker = app.screen
-            assert len(picker.macros) == 17 and len(picker.favourites) == 9
+            assert len(picker.macros) == 18 and len(picker.favourites) == 9
     finally:
         cache.close()
 

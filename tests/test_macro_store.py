@@ -297,7 +297,7 @@ def test_load_macros_skips_broken_rows_and_other_agents_personal_ones(cache):
             "('bad', 'Bad Key', 'Broken', '', 'shared', NULL, '', '{\"en\": \"hi\"}', '[]', 0, 0, 1)")
     errors: list[str] = []
     keys = {m.key for m in load_macros(cache, 1, errors=errors)}
-    assert "mine2" not in keys and "greeting_ack" in keys and len(keys) == 17
+    assert "mine2" not in keys and "greeting_ack" in keys and len(keys) == 18
     assert len(errors) == 1 and "Bad Key" in errors[0]
     assert "mine2" in {m.key for m in load_macros(cache, 2)}
 
@@ -306,7 +306,7 @@ def test_favourites_default_to_the_most_used_and_follow_the_config(desk):
     macros = load_macros(desk, 1)
     used = [Macro.from_dict(dict(m.to_dict(), usage_count=i)) for i, m in enumerate(macros)]
     fav = favourites(used)
-    assert len(fav) == 9 and [m.usage_count for m in fav] == list(range(16, 7, -1))
+    assert len(fav) == 9 and [m.usage_count for m in fav] == list(range(len(macros) - 1, len(macros) - 10, -1))
     chosen = favourites(used, ["close_solved", "nope", "greeting_ack", "close_solved"])
     assert [m.key for m in chosen] == ["close_solved", "greeting_ack"]
     assert len(favourites(macros)) == 9  # ties break on title: stable

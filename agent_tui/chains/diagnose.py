@@ -12,7 +12,7 @@ from typing import Any, Mapping, Optional
 from .addresses import normalize_address
 from .config import networks_from, network_entry
 from .errors import clean
-from .facts import FAILED, PENDING, ChainFacts, Transfer
+from .facts import DROPPED, FAILED, PENDING, ChainFacts, Transfer
 from .providers.common import fmt_units
 
 SCHEMA_VERSION = 1
@@ -29,6 +29,7 @@ UNSUPPORTED_TOKEN = "unsupported_token"
 BELOW_MINIMUM = "below_minimum"
 NOT_FOUND = "not_found"
 NEEDS_MANUAL_CREDIT = "needs_manual_credit"
+DROPPED_CODE = "dropped"
 
 # code -> (macro key, recoverable under policy, policy note)
 POLICY: dict[str, tuple[str, bool, str]] = {
@@ -44,6 +45,7 @@ POLICY: dict[str, tuple[str, bool, str]] = {
     BELOW_MINIMUM: ("deposit_below_minimum", False, "Deposits below the minimum are not credited under policy."),
     NOT_FOUND: ("deposit_not_found", False, "Nothing on-chain to recover; ask for the correct txid and network."),
     NEEDS_MANUAL_CREDIT: ("deposit_needs_manual_credit", True, "Valid deposit with no ledger record: credit manually after the back-office check."),
+    DROPPED_CODE: ("deposit_dropped", False, "It will not arrive: the transaction is in no block of the best chain and no longer waiting to be mined (reorganised out and its coins spent elsewhere, or replaced with the same nonce). The sender keeps the funds and must send again; nothing to credit."),
 }
 CODES = tuple(POLICY)
 MACROS = {code: p[0] for code, p in POLICY.items()}
@@ -300,6 +302,12 @@ def diagnose(
 
     addrs = _addresses(customer, net)
     has_addresses = bool(customer.get("addresses"))
+    if f.status == DROPPED:
+        t = next((x for x in f.transfers if _matches(x, addrs, fam)), None) or _subject(f.transfers)
+        return _make(DROPPED_CODE, f"The transaction on {net}{claim_note} will not arrive: it is in no block of the best chain and no longer "
+                                   "waiting to be mined (reorganised out and its coins spent by another transaction, or replaced by one "
+                                   "with the same nonce). It is not pending; the sender must send again.",
+                     _evidence(f, required, t), transfers=f.transfers, **common)
     if entry is None:
         t = _subject(f.transfers)
         own = any(_matches(x, [a for a in customer.get("addresses") or [] if families.get(str(a.get("network") or "").lower(), fam) == fam], fam)

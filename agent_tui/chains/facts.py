@@ -8,6 +8,9 @@ from typing import Optional
 PENDING = "pending"
 CONFIRMED = "confirmed"
 FAILED = "failed"
+# in no block of the best chain and not waiting to be mined: reorganised out and its coins spent by another
+# transaction, or replaced by another transaction with the same sender nonce. It will not arrive.
+DROPPED = "dropped"
 
 
 @dataclass

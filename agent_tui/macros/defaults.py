@@ -22,6 +22,7 @@ DEPOSIT_VERDICT_CODES = (
     "below_minimum",
     "not_found",
     "needs_manual_credit",
+    "dropped",
 )
 
 _HI = {
@@ -317,6 +318,20 @@ _SPECS: list[dict] = [
             "es": "Me alegra que hayamos podido resolverlo. Marcaré el ticket como resuelto; si necesita algo más, responda y se volverá a abrir.",
             "tr": "Sorunu çözebildiğimize sevindim. Talebi çözüldü olarak işaretleyeceğim; başka bir şeye ihtiyacınız olursa yanıt vermeniz yeterli, talep yeniden açılır.",
             "zh": "很高兴问题已解决。我会将工单标记为已解决；如还有其他需要，直接回复即可重新打开。",
+        },
+    },
+    {
+        "key": "deposit_dropped",
+        "title": "Deposit: transaction dropped or replaced, will not arrive",
+        "category": "deposits",
+        "shortcut": "ddropped",
+        "actions": _solved("deposit", "deposit_dropped"),
+        "bodies": {
+            "en": "The transaction {{ deposit.txid }} on {{ deposit.network }} will not arrive: it is no longer in the blockchain or waiting to be confirmed, because the network replaced it with another transaction from the same wallet. No funds reached us and they remain with the sender. Please check the sending wallet or platform, then send the deposit again.",
+            "ru": "Транзакция {{ deposit.txid }} в сети {{ deposit.network }} не поступит: её больше нет в блокчейне и она не ожидает подтверждения, так как сеть заменила её другой транзакцией с того же кошелька. Средства к нам не поступили и остались у отправителя. Проверьте кошелёк или платформу отправителя и отправьте депозит повторно.",
+            "es": "La transacción {{ deposit.txid }} en {{ deposit.network }} no llegará: ya no está en la cadena de bloques ni pendiente de confirmación, porque la red la sustituyó por otra transacción de la misma billetera. No recibimos fondos y siguen en poder del remitente. Revise la billetera o plataforma de origen y vuelva a enviar el depósito.",
+            "tr": "{{ deposit.network }} ağındaki {{ deposit.txid }} işlemi ulaşmayacak: ağ onu aynı cüzdandan gelen başka bir işlemle değiştirdiği için artık blok zincirinde değil ve onay beklemiyor. Bize herhangi bir fon ulaşmadı, fonlar gönderende kaldı. Lütfen gönderen cüzdanı veya platformu kontrol edip yatırımı yeniden yapın.",
+            "zh": "{{ deposit.network }} 上的交易 {{ deposit.txid }} 不会到账：网络已用同一钱包的另一笔交易替换了它，它既不在区块链上，也不再等待确认。资金未转入我们的地址，仍在发送方。请检查发送方钱包或平台后重新充值。",
         },
     },
 ]

@@ -67,3 +67,55 @@ class RpcProxy:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class RememberingEvmProxy:
+    """A loopback EVM JSON-RPC proxy in front of a real node (anvil) that keeps answering
+    eth_getTransactionByHash with a transaction it once saw pending after the node itself forgot it,
+    as a load-balanced provider does while one of its nodes still holds the replaced transaction in
+    its pool. Every other call, and every answer the node still gives, is passed through unchanged."""
+
+    def __init__(self, node_url: str):
+        self.node = node_url
+        self.seen: dict[str, dict] = {}
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+                req = json.loads(raw) if raw else {}
+                r = httpx.post(proxy.node, content=raw, headers={"content-type": "application/json"}, timeout=30, trust_env=False)
+                body = r.content
+                if req.get("method") == "eth_getTransactionByHash":
+                    data = r.json()
+                    key = str((req.get("params") or [""])[0]).lower()
+                    if data.get("result"):
+                        proxy.seen.setdefault(key, {**data["result"], "blockNumber": None, "blockHash": None, "transactionIndex": None})
+                    elif key in proxy.seen:
+                        body = json.dumps({**data, "result": proxy.seen[key]}).encode()
+                self.send_response(r.status_code)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> "RememberingEvmProxy":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -149,3 +149,28 @@ async def test_wrong_network(eth, bsc):
 async def test_not_found(eth, bsc):
     v = await find("0x" + "42" * 32, {"ethereum": eth.url, "bsc": bsc.url}, network="ethereum")
     assert v.code == "not_found" and v.macro == "deposit_not_found"
+
+
+async def test_a_transaction_replaced_with_the_same_nonce_is_dropped_not_pending(eth):
+    """A USDT deposit sent with a low fee, then replaced by the sender (same nonce, higher fee) with a
+    payment elsewhere: the deposit has no receipt and its nonce is used by a mined transaction. It will
+    never arrive, so it is not pending, even from a provider that still returns it."""
+    from .rpc_proxy import RememberingEvmProxy
+
+    nonce = rpc(eth.url, "eth_getTransactionCount", eth.sender, "pending")
+    data = "0xa9059cbb" + CUSTOMER[2:].rjust(64, "0") + format(70_000000, "x").rjust(64, "0")
+    rpc(eth.url, "evm_setAutomine", False)
+    try:
+        with RememberingEvmProxy(eth.url) as proxy:
+            h = rpc(eth.url, "eth_sendTransaction", {"from": eth.sender, "to": USDT, "data": data, "nonce": nonce, "gasPrice": hex(2 * 10**9)})
+            v = await find(h, {"ethereum": proxy.url}, network="ethereum")
+            assert v.code == "pending" and v.evidence.amount == "70"  # still waiting: it may yet be mined
+            rpc(eth.url, "eth_sendTransaction", {"from": eth.sender, "to": STRANGER, "value": "0x1", "nonce": nonce, "gasPrice": hex(9 * 10**9)})
+            eth.mine(1)
+            v = await find(h, {"ethereum": proxy.url}, network="ethereum")
+            assert v.code == "dropped", v.explanation
+            assert v.recoverable is False and v.evidence.status == "dropped" and v.evidence.recipient == CUSTOMER
+            v = await find(h, {"ethereum": eth.url}, network="ethereum")  # the node itself forgot it
+            assert v.code == "not_found"
+    finally:
+        rpc(eth.url, "evm_setAutomine", True)

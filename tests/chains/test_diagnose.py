@@ -20,7 +20,7 @@ def usdt(recipient=CUST, raw="1000000000", contract=USDT, index=0):
 
 
 def eth_facts(network="ethereum", status="confirmed", confs=20, transfers=None, chain_id=1, found=True, failure=None):
-    block = None if status == "pending" else 100
+    block = None if status in ("pending", "dropped") else 100
     return ChainFacts(network=network, txid=TX, found=found, status=status if found else None, block=block if found else None,
                       tip=block + confs - 1 if block is not None else 120, confirmations=confs if block is not None else None,
                       final=bool(block is not None and confs >= 64), transfers=[usdt()] if transfers is None else transfers,
@@ -73,6 +73,8 @@ CASES = [
     ("ltc_bech32_upper_case_registered", {"litecoin": ltc_facts(LTC_BECH32)}, cust("litecoin", LTC_BECH32.upper()), "litecoin", "needs_manual_credit"),
     ("ltc_other_script_is_still_wrong", {"litecoin": ltc_facts(LTC_BECH32)}, cust("litecoin", LTC_P2SH_NEW), "litecoin", "wrong_address"),
     ("evm_checksum_case_registered", {"ethereum": eth_facts()}, cust(address="0x2ae6D1401Af58F9fBe2EDa032b8494D519Af5813"), "ethereum", "needs_manual_credit"),
+    ("dropped", {"ethereum": eth_facts(status="dropped")}, cust(), "ethereum", "dropped"),
+    ("dropped_whoever_it_paid", {"litecoin": ChainFacts(**{**ltc_facts(LTC_BECH32).__dict__, "status": "dropped", "block": None, "confirmations": None})}, cust("litecoin", LTC_P2SH_NEW), "litecoin", "dropped"),
     ("no_customer_claim_mismatch", {"bsc": eth_facts(network="bsc", chain_id=56)}, None, "ethereum", "wrong_network"),
 ]
 

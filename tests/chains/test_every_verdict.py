@@ -11,7 +11,7 @@ Every case is looked up twice, and both must reach the same code:
    process, reading the customer's addresses and ledger from its own copy of the synced cache;
 2. in the agent app: the ticket open, `l`, enter (Pilot), on another copy of that cache.
 The two copies never share a look-up cache, so each one really asks the node.
-Together the cases cover all twelve codes (the last test checks that).
+Together the cases cover every code (the last test checks that).
 """
 
 from __future__ import annotations
@@ -121,6 +121,10 @@ def litecoind_case(request, code: str) -> Iterator[Deposit]:
     if code == "not_found":
         yield case("ab" * 32)
         return
+    if code == "dropped":  # mined, reorganised out, its coins spent by a conflicting transaction
+        from tests.chains.test_litecoind import double_spend_after_reorg
+        yield case(double_spend_after_reorg(node, deposit))
+        return
     if code == "wrong_address":
         txid = node.send(node.new_address(), "0.5")
     else:
@@ -168,7 +172,8 @@ def fixtures_case(request, code: str) -> Iterator[Deposit]:
 
 ANVIL = ["credited", "needs_manual_credit", "pending", "insufficient_confirmations", "failed", "wrong_address",
          "unsupported_token", "wrong_network", "below_minimum", "not_found"]
-LITECOIND = ["credited", "needs_manual_credit", "pending", "insufficient_confirmations", "wrong_address", "below_minimum", "not_found"]
+LITECOIND = ["credited", "needs_manual_credit", "pending", "insufficient_confirmations", "wrong_address", "below_minimum", "not_found",
+             "dropped"]
 SOURCES = {"anvil": (anvil_case, ANVIL), "litecoind": (litecoind_case, LITECOIND), "fixtures": (fixtures_case, list(FIXTURE_CASES))}
 CASES = [pytest.param(src, code, id=f"{src}-{code}", marks=[pytest.mark.chain] if src != "fixtures" else [])
          for src, (_, codes) in SOURCES.items() for code in codes]

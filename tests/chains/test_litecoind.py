@@ -133,3 +133,51 @@ async def test_block_and_tip_come_from_one_moment_of_the_chain(ltc):
     assert v.evidence.block == height, proxy.calls
     assert v.evidence.confirmations == v.evidence.tip - height + 1
     assert v.evidence.confirmations in (2, 3)
+
+
+def double_spend_after_reorg(ltc, deposit: str, amount: str = "1.25") -> str:
+    """A deposit mined, its block invalidated (a reorganisation), and a conflicting spend of the same
+    coins mined in the replacement block: the deposit is in no block of the best chain and out of the
+    mempool, yet the node (-txindex) still returns it, with its stale blockhash and 0 confirmations."""
+    from .conftest import ltc_rpc
+
+    txid = ltc.send(deposit, amount)
+    ltc.mine(1)
+    tx = ltc_rpc(ltc.url, "getrawtransaction", txid, True)
+    ltc_rpc(ltc.url, "invalidateblock", tx["blockhash"])
+    inputs = [{"txid": i["txid"], "vout": i["vout"]} for i in tx["vin"]]
+    value = sum(ltc_rpc(ltc.url, "getrawtransaction", i["txid"], True)["vout"][i["vout"]]["value"] for i in tx["vin"])
+    raw = ltc_rpc(ltc.url, "createrawtransaction", inputs, [{ltc.new_address(): f"{value - 0.001:.8f}"}])
+    conflict = ltc_rpc(ltc.url, "signrawtransactionwithwallet", raw, wallet="w")["hex"]
+    ltc_rpc(ltc.url, "generateblock", ltc.miner, [conflict])
+    ltc.mine(1)
+    return txid
+
+
+async def test_a_reorganised_double_spent_deposit_is_dropped_not_pending(ltc):
+    from .conftest import ltc_rpc
+
+    deposit = ltc.new_address()
+    txid = double_spend_after_reorg(ltc, deposit)
+    raw = ltc_rpc(ltc.url, "getrawtransaction", txid, True)
+    assert raw.get("blockhash") and not raw.get("confirmations")  # what the node still says about it
+    assert txid not in ltc_rpc(ltc.url, "getrawmempool")
+    v = await run(ltc, txid, deposit)
+    assert v.code == "dropped", v.explanation
+    assert v.recoverable is False and v.evidence.status == "dropped" and v.evidence.block is None
+    assert "will not arrive" in v.explanation
+
+
+async def test_a_reorganised_deposit_back_in_the_mempool_is_pending(ltc):
+    from .conftest import ltc_rpc
+
+    deposit = ltc.new_address()
+    txid = ltc.send(deposit, "1.25")
+    ltc.mine(1)
+    ltc_rpc(ltc.url, "invalidateblock", ltc_rpc(ltc.url, "getrawtransaction", txid, True)["blockhash"])
+    try:
+        v = await run(ltc, txid, deposit)
+        assert v.code == "pending" and v.evidence.block is None
+    finally:
+        # back in a block of the new best chain (to another address: the same block again would be the invalid one)
+        ltc_rpc(ltc.url, "generatetoaddress", 1, ltc.new_address(), wallet="w")

@@ -8,8 +8,8 @@ from typing import Any, Optional
 from ..addresses import ParsedTxid
 from ..config import NetworkDef, redact
 from ..errors import EndpointError
-from ..facts import CONFIRMED, FAILED, PENDING, ChainFacts, Transfer, confirmations
-from ..transport import Http, jsonrpc
+from ..facts import CONFIRMED, DROPPED, FAILED, PENDING, ChainFacts, Transfer, confirmations
+from ..transport import Http, RpcError, jsonrpc
 from .common import TRANSFER_SELECTOR, TRANSFER_TOPIC, dict_or_empty, fmt_units, hexint, opt_qty, qty
 
 
@@ -78,6 +78,19 @@ def _log_transfers(receipt: dict) -> list[Transfer]:
     return out
 
 
+async def _nonce_used(http: Http, url: str, label: str, tx: dict) -> bool:
+    """A transaction without a receipt whose sender's mined nonce count is past its nonce was replaced
+    (same nonce, another transaction mined): not pending, it will not arrive."""
+    sender, nonce = _addr(tx.get("from")), opt_qty(tx.get("nonce"))
+    if sender is None or nonce is None:
+        return False
+    try:
+        mined = qty(await jsonrpc(http, url, "eth_getTransactionCount", [sender, "latest"], label=label))
+    except RpcError:  # a node that will not say: the transaction stays pending, as it may well be
+        return False
+    return mined > nonce
+
+
 async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> ChainFacts:
     label = net.name
     h = txid.for_family("evm")
@@ -102,6 +115,8 @@ async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> Chai
     failure = None
     if not receipt or block is None:
         status, block = PENDING, None
+        if await _nonce_used(http, url, label, tx):
+            status = DROPPED  # its nonce went to another transaction: this one can never be mined
     elif receipt.get("status") is not None and qty(receipt["status"]) == 0:  # pre-Byzantium: status null + root, not a failure
         status, failure = FAILED, "reverted (receipt status 0x0)"
     else:

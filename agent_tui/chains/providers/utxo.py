@@ -8,7 +8,7 @@ import re
 from ..addresses import ParsedTxid, normalize_address
 from ..config import NetworkDef, redact
 from ..errors import EndpointError, InvalidInput
-from ..facts import CONFIRMED, PENDING, ChainFacts, Transfer, confirmations
+from ..facts import CONFIRMED, DROPPED, PENDING, ChainFacts, Transfer, confirmations
 from ..transport import Http, RpcError, decode_json, jsonrpc
 from .common import dict_or_empty, fmt_decimal, fmt_units
 
@@ -30,9 +30,9 @@ def _spk_address(out: dict):
     return spk.get("address") or ((spk.get("addresses") or [None])[0])
 
 
-def _facts(net: NetworkDef, txid: str, *, block, tip, transfers, block_hash=None) -> ChainFacts:
+def _facts(net: NetworkDef, txid: str, *, block, tip, transfers, block_hash=None, dropped: bool = False) -> ChainFacts:
     confs = confirmations(tip, block)
-    status = CONFIRMED if block is not None else PENDING
+    status = CONFIRMED if block is not None else (DROPPED if dropped else PENDING)
     return ChainFacts(
         network=net.name, txid=txid, found=True, status=status, block=block, tip=tip,
         confirmations=confs, final=bool(confs is not None and confs >= net.final_depth), transfers=transfers,
@@ -114,8 +114,12 @@ async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid
             raise ValueError("getblockheader")
         if depth >= 1:
             block, tip = height, height + depth - 1
+    dropped = False
     if tip is None:
-        tip = await _block_count(http, url, label)
+        tip, in_mempool = await asyncio.gather(_block_count(http, url, label), _in_mempool(http, url, label, h))
+        # neither in the best chain nor in the mempool (a stale blockhash after a reorganisation whose
+        # replacement spent the same coins): not pending, it will never confirm
+        dropped = not in_mempool
     transfers = []
     for i, out in enumerate(tx["vout"]):
         addr = _spk_address(out)
@@ -126,7 +130,18 @@ async def fetch_core_rpc(http: Http, net: NetworkDef, url: str, txid: ParsedTxid
         transfers.append(Transfer(recipient=addr, asset=net.native_asset, amount=amount,
                                   index=n if isinstance(n, int) else i, kind="native"))
     _mark_change(transfers, await _core_funders(http, url, label, tx), net.family)
-    return _facts(net, h, block=block, tip=tip, transfers=transfers, block_hash=block_hash if block is not None else None)
+    return _facts(net, h, block=block, tip=tip, transfers=transfers, block_hash=block_hash if block is not None else None,
+                  dropped=dropped)
+
+
+async def _in_mempool(http: Http, url: str, label: str, txid: str) -> bool:
+    try:
+        await jsonrpc(http, url, "getmempoolentry", [txid], label=label)
+        return True
+    except RpcError as e:
+        if e.code == -5:  # Transaction not in mempool
+            return False
+        raise
 
 
 async def _block_count(http: Http, url: str, label: str) -> int:

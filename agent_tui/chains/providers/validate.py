@@ -14,7 +14,7 @@ from typing import Any, Optional
 from ..addresses import parse_address
 from ..config import NetworkDef
 from ..errors import ChainError
-from ..facts import CONFIRMED, FAILED, PENDING, ChainFacts, Transfer
+from ..facts import CONFIRMED, DROPPED, FAILED, PENDING, ChainFacts, Transfer
 
 MAX_HEIGHT = 10**12  # no chain is near this; a height above it (or below 0) is not a height
 MAX_DIGITS = 78  # a uint256 has at most 78 decimal digits
@@ -87,7 +87,7 @@ def problem(f: ChainFacts, net: NetworkDef) -> Optional[str]:
             return f"the {name} height is not a non-negative integer"
     if f.block_hash is not None and not (isinstance(f.block_hash, str) and _HASH.match(f.block_hash)):
         return "the block hash is not a 64-hex hash"
-    if f.status not in (None, PENDING, CONFIRMED, FAILED):
+    if f.status not in (None, PENDING, CONFIRMED, FAILED, DROPPED):
         return "the transaction status is unknown"
     for i, t in enumerate(f.transfers):
         p = _transfer_problem(t, i, net.family)
