@@ -14,6 +14,7 @@ import click
 
 from agent_tui import locations
 from agent_tui.auth import server_and_token
+from agent_tui.vocabulary import ROLES
 
 EXIT_USER = 1
 
@@ -84,7 +85,7 @@ def _cache():
 
 
 @click.group(invoke_without_command=True)
-@click.option("--role", type=click.Choice(["agent", "recovery", "supervisor"]), default=None,
+@click.option("--role", type=click.Choice(ROLES), default=None,
               help="Open in the mode of this role (default: the role of your token).")
 @click.version_option(package_name="agent-tui")
 @click.pass_context
@@ -102,7 +103,7 @@ def main(ctx: click.Context, role: Optional[str]) -> None:
 
 
 @main.command()
-@click.option("--role", type=click.Choice(["agent", "recovery", "supervisor"]), default="agent", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
 @click.option("--tickets", type=click.IntRange(100, 200_000), default=2400, show_default=True, help="Tickets to seed.")
 @click.option("--rate", type=click.FloatRange(0, 600), default=30.0, show_default=True, help="Simulated events per minute.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Backend port on 127.0.0.1 (0: any free port).")

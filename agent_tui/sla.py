@@ -35,7 +35,7 @@ from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from storage.models import NO_DUE
+from agent_tui.vocabulary import CLOSED_STATUSES as _CLOSED, NO_DUE
 
 AT_RISK_SECONDS = 15 * 60  # Zendesk's amber threshold; configurable per policy
 
@@ -238,7 +238,7 @@ METRICS = ("first_reply", "next_reply", "periodic_update", "resolution")
 EVENT_KINDS = ("created", "status", "customer_message", "agent_reply", "internal_note")
 # storage.models.MESSAGE_KINDS -> TicketEvent.kind
 MESSAGE_EVENT_KINDS = {"customer": "customer_message", "reply": "agent_reply", "note": "internal_note"}
-CLOSED_STATUSES = ("solved", "closed")
+CLOSED_STATUSES = _CLOSED
 
 # Where each metric's clock stops. pending = waiting on the customer, on_hold = waiting on a
 # third party (another team, a chain node). first_reply does not pause in pending: setting a

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent_tui import vocabulary as V
 from backend import fields as F
 from backend import schema as S
 from backend import service as svc
@@ -45,8 +46,8 @@ def _error(status: int, code: str, message: str, extra: Optional[dict] = None, h
 
 
 class TicketPatch(BaseModel):
-    status: Optional[Literal["new", "open", "pending", "on_hold", "solved", "closed"]] = None
-    priority: Optional[Literal["low", "normal", "high", "urgent"]] = None
+    status: Optional[V.Status] = None
+    priority: Optional[V.Priority] = None
     queue: Optional[F.QueueId] = None
     tags: Optional[F.Tags] = None
     assignee_id: Optional[int] = None
@@ -55,7 +56,7 @@ class TicketPatch(BaseModel):
 
 class MessageIn(BaseModel):
     id: Optional[F.ClientId] = Field(None, description="Client-made message id (UUID); the outbox sends its change id.")
-    kind: Literal["reply", "note"] = Field(description="reply = public reply to the customer; note = internal note")
+    kind: V.AgentMessageKind = Field(description="reply = public reply to the customer; note = internal note")
     body: F.text(64_000)
     macro_id: Optional[F.ClientId] = Field(None, description=(
         "The macro the text came from: the server counts one use of it (once per Idempotency-Key). "
@@ -71,8 +72,8 @@ class MessageIn(BaseModel):
 class TicketIn(BaseModel):
     subject: F.subject(500)
     queue: F.QueueId
-    priority: Literal["low", "normal", "high", "urgent"] = "normal"
-    channel: Literal["chat", "email", "telegram", "phone", "web"] = "email"
+    priority: V.Priority = "normal"
+    channel: V.Channel = "email"
     requester_id: int
     body: F.text(64_000)
     language: F.LanguageCode = "en"
@@ -80,7 +81,7 @@ class TicketIn(BaseModel):
 
 
 class PresenceIn(BaseModel):
-    presence: Literal["online", "away", "offline"]
+    presence: V.Presence
     ticket_id: Optional[int] = None
 
 
@@ -94,7 +95,7 @@ class MacroIn(BaseModel):
     key: F.MacroKey
     title: F.name(200)
     category: F.optional_name(100) = ""
-    visibility: Literal["shared", "personal"] = "personal"
+    visibility: V.Visibility = "personal"
     shortcut: F.Shortcut = ""
     bodies: MacroBodies
     actions: list[dict] = []

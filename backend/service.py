@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from agent_tui import sla as sla_engine
 from backend import schema as S
-from storage.models import NO_DUE, PRIORITIES, STATUSES
+from agent_tui.vocabulary import NO_DUE, PRIORITIES, STATUSES
 
 
 class ServiceError(Exception):

@@ -1,4 +1,6 @@
-"""The local cache's tables (SQLModel) and the domain vocabulary shared by the app, the sync engine and the backend.
+"""The local cache's tables (SQLModel). The vocabulary they use (statuses, priorities, ...) is
+agent_tui.vocabulary's, shared with the sync engine, the SLA engine and the backend; it is
+re-exported here for the cache's callers.
 
 Times are Unix epoch seconds (float, UTC) everywhere: on the wire, in the cache and on the server.
 That keeps applying a sync page free of per-row parsing (see ../shared/notes/storage-and-sync.md).
@@ -13,23 +15,19 @@ from typing import Optional
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-# --- vocabulary -----------------------------------------------------------------------------
-
-STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
-ACTIVE_STATUSES = ("new", "open", "pending", "on_hold")
-PRIORITIES = ("low", "normal", "high", "urgent")
-PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
-CHANNELS = ("chat", "email", "telegram", "phone", "web")
-MESSAGE_KINDS = ("customer", "reply", "note")  # customer message, public reply, internal note
-ROLES = ("agent", "recovery", "supervisor")
-TIERS = ("standard", "silver", "gold", "vip")
-KYC_STATUSES = ("none", "pending", "verified", "rejected")
-PRESENCE = ("online", "away", "offline")
-
-# A ticket with no running SLA clock (paused, achieved, solved, no policy) sorts after every
-# real deadline. A real, far-away timestamp (9999-12-31T23:59:59Z) instead of NULL keeps the
-# (queue, status, sla_due) index usable for ORDER BY sla_due.
-NO_DUE = 253402300799.0
+from agent_tui.vocabulary import (  # noqa: F401  (re-exported: the cache's callers read them here)
+    ACTIVE_STATUSES,
+    CHANNELS,
+    KYC_STATUSES,
+    MESSAGE_KINDS,
+    NO_DUE,
+    PRESENCE,
+    PRIORITIES,
+    PRIORITY_RANK,
+    ROLES,
+    STATUSES,
+    TIERS,
+)
 
 SCHEMA_VERSION = 3  # 2: drafts.macro_id (the macro the box's text came from); 3: drafts.actions (what happens on send)
 

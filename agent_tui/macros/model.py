@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
-from storage.models import PRIORITIES, STATUSES
+from agent_tui.vocabulary import PRIORITIES, STATUSES, VISIBILITIES
 
 ACTION_TYPES = (
     "set_status",
@@ -23,7 +23,6 @@ ACTION_TYPES = (
     "assign_me",
     "pending_reminder",  # value: hours until the ticket pops back up (number > 0)
 )
-VISIBILITIES = ("shared", "personal")
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 SHORTCUT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
