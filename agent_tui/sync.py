@@ -9,8 +9,10 @@ Rules (../shared/notes/storage-and-sync.md):
   backoff and full jitter, honouring Retry-After. No other 4xx is retried: the server is the
   authority, so a refused change becomes a visible rejection and the local row takes the server's state.
 - A change the server itself fails on (a 5xx other than 502/503/504) is refused too, at once when
-  the same answer comes twice in a row, else after `max_failures` failures over all rounds. While it
-  waits for its retry, only the later changes of the same ticket (or macro) wait behind it.
+  the same answer comes twice in a row, else after `max_failures` failures over all rounds, but only
+  if the server still answers a read of the same ticket (or macro): a server failing on everything
+  (its database down) refuses nothing. While a change waits for its retry, only the later changes of
+  the same ticket (or macro) wait behind it.
 - The SSE stream only pokes; the data always comes from the pull. Periodic pull is the fallback.
 """
 
@@ -472,16 +474,17 @@ class SyncEngine:
                 held |= writes
                 continue
             except Refused as exc:
-                # take the server's state: the ticket, or for a macro change the macro (a new one has none yet)
                 is_macro = change["kind"] in MACRO_KINDS
-                what = "macro" if is_macro else "ticket"
-                server_copy = exc.body.get(what)
-                if server_copy is None and exc.status != 404 and change["kind"] != "macro":
-                    path = f"/macros/{quote(change['payload']['id'], safe='')}" if is_macro else f"/tickets/{change['ticket_id']}"
-                    try:
-                        server_copy = (await self.request("GET", path, need=(what,))).get(what)
-                    except (Transient, Refused, BadAnswer):
-                        server_copy = None
+                try:
+                    server_copy = await self._server_copy(change, exc)
+                except Transient as down:
+                    # the server fails on more than this change (its database is down, say): the change
+                    # is not to blame, so it waits for a retry, and so does everything else (the round ends)
+                    wait = self.backoff.delay(failures.count, down.retry_after)
+                    await asyncio.to_thread(self.cache.defer, change, str(down), time.time() + wait, failures.count)
+                    report.deferred.add(change["change_id"])
+                    raise Transient(f"the server fails on every request, not only on this change (HTTP {exc.status})",
+                                    down.retry_after) from None
                 ticket, macro = (None, server_copy) if is_macro else (server_copy, None)
                 await asyncio.to_thread(self.cache.reject, change, exc.status, str(exc), ticket, macro)
                 report.rejected.append(f"{describe_change(change)}: {exc}")
@@ -493,6 +496,31 @@ class SyncEngine:
             report.pushed += 1
             if body.get("changes_refused") and change["payload"].get("changes"):
                 report.rejected.append(f"{describe_change(change)} was sent; its macro actions were not: {body['changes_refused']}")
+
+    async def _server_copy(self, change: dict, exc: Refused) -> Optional[dict]:
+        """The server's state of what a refused change was about (the ticket, or the macro; a new
+        macro has none), from the refusal or fetched. For a change refused because the server failed
+        on it, this is also the proof that the server works otherwise: if it fails here too, the
+        Transient passes up and the change is not refused."""
+        is_macro = change["kind"] in MACRO_KINDS
+        what = "macro" if is_macro else "ticket"
+        failed = exc.code == "server_failure"
+        copy = exc.body.get(what)
+        if copy is not None or exc.status == 404:
+            return copy
+        if change["kind"] == "macro":  # nothing to fetch; ask the server something it needs its database for
+            if failed:
+                await self.request("GET", "/me")
+            return None
+        path = f"/macros/{quote(change['payload']['id'], safe='')}" if is_macro else f"/tickets/{change['ticket_id']}"
+        try:
+            return (await self.request("GET", path, need=(what,))).get(what)
+        except Transient:
+            if failed:
+                raise
+            return None
+        except (Refused, BadAnswer):
+            return None
 
     # --- both, and the live loop ----------------------------------------------------------
 

@@ -489,3 +489,17 @@ async def test_a_refusal_with_a_broken_copy_of_the_ticket_still_refuses_and_take
     report = await sync(cache, sqlite_backend)
     assert len(report.rejected) == 1 and "Changed meanwhile." in report.rejected[0]
     assert cache.ticket(t["id"])["priority"] == server_ticket(sqlite_backend, t["id"])["ticket"]["priority"]
+
+
+@pytest.mark.parametrize("fault_path", ["/api/v1/tickets", "/api/v1"])  # every ticket call, or everything
+async def test_a_server_failing_the_same_way_on_everything_refuses_nothing(sqlite_backend, cache, fault_path):
+    await sync(cache, sqlite_backend)
+    a, b = two_open_tickets(cache)
+    cache.queue_reply(a, "Written while the server's database is down.", internal=False, agent_id=1, agent_name="A")
+    cache.queue_reply(b, "Another one.", internal=False, agent_id=1, agent_name="A")
+    cache.queue_macro({"key": "kyc_wait", "title": "KYC wait", "bodies": {"en": "Please wait."}}, owner_id=1)
+    sqlite_backend.fault(fault_path, "500", count=10_000)  # the same 500 for every request: not the changes' fault
+    with pytest.raises(SyncError, match="HTTP 500"):
+        await sync(cache, sqlite_backend)
+    assert not cache.rejections() and cache.outbox_depth() == 3
+    assert [m["pending"] for m in cache.thread(a) if m["body"].startswith("Written while")] == [1]
