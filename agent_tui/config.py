@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+import tomlkit
 
 from agent_tui import locations
+from agent_tui.textsafe import one_line
 
 
 class ConfigError(Exception):
@@ -39,41 +41,37 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
-        return (init_settings, env_settings, TomlSource(settings_cls))
-
-
-class TomlSource(PydanticBaseSettingsSource):
-    def get_field_value(self, field, field_name):  # pragma: no cover - unused, __call__ does the work
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        path = locations.config_file()
-        if not path.exists():
-            return {}
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"Cannot read the config file {path}: {exc}. Fix or remove it.") from None
+        # the file is looked up now, not at import: AGENT_TUI_CONFIG_DIR may be set later (tests, `--config`)
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=locations.config_file()))
 
 
 def load() -> Settings:
+    path = locations.config_file()
     try:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first.get("loc", ()))
-        raise ConfigError(f"Config setting {where!r}: {first.get('msg')}. Fix it in {locations.config_file()}.") from None
+        raise ConfigError(f"Config setting {where!r}: {first.get('msg')}. Fix it in {path}.") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {one_line(str(exc), 200)}. Fix or remove it.") from None
 
 
 def save_server_url(url: str) -> Path:
-    """Remember the server URL (never the token) in the config file."""
+    """Remember the server URL (never the token) in the config file, keeping everything else in it
+    (comments, order, other keys and tables) as it was."""
     path = locations.config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = []
-    if path.exists():
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.strip().startswith("server_url")]
-    import json
-
-    lines.insert(0, f"server_url = {json.dumps(url)}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        doc = tomlkit.parse(old)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"Cannot update the config file {path}: {one_line(str(exc), 200)}. Fix or remove it.") from None
+    if "server_url" in doc:
+        doc["server_url"] = url  # in place: its comment and position stay
+        text = tomlkit.dumps(doc)
+    else:  # the file's top is always top level (a key added at the end could land inside a table)
+        text = tomlkit.dumps({"server_url": url}) + old
+    tomllib.loads(text)  # never write a file we could not read back
+    path.write_text(text, encoding="utf-8")
     return path
