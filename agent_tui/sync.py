@@ -176,9 +176,11 @@ class SyncReport:
             first = self.waiting[0]
             reason = first["last_error"].rstrip(".")
             line = f"{describe_change(first)} is waiting for a retry ({reason})"
-            if self.outbox > 1:
-                line += f", {self.outbox - 1} more queued behind it" if len(self.waiting) == 1 else \
-                    f", {self.outbox - 1} more queued ({len(self.waiting) - 1}+ of them also failed)"
+            failed = int(first.get("failed") or len(self.waiting))
+            if failed > 1:
+                line += f", and {failed - 1} more that failed"
+            if self.outbox > failed:
+                line += f", {self.outbox - failed} more still queued"
             parts.append(line + "; run `agent-tui sync` again later")
         elif self.outbox:
             parts.append(f"{_changes(self.outbox)} still queued; run `agent-tui sync` again")

@@ -751,11 +751,12 @@ class Cache:
             )
 
     def outbox_waiting(self, limit: int = 3) -> list[dict]:
-        """The first few queued changes that failed before and wait for a retry, oldest first."""
+        """The first few queued changes that failed before and wait for a retry, oldest first; each
+        row's `failed` is how many such changes there are in all."""
         with self.engine.connect() as conn:
             rows = conn.exec_driver_sql(
-                "SELECT seq, change_id, kind, ticket_id, payload, attempts, last_error, next_attempt_at FROM outbox "
-                "WHERE last_error != '' ORDER BY seq LIMIT ?", (int(limit),)).mappings().all()
+                "SELECT seq, change_id, kind, ticket_id, payload, attempts, last_error, next_attempt_at, "
+                "count(*) OVER () AS failed FROM outbox WHERE last_error != '' ORDER BY seq LIMIT ?", (int(limit),)).mappings().all()
         return scrub([{**r, "payload": orjson.loads(r["payload"])} for r in rows])
 
     def rejections(self, include_acknowledged: bool = False) -> list[dict]:
