@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from agent_tui.textsafe import clean, scrub
 from storage.db import OpenResult, bulk_indexes, ensure_indexes, open_engine, write_tx
 from storage.models import ACTIVE_STATUSES, NO_DUE, PRIORITIES, STATUSES
-from storage.rows import QueueRow
+from agent_tui.rows import QueueRow
 from storage.wire import BadPage, PageIn, decode_page, message_row, ticket_row
 
 AT_RISK_SECONDS = 15 * 60
@@ -585,6 +585,56 @@ class Cache:
             self._set_fields(conn, ticket_id, changes)
             self._enqueue(conn, "update", ticket_id, dict(changes), version, change_id)
         return change_id
+
+    def latest_lookup(self, txids: Sequence[str]) -> Optional[dict]:
+        """The newest cached look-up verdict (its JSON as a dict) for any of these txids, or None."""
+        keys = [str(t).lower() for t in txids][:500]
+        if not keys:
+            return None
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                f"SELECT body FROM lookup_results WHERE lower(txid) IN ({', '.join('?' * len(keys))}) "
+                "ORDER BY fetched_at DESC LIMIT 1", tuple(keys)).first()
+        if row is None:
+            return None
+        try:
+            body = orjson.loads(row[0])
+        except orjson.JSONDecodeError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def hold_change(self, change_id: str, until: float) -> None:
+        """Keep a queued change from being sent before `until` (an undo window)."""
+        with write_tx(self.engine) as conn:
+            conn.exec_driver_sql("UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?) WHERE change_id = ?",
+                                 (until, change_id))
+
+    def undo_update(self, change_id: str, ticket_id: int, changes: dict, previous: dict) -> Optional[dict]:
+        """Take back a queued ticket change before it was sent: delete its outbox row and put back
+        `previous` for each field that still holds what the change set, while the ticket still has
+        the version the change was based on (a pulled server copy is already right). One
+        transaction. Returns the fields restored, or None if the change already left the outbox."""
+        restored: dict[str, Any] = {}
+        bad = [k for k in changes if k not in self.UPDATABLE]
+        if bad:
+            raise ValueError(f"cannot change {bad[0]!r} on a ticket")
+        with write_tx(self.engine) as conn:
+            row = conn.exec_driver_sql("SELECT seq, base_version FROM outbox WHERE change_id = ?", (change_id,)).first()
+            if row is None:
+                return None
+            conn.exec_driver_sql("DELETE FROM outbox WHERE change_id = ?", (change_id,))
+            if not changes:
+                return restored
+            current = conn.exec_driver_sql(
+                f"SELECT version, {', '.join(changes)} FROM tickets WHERE id = ?", (ticket_id,)).mappings().first()
+            if current is not None and (row[1] is None or current["version"] == row[1]):
+                for key, value in changes.items():
+                    now_value = orjson.loads(current[key]) if key == "tags" else current[key]
+                    if now_value == value:
+                        restored[key] = previous.get(key)
+                if restored:
+                    self._set_fields(conn, ticket_id, restored)
+        return restored
 
     def queue_claim(self, ticket_id: int, agent_id: int) -> str:
         change_id = new_change_id()

@@ -30,7 +30,6 @@ import re
 import time
 from typing import Any, Iterable, Mapping, Optional
 
-import orjson
 
 from agent_tui import sla as sla_mod
 from agent_tui.macros.guard import GuardReport, check_reply
@@ -156,20 +155,7 @@ def last_lookup(cache: Any, ticket_id: int) -> Optional[dict]:
             candidates.update((bare, "0x" + bare))
     if not candidates:
         return None
-    keys = sorted(candidates)[:200]
-    marks = ", ".join("?" * len(keys))
-    with cache.engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            f"SELECT body FROM lookup_results WHERE lower(txid) IN ({marks}) ORDER BY fetched_at DESC LIMIT 1",
-            tuple(keys),
-        ).first()
-    if row is None:
-        return None
-    try:
-        body = orjson.loads(row[0])
-    except orjson.JSONDecodeError:
-        return None
-    return body if isinstance(body, dict) else None
+    return cache.latest_lookup(sorted(candidates)[:200])
 
 
 # --- the whole context ---------------------------------------------------------------------------

@@ -1,19 +1,11 @@
-"""Macros and the local cache: loading, favourites, applying a macro's ticket actions with undo,
-and logging a guard override.
+"""Macros and the local cache: loading, applying a macro of actions alone with undo, and logging
+a guard override. What the actions change is `macros.actions` (pure); a macro with text sends its
+actions with the reply instead (`Cache.queue_reply(changes=...)`), never on its own.
 
 Applying (`apply_actions`) turns ALL of a macro's ticket actions into ONE outbox change
-(`Cache.queue_update`), so the server sees one PATCH and the agent one undo step:
-
-    set_status v        -> status = v
-    set_priority v      -> priority = v
-    set_queue v         -> queue = v
-    add_tags [..]       -> tags = current tags + the new ones (order kept, no duplicates)
-    remove_tags [..]    -> tags = current tags without them
-    assign_me           -> assignee_id = the agent's id
-    pending_reminder h  -> status = pending, and the tag `reminder:<UTC time now + h hours>`
-                           (e.g. `reminder:2026-11-23T04:00Z`, replacing an older reminder tag):
-                           the backend has no reminder field, so the time rides on the ticket as a
-                           tag that a view or a supervisor can filter on.
+(`Cache.queue_update`), so the server sees one PATCH and the agent one undo step. The
+pending_reminder action's time rides on the ticket as a tag (`reminder:2026-11-23T04:00Z`): the
+backend has no reminder field, and a view or a supervisor can filter on a tag.
 
 Actions apply in order (a later one wins); only fields that really change are sent, and a macro
 that changes nothing queues nothing (`apply_actions` returns None). A set_queue naming a queue
@@ -37,7 +29,6 @@ Pure: never imports textual, widgets or themes.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import threading
@@ -45,13 +36,19 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Collection, Iterable, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional
 
-import orjson
 
 from agent_tui import locations
+from agent_tui.macros.actions import (  # noqa: F401  (re-exported: the store's callers used them from here)
+    FAVOURITE_SLOTS,
+    REMINDER_PREFIX,
+    describe_actions,
+    favourites,
+    plan_changes,
+    reminder_tag,
+)
 from agent_tui.macros.model import Macro, MacroError, visible_macros
-from storage.db import write_tx
 
 __all__ = [
     "Applied",
@@ -70,9 +67,7 @@ __all__ = [
     "undo",
 ]
 
-FAVOURITE_SLOTS = 9
 DEFAULT_HOLD_SECONDS = 5.0
-REMINDER_PREFIX = "reminder:"
 
 
 class UndoError(Exception):
@@ -95,24 +90,6 @@ def load_macros(cache: Any, agent_id: Optional[int] = None, *, errors: Optional[
             if errors is not None:
                 errors.append(str(exc))
     return visible_macros(out, agent_id)
-
-
-def favourites(macros: Sequence[Macro], keys: Optional[Iterable[str]] = None, slots: int = FAVOURITE_SLOTS) -> list[Macro]:
-    """The macros on keys 1-9.
-
-    With `keys` (the config's list of macro keys), exactly those, in that order (unknown keys are
-    skipped). Without, the `slots` most used (usage count, then title).
-    """
-    if keys:
-        by_key = {m.key: m for m in macros}
-        chosen: list[Macro] = []
-        for k in keys:
-            m = by_key.get(str(k).strip())
-            if m is not None and m not in chosen:
-                chosen.append(m)
-        return chosen[:slots]
-    ranked = sorted(enumerate(macros), key=lambda im: (-im[1].usage_count, im[1].title.casefold(), im[0]))
-    return [m for _, m in ranked[:slots]]
 
 
 # --- editing a macro's text ----------------------------------------------------------------------
@@ -138,66 +115,6 @@ def edited_bodies(macro: Macro, language: Optional[str], text: str) -> dict[str,
 
 
 # --- actions -> one ticket change ------------------------------------------------------------------
-
-
-def reminder_tag(now: float, hours: float) -> str:
-    at = _dt.datetime.fromtimestamp(now + float(hours) * 3600, tz=_dt.timezone.utc)
-    return REMINDER_PREFIX + at.strftime("%Y-%m-%dT%H:%MZ")
-
-
-def plan_changes(
-    ticket: Mapping[str, Any],
-    actions: Iterable[Mapping[str, Any]],
-    agent_id: Optional[int],
-    now: float,
-    *,
-    queues: Optional[Collection[str]] = None,
-    skipped: Optional[list[str]] = None,
-) -> dict[str, Any]:
-    """The ticket fields the actions change (only those that differ from `ticket`). Pure.
-
-    With `queues` (the queue ids that exist), a set_queue to an unknown queue is left out (the
-    server would refuse the whole change with 422) and said in `skipped`, one line each.
-    """
-    fields: dict[str, Any] = {}
-    tags = list(ticket.get("tags") or [])
-    touched_tags = False
-    for action in actions:
-        kind, value = action.get("type"), action.get("value")
-        if kind == "set_status":
-            fields["status"] = value
-        elif kind == "set_priority":
-            fields["priority"] = value
-        elif kind == "set_queue":
-            if queues is not None and value not in queues:
-                if skipped is not None:
-                    skipped.append(f"queue {value!r} does not exist on this desk; the ticket stays in its queue")
-                continue
-            fields["queue"] = value
-        elif kind == "add_tags":
-            for tag in value or []:
-                if tag not in tags:
-                    tags.append(tag)
-            touched_tags = True
-        elif kind == "remove_tags":
-            drop = set(value or [])
-            tags = [t for t in tags if t not in drop]
-            touched_tags = True
-        elif kind == "assign_me":
-            if agent_id is None:
-                raise ValueError("this macro assigns the ticket to you, but you are not signed in yet")
-            fields["assignee_id"] = agent_id
-        elif kind == "pending_reminder":
-            tags = [t for t in tags if not t.startswith(REMINDER_PREFIX)]
-            tags.append(reminder_tag(now, value))
-            touched_tags = True
-            fields["status"] = "pending"
-        else:
-            raise ValueError(f"unknown macro action {kind!r}")
-    if touched_tags:
-        fields["tags"] = tags
-    current = {"tags": list(ticket.get("tags") or [])}
-    return {k: v for k, v in fields.items() if (current["tags"] if k == "tags" else ticket.get(k)) != v}
 
 
 @dataclass(frozen=True)
@@ -257,10 +174,7 @@ def apply_actions(
     hold_until = 0.0
     if hold_seconds and hold_seconds > 0:
         hold_until = time.time() + float(hold_seconds)
-        with write_tx(cache.engine) as conn:
-            conn.exec_driver_sql(
-                "UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?) WHERE change_id = ?", (hold_until, change_id)
-            )
+        cache.hold_change(change_id, hold_until)
     applied = Applied(change_id, ticket_id, macro.key, dict(changes), previous, ticket.get("version"), hold_until,
                       tuple(skipped))
     _remember(applied)
@@ -277,27 +191,9 @@ def undo(cache: Any, applied: "Applied | str") -> dict[str, Any]:
         if found is None:
             raise UndoError("nothing to undo: that change was not made by a macro in this session")
         applied = found
-    restored: dict[str, Any] = {}
-    with write_tx(cache.engine) as conn:
-        row = conn.exec_driver_sql(
-            "SELECT seq, base_version FROM outbox WHERE change_id = ?", (applied.change_id,)
-        ).first()
-        if row is None:
-            raise UndoError("too late to undo: the change already went to the server")
-        conn.exec_driver_sql("DELETE FROM outbox WHERE change_id = ?", (applied.change_id,))
-        cols = ", ".join(applied.changes)
-        current = conn.exec_driver_sql(
-            f"SELECT version, {cols} FROM tickets WHERE id = ?", (applied.ticket_id,)
-        ).mappings().first()
-        if current is not None and (row[1] is None or current["version"] == row[1]):
-            for key, value in applied.changes.items():
-                now_value = orjson.loads(current[key]) if key == "tags" else current[key]
-                if now_value == value:
-                    restored[key] = applied.previous.get(key)
-            if restored:
-                sets = ", ".join(f"{k} = ?" for k in restored)
-                values = [orjson.dumps(v).decode() if k == "tags" else v for k, v in restored.items()]
-                conn.exec_driver_sql(f"UPDATE tickets SET {sets} WHERE id = ?", (*values, applied.ticket_id))
+    restored = cache.undo_update(applied.change_id, applied.ticket_id, applied.changes, applied.previous)
+    if restored is None:
+        raise UndoError("too late to undo: the change already went to the server")
     with _REGISTRY_LOCK:
         _REGISTRY.pop(applied.change_id, None)
     return restored
@@ -355,28 +251,3 @@ def log_override(
         record["agent_id"] = agent.get("id")
     _append_private(path or override_log_path(), json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
     return cache.queue_reply(ticket_id, override_note(record, name), internal=True, agent_id=agent.get("id"), agent_name=name)
-
-
-def describe_actions(actions: Iterable[Mapping[str, Any]]) -> list[str]:
-    """One short line per action, for a preview: `status → pending`, `tags + deposit, memo`."""
-    out: list[str] = []
-    for a in actions:
-        kind, value = a.get("type"), a.get("value")
-        if kind == "set_status":
-            out.append(f"status → {value}")
-        elif kind == "set_priority":
-            out.append(f"priority → {value}")
-        elif kind == "set_queue":
-            out.append(f"queue → {value}")
-        elif kind == "add_tags":
-            out.append("tags + " + ", ".join(map(str, value or [])))
-        elif kind == "remove_tags":
-            out.append("tags − " + ", ".join(map(str, value or [])))
-        elif kind == "assign_me":
-            out.append("assign to me")
-        elif kind == "pending_reminder":
-            hours = int(value) if float(value).is_integer() else value
-            out.append(f"pending, reminder in {hours} h")
-        else:
-            out.append(str(kind))
-    return out
