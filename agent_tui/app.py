@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from agent_tui import sla as sla_mod
 from agent_tui.macros.compose import paragraph_insert
-from agent_tui.macros.store import describe_actions
+from agent_tui.macros.actions import describe_actions
 from agent_tui.supervisor import AgentPicker, SupervisorScreen
 from agent_tui.sync import MACRO_KINDS, SyncEngine, SyncReport, describe_change
 from agent_tui.render_boundary import InertFilter
@@ -820,6 +820,14 @@ class ScreenActions(Provider):
 # --- the app -------------------------------------------------------------------------------
 
 
+class PickerReady(Message):
+    """The macro picker's inputs for a ticket screen, read off the event loop (or why not)."""
+
+    def __init__(self, screen: Screen, inputs: Optional[dict], query: str, error: str = "") -> None:
+        super().__init__()
+        self.screen, self.inputs, self.query, self.error = screen, inputs, query, error
+
+
 @dataclass
 class Identity:
     id: Optional[int]
@@ -1210,22 +1218,39 @@ class AgentApp(App):
         return {"id": self.me_id, "name": self.identity.name}
 
     def action_macros(self, query: str = "") -> None:
-        """The macro picker for the open ticket, the look-up's suggested macro first."""
-        from agent_tui.macros.context import last_lookup
-        from widgets.macro_picker import MacroPicker
-
+        """The macro picker for the open ticket, the look-up's suggested macro first. Its inputs are
+        read from the cache in a thread; the picker opens when they are ready (PickerReady)."""
         screen = self.screen
         if not isinstance(screen, TicketScreen):
             return
-        tid = screen.ticket_id
-        deposit = self.last_verdicts.get(tid) or last_lookup(self.cache, tid)
-        picker = MacroPicker.for_ticket(self.cache, tid, agent=self._agent(), deposit=deposit, now=self.clock(),
-                                        favourite_keys=getattr(self.settings, "macro_favourites", None) or None, query=query,
-                                        can_manage_shared=self.identity.role == "supervisor")
-        self.push_screen(picker, lambda pick: self._macro_picked(screen, pick))
+        tid, agent, now = screen.ticket_id, self._agent(), self.clock()
+        deposit = self.last_verdicts.get(tid)
+
+        def read() -> None:
+            from agent_tui.services.macros import picker_inputs
+
+            try:
+                inputs = picker_inputs(self.cache, tid, agent=agent, now=now, deposit=deposit)
+            except LookupError as exc:
+                self.post_message(PickerReady(screen, None, query, f"No macros for #{tid}: {exc}."))
+                return
+            self.post_message(PickerReady(screen, inputs, query))
+
+        self.run_worker(read, thread=True, exclusive=True, group="macro-picker", exit_on_error=False)
+
+    def on_picker_ready(self, msg: "PickerReady") -> None:
+        from widgets.macro_picker import MacroPicker
+
+        if msg.error or msg.inputs is None:
+            self.notify(msg.error or "The macros could not be read.", severity="error", markup=False)
+            return
+        if self.screen is not msg.screen:  # the agent moved on meanwhile
+            return
+        picker = MacroPicker(**msg.inputs, favourite_keys=getattr(self.settings, "macro_favourites", None) or None,
+                             query=msg.query, can_manage_shared=self.identity.role == "supervisor")
+        self.push_screen(picker, lambda pick: self._macro_picked(msg.screen, pick))
 
     def _macro_picked(self, screen: "TicketScreen", pick) -> None:
-        from agent_tui.macros.store import apply_actions
         from widgets.macro_picker import MacroManage
 
         if pick is None:

@@ -8,7 +8,6 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, OptionList, Static
 
-from agent_tui.macros.context import build_context
 from agent_tui.macros.defaults import default_macros
 from agent_tui.macros.model import Macro
 from tests.desk import FROZEN, seeded_cache
@@ -174,13 +173,15 @@ async def test_customer_text_is_inert():
         assert "[bold&#160;red]NOW[/]" in svg  # the subject's markup shown as text
 
 
-async def test_for_ticket_reads_the_cache_and_suggests_the_verdicts_macro(tmp_path):
+async def test_picker_inputs_read_the_cache_and_suggest_the_verdicts_macro(tmp_path):
+    from agent_tui.services.macros import picker_inputs
+
     cache = seeded_cache(tmp_path)
     try:
         verdict = {"code": "not_found", "macro": "deposit_not_found", "txid": "0x" + "ab" * 32, "network": None,
                    "claimed_network": "bsc", "evidence": {}}
-        app = PickerApp(lambda: MacroPicker.for_ticket(cache, 3, agent={"id": 1, "name": "Alex Morgan"}, deposit=verdict,
-                                                       now=FROZEN), cache=cache)
+        inputs = picker_inputs(cache, 3, agent={"id": 1, "name": "Alex Morgan"}, deposit=verdict, now=FROZEN)
+        app = PickerApp(lambda: MacroPicker(**inputs), cache=cache)
         async with app.run_test(size=SIZE) as pilot:
             picker = app.screen
             assert listed(picker)[0] == "deposit_not_found" and len(picker.shown) == 18
@@ -193,11 +194,13 @@ async def test_for_ticket_reads_the_cache_and_suggests_the_verdicts_macro(tmp_pa
         cache.close()
 
 
-async def test_macros_default_to_the_apps_cache(tmp_path):
+async def test_the_agents_macros_and_favourites_come_from_the_screens_read_of_the_cache(tmp_path):
+    from agent_tui.services.macros import picker_inputs
+
     cache = seeded_cache(tmp_path)
     try:
-        ctx = build_context(cache, 1, agent={"id": 1, "name": "Alex Morgan"}, now=FROZEN)
-        app = PickerApp(lambda: MacroPicker(ctx, agent_id=1), cache=cache)
+        inputs = picker_inputs(cache, 1, agent={"id": 1, "name": "Alex Morgan"}, now=FROZEN)
+        app = PickerApp(lambda: MacroPicker(**inputs), cache=cache)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             picker = app.screen

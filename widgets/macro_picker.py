@@ -1,8 +1,7 @@
 """The macro picker: fuzzy search, a live preview against the ticket, prompts for missing fields.
 
-    picker = MacroPicker.for_ticket(app.cache, ticket_id, agent={"id": 1, "name": "Alex Morgan"},
-                                    deposit=verdict_dict_or_None, now=app.clock())
-    app.push_screen(picker, callback)          # callback(MacroPick | None)
+    inputs = picker_inputs(cache, ticket_id, agent=..., now=...)  # agent_tui.services.macros, in a worker
+    app.push_screen(MacroPicker(**inputs), callback)   # callback(MacroPick | MacroManage | None)
 
 * Typing filters (`agent_tui.macros.render.search`: title, key, `::shortcut`, category, bodies).
 * The macro a deposit look-up suggested (its verdict's `macro` key) is listed first, marked ★.
@@ -42,6 +41,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from agent_tui.macros.actions import describe_actions, favourites
 from agent_tui.macros.model import Macro
 from agent_tui.macros.render import MacroTemplateError, RenderResult, context_language, render, search
 from agent_tui.textsafe import one_line, safe_text
@@ -140,13 +140,13 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         query: str = "",
         can_manage_shared: bool = False,
     ) -> None:
-        """`macros`: the agent's macros (default: loaded from `app.cache` on mount, shared plus
-        the agent's personal ones). `favourites`: the macros on keys 1-9 (default:
-        `agent_tui.macros.store.favourites(macros, favourite_keys)`). `suggested`: a macro key
+        """`macros`: the agent's macros, shared plus their personal ones, as the screen read them
+        (`agent_tui.services.macros.picker_inputs`; the picker never reads the cache). `favourites`:
+        the macros on keys 1-9 (default: `agent_tui.macros.actions.favourites(macros, favourite_keys)`). `suggested`: a macro key
         to list first (a look-up verdict's `macro`). `language`: overrides the customer's."""
         super().__init__()
         self.context = context
-        self._macros: Optional[list[Macro]] = list(macros) if macros is not None else None
+        self._macros: list[Macro] = list(macros or ())
         self._favourites_given = list(favourites) if favourites is not None else None
         self.favourite_keys = list(favourite_keys) if favourite_keys else None
         self.suggested_key = suggested
@@ -160,29 +160,6 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         self.current_result: Optional[RenderResult] = None
         self.filling: Optional[Macro] = None
         self.fill_paths: list[str] = []
-
-    @classmethod
-    def for_ticket(
-        cls,
-        cache: Any,
-        ticket_id: int,
-        *,
-        agent: Mapping[str, Any],
-        now: float,
-        deposit: Optional[Mapping[str, Any]] = None,
-        favourite_keys: Optional[Sequence[str]] = None,
-        query: str = "",
-        can_manage_shared: bool = False,
-    ) -> "MacroPicker":
-        """A picker for one cached ticket: context from the cache, the verdict's macro suggested."""
-        from agent_tui.macros.context import build_context
-        from agent_tui.macros.store import load_macros
-
-        context = build_context(cache, ticket_id, agent=agent, deposit=deposit, now=now)
-        suggested = deposit.get("macro") if isinstance(deposit, Mapping) else None
-        return cls(context, macros=load_macros(cache, agent.get("id")), favourite_keys=favourite_keys,
-                   suggested=suggested if isinstance(suggested, str) else None, agent_id=agent.get("id"), query=query,
-                   can_manage_shared=can_manage_shared)
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -211,16 +188,9 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         return title
 
     def on_mount(self) -> None:
-        if self._macros is None:
-            from agent_tui.macros.store import load_macros
-
-            cache = getattr(self.app, "cache", None)
-            self._macros = load_macros(cache, self.agent_id) if cache is not None else []
         if self._favourites_given is not None:
             self.favourites = self._favourites_given[:9]
         else:
-            from agent_tui.macros.store import favourites
-
             self.favourites = favourites(self._macros, self.favourite_keys)
         self.refresh_list(self.initial_query)
         self.query_one("#macro-search", Input).focus()
@@ -291,8 +261,6 @@ class MacroPicker(ModalScreen[Optional[MacroPick]]):
         return render(macro, self.context, language=self.language, fills=fills)
 
     def show_preview(self, macro: Optional[Macro]) -> None:
-        from agent_tui.macros.store import describe_actions
-
         self.current = macro
         self.current_result = None
         preview = self.query_one("#macro-preview", Static)
