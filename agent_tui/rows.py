@@ -1,4 +1,4 @@
-"""Plain row objects handed from the cache to the UI. No ORM objects cross this line."""
+"""Plain row objects the cache hands to the UI (domain data: no ORM objects, no SQL, no Textual)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class QueueRow:
     customer_tier: str  # standard | silver | gold | vip
     assignee_id: Optional[int]
     assignee_name: str  # "" when unassigned
-    sla_due: float  # epoch seconds; storage.models.NO_DUE when no clock runs
+    sla_due: float  # epoch seconds; agent_tui.vocabulary.NO_DUE when no clock runs
     sla_paused: bool  # a clock is paused (pending / on hold)
     updated_at: float
     version: int

@@ -75,3 +75,11 @@ def test_cli_json_goes_through_textsafe_json_text():
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno} imports from {node.module}")
     assert not offenders, offenders
     assert len(files) >= 4 and all(p.exists() for p in files)
+
+
+def test_the_import_contracts_hold():
+    """The layer rules in pyproject.toml's [tool.importlinter], checked by import-linter on the whole tree."""
+    out = subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
+                          "sys.exit(lint_imports(no_cache=True))"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "BROKEN" not in out.stdout and out.stdout.count("KEPT") >= 3

@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 
 from themes import APP_TCSS, register_themes
 from widgets.queue_list import ListRowSource, QueueList
-from widgets.queue_sample import sample_rows
+from tests.queue_sample import sample_rows
 
 NOW = 1_750_000_000.0  # frozen clock: countdowns and ages are the same on every run
 

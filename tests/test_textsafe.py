@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from agent_tui.textsafe import UNSAFE, clean, one_line, safe_text
 from storage.models import NO_DUE
-from storage.rows import QueueRow
+from agent_tui.rows import QueueRow
 from widgets.queue_list import ListRowSource, QueueList
 
 ESC = "\x1b"

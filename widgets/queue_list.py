@@ -1,7 +1,7 @@
 """`QueueList`: a virtual ticket list on Textual's Line API.
 
 Only the visible rows are ever drawn, and only pages of rows around the viewport are held
-(`page_size` rows per page, at most `max_pages` pages), read from a `storage.rows.RowSource`.
+(`page_size` rows per page, at most `max_pages` pages), read from a `agent_tui.rows.RowSource`.
 A 100k-row queue costs the same to paint and to tick as a 1k-row queue.
 
 The SLA countdown is computed when a row is drawn, from `row.sla_due`, `row.sla_paused` and the
@@ -36,7 +36,7 @@ from textual.strip import Strip
 
 from agent_tui.sla import AT_RISK_SECONDS, countdown_state, format_countdown
 from agent_tui.textsafe import one_line
-from storage.rows import QueueRow, RowSource
+from agent_tui.rows import QueueRow, RowSource
 
 __all__ = ["QueueList", "ListRowSource", "SLA_GLYPHS", "format_age"]
 
