@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from agent_tui.chains.addresses import to_checksum_address
+from agent_tui.chains.config import default_asset_config, networks_from
 from agent_tui.chains.extract import MAX_FOUND, addresses, extract, network_hints, txids
 
 ETH_TX = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739"
@@ -98,7 +99,9 @@ def test_hostile_input_never_raises_and_is_fast(hostile):
     found = extract(hostile)
     assert isinstance(found, list) and len(found) <= MAX_FOUND
     assert time.monotonic() - t0 < 3.0
-    assert network_hints(hostile) is not None
+    hints = network_hints(hostile)
+    assert isinstance(hints, list) and len(hints) == len(set(hints))
+    assert set(hints) <= set(networks_from(default_asset_config()))  # only networks the desk knows, each once
 
 
 def test_bytes_are_decoded():

@@ -70,6 +70,12 @@ async def test_esplora_confirmed_and_unconfirmed(fixture_server):
     assert f.status == "confirmed" and f.block == 848136 and f.confirmations == 850005 - 848136 + 1
     assert [t.index for t in f.transfers] == [1, 2]  # the OP_RETURN output pays nobody
     assert f.transfers[1].amount == "0.00023073"
+    from .fixture_server import data
+
+    unconfirmed = next(t for t, tx in data().esplora.items() if not tx["status"]["confirmed"])
+    u = await fetch(fixture_server, "bitcoin", unconfirmed)
+    assert u.found and u.status == "pending" and u.block is None and u.confirmations is None and not u.final
+    assert u.transfers  # the outputs are read before it confirms, so a wrong address shows at once
 
 
 async def test_esplora_not_found_is_404_not_status(fixture_server):
