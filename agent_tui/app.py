@@ -93,10 +93,16 @@ class StatusBar(Static):
     outbox = reactive(0)
     rejections = reactive(0)
     error = reactive("")
+    last_sync = reactive(0.0)  # epoch of the last good sync; shown while not online
+    demo = reactive(False)  # a demo desk: seeded data and a simulated chain, never the real one
 
     def render(self):
         glyph = {"online": "● online", "syncing": "◌ syncing", "offline": "○ offline", "unauthorized": "✖ signed out"}[self.state]
         parts = [glyph, f"outbox {self.outbox}"]
+        if self.demo:
+            parts.insert(0, "DEMO desk · simulated chain")
+        if self.last_sync and self.state in ("offline", "unauthorized"):
+            parts.append("last sync " + time.strftime("%H:%M UTC", time.gmtime(self.last_sync)))
         if self.rejections:
             parts.append(f"⚠ {self.rejections} refused (R to review)")
         if self.error and self.state != "online":
@@ -1025,9 +1031,10 @@ class AgentApp(App):
     def refresh_status(self) -> None:
         outbox, rejections = self.cache.pending_counts()
         for bar in self._status_bars():
-            bar.outbox, bar.rejections = outbox, rejections
+            bar.outbox, bar.rejections, bar.demo = outbox, rejections, self.demo
             if self.engine:
                 bar.state, bar.error = self.engine.state, self.engine.last_error
+                bar.last_sync = self.engine.last_sync_at or 0.0
 
     def refresh_lists(self) -> None:
         from textual.css.query import NoMatches

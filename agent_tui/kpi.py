@@ -34,11 +34,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
 from agent_tui.sla import format_countdown
-from agent_tui.vocabulary import ACTIVE_STATUSES, CLOSED_STATUSES
+from agent_tui.vocabulary import ACTIVE_STATUSES
 
 BACKLOG_STATUSES = ACTIVE_STATUSES
 WAITING_STATUSES = ("new", "open")  # waiting on the desk: unassigned, at risk, breached, oldest
-SOLVED_STATUSES = CLOSED_STATUSES
 SLA_METRICS = ("first_reply", "next_reply", "periodic_update", "resolution")
 CSAT_POSITIVE_MIN = 4  # ratings 4 and 5 of 1..5 count as satisfied
 PERCENTILES = (50, 90)

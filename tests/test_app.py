@@ -497,3 +497,27 @@ async def test_e_edits_and_d_deletes_your_macro_from_the_picker_and_shared_ones_
         assert isinstance(app.screen, MacroPicker)
         assert sum("supervisors" in n.message for n in app._notifications) == 2
         assert not any(o["kind"].startswith("macro") for o in cache.outbox())
+
+
+async def test_the_status_bar_says_when_it_last_synced_once_the_server_is_gone(desk):
+    server, cache = desk
+    async with working(desk) as (app, pilot):
+        await wait_until(pilot, lambda: app.engine is not None and app.engine.last_sync_at)
+        bar = app.screen.query_one("#status")
+        assert "last sync" not in str(bar.render())  # online: nothing to say
+        server.stop()
+        app.action_sync_now()
+        await wait_until(pilot, lambda: app.engine.state == "offline")
+        app.refresh_status()
+        await pilot.pause(0.2)
+        synced = time.strftime("%H:%M UTC", time.gmtime(app.engine.last_sync_at))
+        assert f"last sync {synced}" in str(bar.render())
+
+
+async def test_a_demo_desk_says_so_in_the_status_bar(frozen_cache):
+    app = frozen_app(frozen_cache)
+    app.demo = True
+    async with app.run_test(size=SIZE) as pilot:
+        app.refresh_status()
+        await pilot.pause(0.2)
+        assert "DEMO desk" in str(app.screen.query_one("#status").render())

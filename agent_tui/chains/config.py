@@ -137,9 +137,6 @@ class Endpoint:
     url: str
     kind: Optional[str] = None  # None: the network's default kind
 
-    def redacted(self) -> str:
-        return redact(self.url)
-
 
 def redact(url: str) -> str:
     """The URL without user:password@ and without a query string (API keys live there)."""

@@ -352,8 +352,3 @@ def default_macros() -> list[Macro]:
         ).validate()
         for spec in _SPECS
     ]
-
-
-def deposit_macro_key(verdict_code: str) -> str:
-    """The macro for a deposit look-up verdict: `deposit_<verdict code>`."""
-    return f"deposit_{verdict_code}"
