@@ -340,8 +340,17 @@ def _lookup_command() -> click.Command:
             return load_endpoints(path)
         return load_endpoints(configured or None)
 
+    def ledger():
+        from agent_tui.chains.ledger import server_ledger
+
+        try:
+            url, token = server_and_token(_settings())
+        except (AuthError, ConfigError):
+            return None  # not signed in: the verdict says the ledger was not checked
+        return server_ledger(url, token)
+
     return make_lookup_command(customer_loader=customer, asset_config_loader=asset_config, endpoints_loader=endpoints,
-                               cache_factory=lambda: LookupCache(_cache().engine))
+                               cache_factory=lambda: LookupCache(_cache().engine), ledger_loader=ledger)
 
 
 main.add_command(_lookup_command())

@@ -30,11 +30,12 @@ from agent_tui.chains.addresses import parse_address, parse_txid
 from agent_tui.chains.cache import LookupCache
 from agent_tui.chains.config import networks_from
 from agent_tui.chains.extract import extract, network_hints
+from agent_tui.chains.ledger import LedgerSource, server_ledger
 from agent_tui.chains.transport import Limits
 from agent_tui.textsafe import one_line, safe_text
 
-__all__ = ["LookupScreen", "TxChoice", "asset_config_of", "customer_context", "endpoints_of", "note_text",
-           "run_one", "verdict_renderable"]
+__all__ = ["LookupScreen", "TxChoice", "asset_config_of", "customer_context", "endpoints_of", "ledger_of", "ledger_line",
+           "note_text", "run_one", "verdict_renderable"]
 
 ANY_NETWORK = ""
 LEDGER_KEYS = ("txid", "network", "asset", "amount", "output_index", "status")
@@ -45,6 +46,7 @@ CODE_STYLE = {
     "pending": "bold yellow", "insufficient_confirmations": "bold yellow",
     "needs_manual_credit": "bold magenta", "missing_memo": "bold magenta", "wrong_memo": "bold magenta",
     "wrong_network": "bold magenta", "unsupported_token": "bold magenta",
+    "check_ledger": "bold yellow",
     "failed": "bold red", "dropped": "bold red", "wrong_address": "bold red", "below_minimum": "bold red", "not_found": "bold red",
 }
 
@@ -75,6 +77,22 @@ def endpoints_of(app: Any) -> dict:
     return load_endpoints(getattr(getattr(app, "settings", None), "rpc", None) or None)
 
 
+def ledger_of(app: Any) -> Optional[LedgerSource]:
+    """The backend's ledger when the app is signed in (a server and a token), else None (not checked)."""
+    url, token = getattr(app, "server_url", None), getattr(app, "token", None)
+    if isinstance(url, str) and url and isinstance(token, str) and token:
+        return server_ledger(url, token)
+    return None
+
+
+def ledger_line(v: Verdict) -> str:
+    """One line on whether the verdict consulted the deposit ledger (and where it came from)."""
+    if not v.ledger_checked:
+        why = f" ({one_line(v.ledger_note, 200)})" if v.ledger_note else ""
+        return f"Ledger NOT checked{why}: check the back office before crediting anything."
+    return "Ledger checked" + (f": {one_line(v.ledger_note, 200)}" if v.ledger_note else "") + "."
+
+
 def customer_context(customer: Optional[dict]) -> Optional[dict]:
     """The look-up's customer context from cache.customer(): deposit addresses and the ledger slice."""
     if not customer:
@@ -93,7 +111,7 @@ async def run_one(app: Any, txid: str, network: Optional[str], customer: Optiona
         cfg = asset_config if asset_config is not None else asset_config_of(app)
         cache = LookupCache(app.cache.engine)
         verdict = await lookup(txid, network=network or None, customer=customer, asset_config=cfg, endpoints=eps,
-                               cache=cache, limits=limits, http=http)
+                               cache=cache, limits=limits, http=http, ledger=ledger_of(app))
         return verdict, ""
     except ChainError as e:
         return None, one_line(str(e), 300)
@@ -131,6 +149,7 @@ def verdict_renderable(v: Verdict) -> Group:
     rec.append(" · " + one_line(v.recoverable_note))
     macro = Text("Suggested macro: ", style="bold")
     macro.append(one_line(v.macro, 80))
+    ledger = Text(ledger_line(v), style="dim" if v.ledger_checked else "bold yellow")
 
     ev = Table(show_header=False, box=None, padding=(0, 1), expand=False)
     ev.add_column(style="dim", no_wrap=True)
@@ -140,7 +159,7 @@ def verdict_renderable(v: Verdict) -> Group:
         if val is not None:
             ev.add_row(Text(label), Text(val))
 
-    parts: list[Any] = [head, where, Text(""), expl, Text(""), rec, macro, Text(""), Text("Evidence", style="bold"), ev]
+    parts: list[Any] = [head, where, Text(""), expl, Text(""), rec, macro, ledger, Text(""), Text("Evidence", style="bold"), ev]
     if v.transfers:
         tt = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
         for col in ("#", "recipient", "amount", "asset / contract", "memo"):
@@ -165,7 +184,7 @@ def note_text(v: Verdict) -> str:
     """The internal note that records a look-up on the ticket: plain text, one fact a line."""
     lines = [f"Deposit look-up: {one_line(v.code, 40)}", one_line(v.explanation),
              f"Recoverable: {'yes' if v.recoverable else 'no'}. {one_line(v.recoverable_note)}",
-             f"Suggested macro: {one_line(v.macro, 80)}"]
+             f"Suggested macro: {one_line(v.macro, 80)}", ledger_line(v)]
     where = f"Txid: {one_line(v.txid or '?', 100)}"
     if v.network:
         where += f" on {one_line(v.network, 30)}"

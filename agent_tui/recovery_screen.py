@@ -133,7 +133,8 @@ class VerdictScreen(ModalScreen):
 
 
 RESULT_COLUMNS = (("line", "#", 3), ("txid", "txid", 18), ("claimed", "claimed", 7), ("code", "verdict", 24),
-                  ("network", "found on", 8), ("amount", "amount", 16), ("conf", "conf.", 9), ("rec", "recov", 5))
+                  ("network", "found on", 8), ("amount", "amount", 16), ("conf", "conf.", 9), ("rec", "recov", 5),
+                  ("ledger", "ledger", 6))
 HISTORY_COLUMNS = (("when", "when (UTC)", 19), ("txid", "txid", 18), ("claimed", "claimed", 7), ("network", "found on", 8),
                    ("code", "verdict", 24), ("final", "final", 5))
 
@@ -264,7 +265,7 @@ class RecoveryScreen(Screen):
         for i, it in enumerate(items):
             table.add_row(_cell(it.line, 5), _cell(it.txid, 70), _cell(it.network, 12),
                           _cell("…" if not it.error else "bad input", 30, "bold red" if it.error else ""),
-                          _cell(None), _cell(None), _cell(None), _cell(None), key=str(i))
+                          _cell(None), _cell(None), _cell(None), _cell(None), _cell(None), key=str(i))
             if it.error:
                 self.results[i] = (None, it.error)
             else:
@@ -323,6 +324,7 @@ class RecoveryScreen(Screen):
             table.update_cell(key, "amount", _cell(amount, 40))
             table.update_cell(key, "conf", _cell(conf, 20))
             table.update_cell(key, "rec", _cell("yes" if v.recoverable else "no", 4))
+            table.update_cell(key, "ledger", _cell("yes" if v.ledger_checked else "NOT", 4, "" if v.ledger_checked else "bold yellow"))
         self._render_head()
         self._show_row(table.cursor_row)
 

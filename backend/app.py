@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -78,6 +78,27 @@ class TicketIn(BaseModel):
     body: F.text(64_000)
     language: F.LanguageCode = "en"
     tags: F.Tags = []
+
+
+class LedgerRow(BaseModel):
+    """One deposit the exchange recorded: `output_index` is the UTXO output or EVM/Tron log index."""
+
+    id: int
+    customer_id: int
+    txid: str
+    network: str
+    asset: str
+    amount: str
+    output_index: Optional[int] = None
+    status: str
+    created_at: float
+
+
+class LedgerOut(BaseModel):
+    deposits: list[LedgerRow]
+
+
+TXID_PATTERN = r"^(0[xX])?[0-9a-fA-F]{64}$"
 
 
 class PresenceIn(BaseModel):
@@ -452,6 +473,20 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
         with engine.connect() as conn:
             rows = conn.execute(select(S.deposits).where(S.deposits.c.customer_id == customer_id).order_by(S.deposits.c.created_at.desc())).all()
         return _json({"deposits": [svc.plain_wire("deposits", r) for r in rows]})
+
+    @app.get(f"{API}/ledger", tags=["customers"], response_model=LedgerOut)
+    def ledger(txid: str = Query(..., pattern=TXID_PATTERN, description="64 hex characters, 0x-prefixed or not, any case"),
+               network: Optional[str] = Query(None, pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Only rows of this network"),
+               agent: dict = Depends(agent_of)):
+        """The deposit ledger's rows for one transaction, whoever's account they credited: what a look-up
+        consults before it calls a deposit uncredited. The txid matches with or without 0x, in any case."""
+        bare = txid.lower().removeprefix("0x")
+        q = select(S.deposits).where(func.lower(S.deposits.c.txid).in_([bare, "0x" + bare]))
+        if network:
+            q = q.where(func.lower(S.deposits.c.network) == network.lower())
+        with engine.connect() as conn:
+            rows = conn.execute(q.order_by(S.deposits.c.created_at.desc(), S.deposits.c.id)).all()
+        return LedgerOut(deposits=[LedgerRow(**svc.plain_wire("deposits", r)) for r in rows])
 
     @app.get(f"{API}/assets", tags=["config"])
     def asset_config(agent: dict = Depends(agent_of)):

@@ -22,6 +22,11 @@ from agent_tui.chains.diagnose import CODES, MACROS
 from agent_tui.chains.extract import network_hints, txids
 from backend import schema as S
 from backend.app import create_app as create_backend_app
+# The demo is signed in (every look-up reads the server's ledger, so check_ledger cannot happen) and its
+# simulated chain has no reorganisations or replaced transactions (dropped is reached on litecoind and
+# anvil in tests/chains/test_every_verdict.py): its stories cover every other code.
+DEMO_CODES = tuple(c for c in CODES if c not in ("check_ledger", "dropped"))
+
 from backend.demo_chain import (
     CHAIN_TIME, ROTATION, DemoChain, DepositTicket, create_app, endpoint_env, height_at, make_demo_chain, time_of,
 )
@@ -104,13 +109,13 @@ def look_up(desk: Desk, txid: str, network, customer: dict):
 
 def test_the_stories_cover_every_verdict_code(desk):
     codes = collections.Counter(s.code for s in desk.stories)
-    assert set(codes) == set(CODES), codes
+    assert set(codes) == set(DEMO_CODES), codes
     assert min(codes.values()) >= 3
     networks = {s.network for s in desk.stories}
     assert networks == {"bitcoin", "ethereum", "bsc", "tron", "xrp", None}
 
 
-@pytest.mark.parametrize("code", CODES)
+@pytest.mark.parametrize("code", DEMO_CODES)
 def test_the_real_look_up_reaches_each_story_s_verdict(chain_at_seed_time, code):
     desk = chain_at_seed_time
     stories = [s for s in desk.stories if s.code == code]
@@ -212,7 +217,7 @@ def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, timeout=120)
 
 
-@pytest.mark.parametrize("code", CODES)
+@pytest.mark.parametrize("code", DEMO_CODES)
 def test_agent_tui_lookup_with_a_customer_id_returns_the_story_s_code(chain_at_seed_time, tmp_path, code):
     desk = chain_at_seed_time
     s = next(s for s in desk.stories if s.code == code)
@@ -236,7 +241,7 @@ def desk_cache(desk, tmp_path_factory):
     cache.close()
 
 
-@pytest.mark.parametrize("code", CODES)
+@pytest.mark.parametrize("code", DEMO_CODES)
 async def test_in_the_app_l_reaches_the_story_s_verdict(chain_at_seed_time, desk_cache, code):
     from types import SimpleNamespace
 

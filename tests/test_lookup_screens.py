@@ -311,11 +311,13 @@ async def test_a_batch_of_three_gives_three_results_and_the_history_lists_them(t
         assert [it.line for it in screen.items] == [1, 4, 5]
         got = {screen.items[i].txid: (v.code, v.network) for i, (v, err) in screen.results.items()}
         assert all(err == "" for _, err in screen.results.values())
-        assert got[ETH_TX] == ("needs_manual_credit", "ethereum")  # no customer: the ledger was not checked
+        assert got[ETH_TX] == ("check_ledger", "ethereum")  # no customer, not signed in: the ledger was not checked
+        assert not any(v.recoverable for v, _ in screen.results.values() if v.code == "check_ledger")
         assert got[TRON_TX][1] == "tron" and got[BTC_TX][1] == "bitcoin"
         table = screen.query_one("#recovery-results")
         assert table.row_count == 3
-        assert str(table.get_cell("1", "network")) == "tron" and str(table.get_cell("0", "code")) == "needs_manual_credit"
+        assert str(table.get_cell("1", "network")) == "tron" and str(table.get_cell("0", "code")) == "check_ledger"
+        assert str(table.get_cell("0", "ledger")) == "NOT" and str(table.get_cell("0", "rec")) == "no"
         # the history reads the lookup_results table: the three, newest first
         rows = recent_lookups(cache.engine)
         assert len(screen.history) == 3 == screen.query_one("#recovery-history").row_count
@@ -328,7 +330,7 @@ async def test_a_batch_of_three_gives_three_results_and_the_history_lists_them(t
         await pilot.press("enter")
         from agent_tui.recovery_screen import VerdictScreen
 
-        assert isinstance(app.screen, VerdictScreen) and app.screen.verdict.code == "needs_manual_credit"
+        assert isinstance(app.screen, VerdictScreen) and app.screen.verdict.code == "check_ledger"
         await pilot.press("escape")
         assert isinstance(app.screen, RecoveryScreen)
 
@@ -439,6 +441,7 @@ FIXED_VERDICT = {
     "transfers": [{"recipient": CUST_ADDR, "asset": None, "contract": "0xdac17f958d2ee523a2206206994597c13d831ec7", "amount": None,
                    "raw_amount": "1000000000", "memo": None, "index": 73, "sender": "0x32d0b2d3d6e6ab8ea7a4f05bb1a3ae9e5d0e7b07", "kind": "token"}],
     "probes": {"ethereum": "found", "bsc": "not_found"},
+    "ledger_checked": True, "ledger_note": "from the server",
 }
 
 

@@ -53,13 +53,13 @@ def ticket_in(cache, lang: str) -> dict:
 def test_list_shows_every_shared_macro(cache):
     r = run(cache, "macro", "list")
     assert r.exit_code == 0, r.output
-    assert "greeting_ack" in r.output and "::ack" in r.output and "18 macro(s)" in r.output
+    assert "greeting_ack" in r.output and "::ack" in r.output and "19 macro(s)" in r.output
 
 
 def test_list_json(cache):
     r = run(cache, "macro", "list", "--json")
     data = json.loads(r.output)
-    assert len(data) == 18 and {"key", "title", "bodies", "actions", "shortcut"} <= set(data[0])
+    assert len(data) == 19 and {"key", "title", "bodies", "actions", "shortcut"} <= set(data[0])
 
 
 # --- macro render ---------------------------------------------------------------------------------------

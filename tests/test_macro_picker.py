@@ -56,7 +56,7 @@ async def test_search_filters_and_the_preview_follows(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         picker = app.screen
         assert isinstance(picker, MacroPicker)
-        assert len(picker.shown) == 18
+        assert len(picker.shown) == 19
         await pilot.press(*"memo")
         await pilot.pause()
         assert listed(picker)[0] == "deposit_missing_memo"
@@ -184,7 +184,7 @@ async def test_picker_inputs_read_the_cache_and_suggest_the_verdicts_macro(tmp_p
         app = PickerApp(lambda: MacroPicker(**inputs), cache=cache)
         async with app.run_test(size=SIZE) as pilot:
             picker = app.screen
-            assert listed(picker)[0] == "deposit_not_found" and len(picker.shown) == 18
+            assert listed(picker)[0] == "deposit_not_found" and len(picker.shown) == 19
             assert picker.language == cache.customer(cache.ticket(3)["requester_id"])["language"]
             await pilot.press("enter")
             await pilot.pause()
@@ -204,7 +204,7 @@ async def test_the_agents_macros_and_favourites_come_from_the_screens_read_of_th
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             picker = app.screen
-            assert len(picker.macros) == 18 and len(picker.favourites) == 9
+            assert len(picker.macros) == 19 and len(picker.favourites) == 9
     finally:
         cache.close()
 

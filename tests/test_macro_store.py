@@ -297,7 +297,7 @@ def test_load_macros_skips_broken_rows_and_other_agents_personal_ones(cache):
             "('bad', 'Bad Key', 'Broken', '', 'shared', NULL, '', '{\"en\": \"hi\"}', '[]', 0, 0, 1)")
     errors: list[str] = []
     keys = {m.key for m in load_macros(cache, 1, errors=errors)}
-    assert "mine2" not in keys and "greeting_ack" in keys and len(keys) == 18
+    assert "mine2" not in keys and "greeting_ack" in keys and len(keys) == 19
     assert len(errors) == 1 and "Bad Key" in errors[0]
     assert "mine2" in {m.key for m in load_macros(cache, 2)}
 

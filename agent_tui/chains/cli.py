@@ -45,6 +45,11 @@ def render_text(v) -> str:
     row("memo", e.memo)
     row("failure", e.failure_reason)
     lines.append(f"  {'recoverable':<14} {'yes' if v.recoverable else 'no'}: {v.recoverable_note}")
+    if v.ledger_checked:
+        lines.append(f"  {'ledger':<14} checked" + (f" ({clean(v.ledger_note, 200)})" if v.ledger_note else ""))
+    else:
+        lines.append(f"  {'ledger':<14} NOT checked" + (f" ({clean(v.ledger_note, 200)})" if v.ledger_note else "")
+                     + ": check the back office before crediting anything")
     lines.append(f"  {'macro':<14} {v.macro}")
     return "\n".join(lines)
 
@@ -54,6 +59,7 @@ def make_lookup_command(
     asset_config_loader: Callable[[], Mapping[str, Any]] = default_asset_config,
     endpoints_loader: Optional[Callable[[], Any]] = None,
     cache_factory: Optional[Callable[[], Any]] = None,
+    ledger_loader: Optional[Callable[[], Any]] = None,
 ) -> click.Command:
     """The `lookup` command; the hooks let the main CLI wire the backend, the listing and the cache."""
 
@@ -70,8 +76,9 @@ def make_lookup_command(
             customer = customer_loader(customer_id) if customer_id else None
             endpoints = endpoints_loader() if endpoints_loader else load_endpoints(os.environ.get(CONFIG_ENV) or None)
             cache = cache_factory() if cache_factory else None
+            ledger = ledger_loader() if ledger_loader else None  # signed in: the backend's ledger
             verdict = asyncio.run(lookup(txid, network=network, address=address, memo=memo, customer=customer,
-                                         asset_config=asset_config_loader(), endpoints=endpoints, cache=cache))
+                                         asset_config=asset_config_loader(), endpoints=endpoints, cache=cache, ledger=ledger))
         except InvalidInput as e:
             click.echo(f"error: {e}", err=True)
             raise SystemExit(2)

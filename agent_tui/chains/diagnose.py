@@ -30,6 +30,7 @@ BELOW_MINIMUM = "below_minimum"
 NOT_FOUND = "not_found"
 NEEDS_MANUAL_CREDIT = "needs_manual_credit"
 DROPPED_CODE = "dropped"
+CHECK_LEDGER = "check_ledger"
 
 # code -> (macro key, recoverable under policy, policy note)
 POLICY: dict[str, tuple[str, bool, str]] = {
@@ -45,13 +46,14 @@ POLICY: dict[str, tuple[str, bool, str]] = {
     BELOW_MINIMUM: ("deposit_below_minimum", False, "Deposits below the minimum are not credited under policy."),
     NOT_FOUND: ("deposit_not_found", False, "Nothing on-chain to recover; ask for the correct txid and network."),
     NEEDS_MANUAL_CREDIT: ("deposit_needs_manual_credit", True, "Valid deposit with no ledger record: credit manually after the back-office check."),
+    CHECK_LEDGER: ("deposit_check_ledger", False, "Valid and confirmed on-chain, but the ledger was not checked: check it in the back office before anything is credited (it may already be). Not a credit instruction."),
     DROPPED_CODE: ("deposit_dropped", False, "It will not arrive: the transaction is in no block of the best chain and no longer waiting to be mined (reorganised out and its coins spent elsewhere, or replaced with the same nonce). The sender keeps the funds and must send again; nothing to credit."),
 }
 CODES = tuple(POLICY)
 MACROS = {code: p[0] for code, p in POLICY.items()}
 
 # when several transfers in one tx go to the customer, report the most actionable one
-_PRIORITY = [NEEDS_MANUAL_CREDIT, INSUFFICIENT_CONFIRMATIONS, PENDING_CODE, MISSING_MEMO, WRONG_MEMO,
+_PRIORITY = [NEEDS_MANUAL_CREDIT, CHECK_LEDGER, INSUFFICIENT_CONFIRMATIONS, PENDING_CODE, MISSING_MEMO, WRONG_MEMO,
              BELOW_MINIMUM, UNSUPPORTED_TOKEN, WRONG_NETWORK, CREDITED]
 
 
@@ -91,6 +93,8 @@ class Verdict:
     final: bool = False  # the chain facts behind it cannot change any more (cacheable for good)
     transfers: list[dict] = field(default_factory=list)
     probes: dict[str, str] = field(default_factory=dict)  # network -> found | not_found | error: ...
+    ledger_checked: bool = False  # the exchange's deposit ledger was consulted for this verdict
+    ledger_note: str = ""  # where the ledger came from, or why it was not checked (one line)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -267,6 +271,19 @@ def diagnose(
     customer_context: Optional[Mapping[str, Any]] = None,
     claimed_network: Optional[str] = None,
 ) -> Verdict:
+    """customer_context: {"addresses": [...], "ledger": [...] or None}; a ledger of None was not checked,
+    and then no verdict suggests a credit (check_ledger instead of needs_manual_credit)."""
+    v = _diagnose(facts_by_network, asset_config, customer_context, claimed_network)
+    v.ledger_checked = (customer_context or {}).get("ledger") is not None
+    return v
+
+
+def _diagnose(
+    facts_by_network: Mapping[str, ChainFacts],
+    asset_config: Mapping[str, Any],
+    customer_context: Optional[Mapping[str, Any]],
+    claimed_network: Optional[str],
+) -> Verdict:
     customer = customer_context or {}
     claimed = str(claimed_network).lower() if claimed_network else None
     nets = networks_from(asset_config)
@@ -419,5 +436,6 @@ def _judge(t: Transfer, f: ChainFacts, entry: Mapping, required: Optional[int], 
                          **common)
         return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net}{claim_note} is valid, to the customer's address and confirmed ({f.confirmations if f.confirmations is not None else 'validated'}), but there is no ledger record of it.",
                      ev, **common)
-    return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net}{claim_note} is valid and confirmed; the ledger was not checked here, so confirm in the back office that it is not credited before crediting.",
+    return _make(CHECK_LEDGER, f"The {_s(t.amount)} {sym} deposit on {net}{claim_note} is valid and confirmed, but the ledger was not checked: "
+                               "check in the back office whether it is already credited before crediting anything.",
                  ev, **common)

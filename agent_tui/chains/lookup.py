@@ -12,6 +12,7 @@ from .config import Endpoint, load_endpoints, networks_from
 from .diagnose import Verdict, diagnose
 from .errors import ChainError, EndpointError, InvalidChainData
 from .facts import ChainFacts
+from .ledger import LedgerSource
 from .providers import probe
 from .transport import Http, Limits
 
@@ -49,8 +50,13 @@ async def lookup(
     cache: Optional[LookupCache] = None,
     limits: Optional[Limits] = None,
     http: Optional[Http] = None,
+    ledger: Optional[LedgerSource] = None,
 ) -> Verdict:
-    """Raises ChainError (one line) when no verdict can be reached: bad input, endpoints unreachable."""
+    """Raises ChainError (one line) when no verdict can be reached: bad input, endpoints unreachable.
+
+    `ledger` (signed in: the backend's ledger by txid) is consulted first and replaces the customer
+    context's ledger (a copy from the cache, or None: not checked). When it cannot be read the verdict
+    rests on the cached copy, or says the ledger was not checked; `ledger_note` says which."""
     if network is not None:  # once, here: candidates, cache key, customer context and diagnosis compare it as is
         network = str(network).strip().lower()
     networks = networks_from(asset_config)
@@ -60,6 +66,14 @@ async def lookup(
     elif address:
         customer = {**customer, "addresses": list(customer.get("addresses") or []) + (customer_from_cli(address, memo, network) or {}).get("addresses", [])}
     cands = candidate_networks(txid, networks, claimed=network, address=address, available=[n for n in eps if n in networks])
+    cached_ledger = (customer or {}).get("ledger") is not None
+    note = "from the local cache (as of the last sync)" if cached_ledger else "no ledger here (not signed in, no customer)"
+    if ledger is not None:
+        try:
+            customer = {**(customer or {}), "ledger": await ledger(cands.txid.hex)}
+            note = "from the server"
+        except ChainError as e:
+            note = f"{e}; " + ("used the local cache's copy (as of the last sync)" if cached_ledger else "not checked")
 
     key = cache_key(cands.txid.hex, network, customer)
     if cache is not None:
@@ -90,6 +104,7 @@ async def lookup(
         extra = f" (and {len(errors) - 1} more network(s) failed)" if len(errors) > 1 else ""
         raise EndpointError(f"{msg}{extra}")
     verdict = diagnose(facts, asset_config, customer, network)
+    verdict.ledger_note = note
     if cache is not None:
         cache.put(key, verdict)
     return verdict

@@ -23,6 +23,7 @@ DEPOSIT_VERDICT_CODES = (
     "not_found",
     "needs_manual_credit",
     "dropped",
+    "check_ledger",
 )
 
 _HI = {
@@ -318,6 +319,23 @@ _SPECS: list[dict] = [
             "es": "Me alegra que hayamos podido resolverlo. Marcaré el ticket como resuelto; si necesita algo más, responda y se volverá a abrir.",
             "tr": "Sorunu çözebildiğimize sevindim. Talebi çözüldü olarak işaretleyeceğim; başka bir şeye ihtiyacınız olursa yanıt vermeniz yeterli, talep yeniden açılır.",
             "zh": "很高兴问题已解决。我会将工单标记为已解决；如还有其他需要，直接回复即可重新打开。",
+        },
+    },
+    {
+        "key": "deposit_check_ledger",
+        "title": "Deposit: confirmed on-chain, checking our records",
+        "category": "deposits",
+        "shortcut": "dcheck",
+        "actions": [
+            {"type": "set_status", "value": "on_hold"},
+            {"type": "add_tags", "value": ["deposit", "deposit_check_ledger"]},
+        ],
+        "bodies": {
+            "en": "Your deposit {{ deposit.txid }} on {{ deposit.network }} is confirmed on the blockchain. I am now checking it against our records and will update you as soon as that is done.",
+            "ru": "Ваш депозит {{ deposit.txid }} в сети {{ deposit.network }} подтверждён в блокчейне. Сейчас я сверяю его с нашими записями и сообщу вам, как только проверка будет завершена.",
+            "es": "Su depósito {{ deposit.txid }} en {{ deposit.network }} está confirmado en la cadena de bloques. Ahora lo estoy verificando con nuestros registros y le informaré en cuanto termine.",
+            "tr": "{{ deposit.network }} ağındaki {{ deposit.txid }} yatırımınız blok zincirinde onaylandı. Şimdi kayıtlarımızla karşılaştırıyorum ve tamamlanır tamamlanmaz size bilgi vereceğim.",
+            "zh": "您在 {{ deposit.network }} 上的充值 {{ deposit.txid }} 已在区块链上确认。我正在与我们的记录进行核对，完成后会立即通知您。",
         },
     },
     {

@@ -77,10 +77,12 @@ def test_cli_text_and_json(fixture_server):
     cmd = make_lookup_command()
     r = CliRunner().invoke(cmd, [ETH_TX, "--network", "ethereum", "--address", CUST_ADDR], env=runner_env(fixture_server))
     assert r.exit_code == 0, r.output
-    assert "verdict: needs_manual_credit" in r.output and "macro" in r.output
+    assert "verdict: check_ledger" in r.output and "macro" in r.output  # --address alone: no ledger consulted
+    assert "ledger         NOT checked" in r.output and "recoverable    no" in r.output
     r = CliRunner().invoke(cmd, [ETH_TX, "--network", "ethereum", "--address", CUST_ADDR, "--json"], env=runner_env(fixture_server))
     d = json.loads(r.output)
-    assert d["code"] == "needs_manual_credit" and d["macro"] == "deposit_needs_manual_credit" and d["schema_version"] == 1
+    assert d["code"] == "check_ledger" and d["macro"] == "deposit_check_ledger" and d["schema_version"] == 1
+    assert d["ledger_checked"] is False and d["recoverable"] is False
     assert d["evidence"]["amount"] == "1000" and d["evidence"]["asset"] == "USDT"
 
 

@@ -75,6 +75,10 @@ CASES = [
     ("evm_checksum_case_registered", {"ethereum": eth_facts()}, cust(address="0x2ae6D1401Af58F9fBe2EDa032b8494D519Af5813"), "ethereum", "needs_manual_credit"),
     ("dropped", {"ethereum": eth_facts(status="dropped")}, cust(), "ethereum", "dropped"),
     ("dropped_whoever_it_paid", {"litecoin": ChainFacts(**{**ltc_facts(LTC_BECH32).__dict__, "status": "dropped", "block": None, "confirmations": None})}, cust("litecoin", LTC_P2SH_NEW), "litecoin", "dropped"),
+    ("ledger_not_checked", {"ethereum": eth_facts()}, dict(cust(), ledger=None), "ethereum", "check_ledger"),
+    ("no_customer_no_ledger", {"ethereum": eth_facts()}, None, "ethereum", "check_ledger"),
+    ("no_customer_ledger_from_the_server", {"ethereum": eth_facts()}, {"ledger": [{"txid": TX.upper(), "network": "ethereum", "output_index": 0, "status": "credited"}]}, None, "credited"),
+    ("no_customer_checked_ledger_no_row", {"ethereum": eth_facts()}, {"ledger": []}, None, "needs_manual_credit"),
     ("no_customer_claim_mismatch", {"bsc": eth_facts(network="bsc", chain_id=56)}, None, "ethereum", "wrong_network"),
 ]
 
@@ -192,3 +196,13 @@ def test_without_an_address_the_senders_change_is_not_judged_a_deposit():
     f.transfers = [change, paid]
     v = diagnose({"litecoin": f}, default_asset_config(), None, "litecoin")
     assert v.code == "below_minimum" and v.evidence.recipient == LTC_BECH32  # not the 3.2 LTC of change
+
+
+@pytest.mark.parametrize("facts,customer,claimed,code", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_a_verdict_without_the_ledger_never_suggests_a_credit(facts, customer, claimed, code):
+    v = diagnose(facts, default_asset_config(), customer, claimed)
+    assert v.ledger_checked == ((customer or {}).get("ledger") is not None)
+    if not v.ledger_checked:
+        assert v.code not in ("needs_manual_credit", "credited")
+        if v.code == "check_ledger":
+            assert v.recoverable is False and "before" in v.explanation and "credit" in v.recoverable_note

@@ -266,6 +266,11 @@ async def test_the_verdict_in_the_app_and_from_the_command(request, tmp_path, so
             ev["block"], ev["confirmations"], ev["amount"], ev["recipient"], ev["memo"])
 
 
+# reached only where no ledger is consulted (no customer, not signed in): tests/test_ledger_lookups.py takes
+# it through the command, the ticket look-up and the recovery batch
+WITHOUT_A_DESK = {"check_ledger"}
+
+
 def test_the_cases_cover_every_code_on_every_front_door():
-    assert set(CODES) == {code for _, codes in SOURCES.values() for code in codes}
-    assert set(ANVIL) | set(LITECOIND) | set(FIXTURE_CASES) == set(CODES)
+    assert set(CODES) - WITHOUT_A_DESK == {code for _, codes in SOURCES.values() for code in codes}
+    assert set(ANVIL) | set(LITECOIND) | set(FIXTURE_CASES) == set(CODES) - WITHOUT_A_DESK

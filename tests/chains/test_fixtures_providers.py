@@ -153,7 +153,7 @@ async def test_xrp_server_without_the_ledger_method_still_gives_validated_facts(
     assert f.final and f.status == "confirmed" and (f.tip, f.confirmations) == (None, 1)
     v = await lookup("7C031FD5B710E3C048EEF31254089BEEC505900BCC9A842257A0319453333998", address="rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w",
                      memo="1", asset_config=CFG, endpoints={"xrp": fixture_server.url + "/xrp/no-ledger"})
-    assert v.code == "needs_manual_credit"
+    assert v.code == "check_ledger" and not v.ledger_checked
 
 
 async def test_xrp_v2_non_payment_and_not_found(fixture_server):
@@ -169,15 +169,16 @@ async def test_xrp_v2_non_payment_and_not_found(fixture_server):
 CFG = default_asset_config()
 
 
+# no customer context and not signed in: a valid deposit is check_ledger (the ledger was not consulted)
 FIXTURE_CASES = [
-    ("0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739", dict(network="ethereum", address="0x2ae6d1401af58f9fbe2eda032b8494d519af5813"), "needs_manual_credit"),
+    ("0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739", dict(network="ethereum", address="0x2ae6d1401af58f9fbe2eda032b8494d519af5813"), "check_ledger"),
     ("0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739", dict(network="ethereum", address="0x66f183060253cfbe45beff1e6e7ebbe318c81e56"), "wrong_address"),
     ("0x1a7d89fcbba627f9c82ac8edcf93180c84a5ae754418589787a703ad4a974870", dict(), "failed"),
     ("0xcea6f89720cc1d2f46cc7a935463ae0b99dd5fad9c91bb7357de5421511cee49", dict(address="0x66f183060253cfbe45beff1e6e7ebbe318c81e56"), "unsupported_token"),
-    ("20b984492b5264162a4c92c9a34bc7fa08b67d669de7b4c5982ad3cb28aaecf6", dict(address="bc1qnzw0zfm5l3c9vztpp3aegx0j68zgqajyffr2r6"), "needs_manual_credit"),
-    ("0130dfde9281a48378109039ef512229d5359fbee2a8adbb17ad73aebc67ea99", dict(address="TXVj38D1XR3TPgSHTCZGC8wkLDAGqF1oqx"), "needs_manual_credit"),
+    ("20b984492b5264162a4c92c9a34bc7fa08b67d669de7b4c5982ad3cb28aaecf6", dict(address="bc1qnzw0zfm5l3c9vztpp3aegx0j68zgqajyffr2r6"), "check_ledger"),
+    ("0130dfde9281a48378109039ef512229d5359fbee2a8adbb17ad73aebc67ea99", dict(address="TXVj38D1XR3TPgSHTCZGC8wkLDAGqF1oqx"), "check_ledger"),
     ("13df06d50a1ff1f4a164e25afc946dd7b05df044894b1073b1e92eef41d8a98a", dict(network="tron"), "failed"),
-    ("7C031FD5B710E3C048EEF31254089BEEC505900BCC9A842257A0319453333998", dict(address="rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w", memo="1"), "needs_manual_credit"),
+    ("7C031FD5B710E3C048EEF31254089BEEC505900BCC9A842257A0319453333998", dict(address="rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w", memo="1"), "check_ledger"),
     ("7C031FD5B710E3C048EEF31254089BEEC505900BCC9A842257A0319453333998", dict(address="rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w", memo="2"), "wrong_memo"),
     ("D" + "0" * 63, dict(address="rLNaPoKeeBjZe2qs6x52yVPZpZ8td4dc6w"), "not_found"),
     # sent on bitcoin, customer claims litecoin: wrong network (found in the fallback round)

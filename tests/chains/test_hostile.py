@@ -77,7 +77,7 @@ async def test_partial_outage_still_answers_when_the_claimed_network_does(fixtur
     e = fixture_server.endpoints()
     e["bsc"] = f"{fixture_server.url}/hang/evm/56"
     v = await lookup(ETH_TX, network="ethereum", address="0x2ae6d1401af58f9fbe2eda032b8494d519af5813", asset_config=CFG, endpoints=e, limits=FAST)
-    assert v.code == "needs_manual_credit" and v.probes["bsc"].startswith("error:")
+    assert v.code == "check_ledger" and v.probes["bsc"].startswith("error:")
 
 
 # Chain data is hostile input too: a source that answers the real shape with an invalid field (a
