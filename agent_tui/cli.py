@@ -312,7 +312,7 @@ def _lookup_command() -> click.Command:
         local = _cache().customer(cid)
         if local is not None and local.get("addresses"):
             ledger = [dict(d, customer_id=cid) for d in local["deposits"]]
-            return {"addresses": local["addresses"], "ledger": ledger}
+            return {"id": cid, "addresses": local["addresses"], "ledger": ledger}
         try:
             url, token = server_and_token(_settings())
         except (AuthError, ConfigError) as exc:
@@ -327,7 +327,7 @@ def _lookup_command() -> click.Command:
             raise ChainError(f"customer {cid} does not exist on {url}")
         if c.status_code != 200 or d.status_code != 200:
             raise ChainError(f"{url} answered HTTP {c.status_code} for customer {cid}; use --address")
-        return {"addresses": c.json()["addresses"], "ledger": d.json()["deposits"]}
+        return {"id": cid, "addresses": c.json()["addresses"], "ledger": d.json()["deposits"]}
 
     def asset_config() -> dict:
         cfg = _cache().asset_config()

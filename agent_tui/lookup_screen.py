@@ -100,7 +100,7 @@ def customer_context(customer: Optional[dict]) -> Optional[dict]:
     addrs = [{"network": a.get("network"), "asset": a.get("asset"), "address": a.get("address"), "memo": a.get("memo")}
              for a in customer.get("addresses") or []]
     ledger = [{k: d.get(k) for k in LEDGER_KEYS} for d in customer.get("deposits") or []]
-    return {"addresses": addrs, "ledger": ledger}
+    return {"id": customer.get("id"), "addresses": addrs, "ledger": ledger}
 
 
 async def run_one(app: Any, txid: str, network: Optional[str], customer: Optional[dict], *, limits: Optional[Limits] = None,

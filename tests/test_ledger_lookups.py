@@ -95,6 +95,25 @@ async def test_the_ticket_look_up_reads_the_servers_ledger_over_the_cached_copy(
         assert "local cache" in shown(screen, "#lookup-verdict")
 
 
+async def test_a_deposit_the_server_credited_to_another_customer_is_no_credited_verdict(tmp_path, fixture_server, backend):
+    credit_on_the_server(backend, customer_id=5)
+
+    def change(conn, made):
+        add_address(conn, 3, "ethereum", CUST_ADDR)
+        made["tid"] = new_ticket(conn, f"I sent 1000 USDT on ethereum. TxID: {ETH_TX}")  # customer 3 asks
+
+    cache, made = desk(tmp_path, change)
+    app = signed_in(DeskApp(cache, endpoints(fixture_server)), backend)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.open_lookup(made["tid"])
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.verdict is not None or screen.error)
+        v = screen.verdict
+        assert v.code == "check_ledger" and v.recoverable is False and v.ledger_checked, screen.error or v.explanation
+        assert "customer #5" in v.explanation and v.macro != "deposit_credited"
+
+
 async def test_without_the_ledger_the_batch_says_so_and_suggests_no_credit(tmp_path, fixture_server, backend):
     cache, _ = desk(tmp_path)
     app, screen = recovery_app(cache, endpoints(fixture_server))

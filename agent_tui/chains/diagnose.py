@@ -429,6 +429,12 @@ def _judge(t: Transfer, f: ChainFacts, entry: Mapping, required: Optional[int], 
             if idx is not None and t.index is not None and idx != t.index:
                 continue
             ev.ledger_status = _s(rec.get("status"), 30)
+            owner, me = rec.get("customer_id"), customer.get("id")
+            if owner is not None and me is not None and str(owner) != str(me):
+                # the server's ledger holds every customer's rows: this one is somebody else's account
+                return _make(CHECK_LEDGER, f"The ledger records this {_s(t.amount)} {sym} deposit on {net} as {ev.ledger_status!r} for customer "
+                                           f"#{_s(owner, 20)}, not this customer (#{_s(me, 20)}): check in the back office before answering or crediting.",
+                             ev, note="Recorded for another customer's account: investigate in the back office; not a credit instruction.", **common)
             if rec.get("status") == "credited":
                 return _make(CREDITED, f"{_s(rec.get('amount') or t.amount)} {sym} from this transaction was credited to the customer's account.", ev, **common)
             return _make(NEEDS_MANUAL_CREDIT, f"The {_s(t.amount)} {sym} deposit on {net} is valid and confirmed, but the ledger record is {ev.ledger_status!r}, not credited.",

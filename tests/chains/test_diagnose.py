@@ -79,6 +79,8 @@ CASES = [
     ("no_customer_no_ledger", {"ethereum": eth_facts()}, None, "ethereum", "check_ledger"),
     ("no_customer_ledger_from_the_server", {"ethereum": eth_facts()}, {"ledger": [{"txid": TX.upper(), "network": "ethereum", "output_index": 0, "status": "credited"}]}, None, "credited"),
     ("no_customer_checked_ledger_no_row", {"ethereum": eth_facts()}, {"ledger": []}, None, "needs_manual_credit"),
+    ("ledger_row_of_another_customer", {"ethereum": eth_facts()}, dict(cust(ledger=[{"txid": TX, "network": "ethereum", "output_index": 0, "status": "credited", "customer_id": 9}]), id=3), "ethereum", "check_ledger"),
+    ("ledger_row_of_this_customer", {"ethereum": eth_facts()}, dict(cust(ledger=[{"txid": TX, "network": "ethereum", "output_index": 0, "status": "credited", "customer_id": 3}]), id=3), "ethereum", "credited"),
     ("no_customer_claim_mismatch", {"bsc": eth_facts(network="bsc", chain_id=56)}, None, "ethereum", "wrong_network"),
 ]
 
