@@ -104,14 +104,15 @@ def customer_context(customer: Optional[dict]) -> Optional[dict]:
 
 
 async def run_one(app: Any, txid: str, network: Optional[str], customer: Optional[dict], *, limits: Optional[Limits] = None,
-                  http: Any = None, endpoints: Any = None, asset_config: Optional[dict] = None) -> tuple[Optional[Verdict], str]:
+                  http: Any = None, endpoints: Any = None, asset_config: Optional[dict] = None,
+                  ledger: Any = "app") -> tuple[Optional[Verdict], str]:
     """One look-up as the screens do it: (verdict, "") or (None, one line saying why not). Never raises."""
     try:
         eps = endpoints if endpoints is not None else endpoints_of(app)
         cfg = asset_config if asset_config is not None else asset_config_of(app)
         cache = LookupCache(app.cache.engine)
         verdict = await lookup(txid, network=network or None, customer=customer, asset_config=cfg, endpoints=eps,
-                               cache=cache, limits=limits, http=http, ledger=ledger_of(app))
+                               cache=cache, limits=limits, http=http, ledger=ledger_of(app) if ledger == "app" else ledger)
         return verdict, ""
     except ChainError as e:
         return None, one_line(str(e), 300)

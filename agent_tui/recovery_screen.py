@@ -33,7 +33,7 @@ from textual.widgets import DataTable, Footer, Static, TextArea
 from agent_tui.chains import ChainError, Verdict
 from agent_tui.chains.addresses import parse_txid
 from agent_tui.chains.transport import Http, Limits
-from agent_tui.lookup_screen import CODE_STYLE, asset_config_of, endpoints_of, run_one, verdict_renderable
+from agent_tui.lookup_screen import CODE_STYLE, asset_config_of, endpoints_of, ledger_of, run_one, verdict_renderable
 from agent_tui.textsafe import clean, one_line
 from storage.models import LookupResult
 
@@ -286,11 +286,12 @@ class RecoveryScreen(Screen):
             self.post_message(self.BatchDone(batch, one_line(str(e), 300)))
             return
         cfg = asset_config_of(app)
+        ledger = ledger_of(app)  # one for the batch: a server found down is not waited for on every line
         sem = asyncio.Semaphore(self.concurrency)
 
         async def one(i: int, it: BatchItem) -> None:
             async with sem:
-                verdict, error = await run_one(app, it.txid, it.network, None, http=http, endpoints=eps, asset_config=cfg)
+                verdict, error = await run_one(app, it.txid, it.network, None, http=http, endpoints=eps, asset_config=cfg, ledger=ledger)
             self.post_message(self.ItemDone(batch, i, verdict, error))
 
         async with Http(self.limits) as http:

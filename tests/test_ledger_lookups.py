@@ -156,3 +156,37 @@ def test_the_command_consults_the_ledger_when_signed_in_and_says_when_it_did_not
 
     out = run_cli(tmp_path, fixture_server, BTC_TX, "--network", "bitcoin", server=backend)  # no row: checked, still not credited
     assert out["ledger_checked"] is True and out["code"] != "credited"
+
+
+async def test_a_ledger_server_found_down_is_not_waited_for_on_every_line():
+    """One source serves a batch: after the server could not be reached, the next lines do not try again
+    (a 1,000-line batch would otherwise wait a timeout per line). Counted on a real socket that hangs up."""
+    import socket
+    import threading
+
+    from agent_tui.chains.ledger import LedgerUnavailable, server_ledger
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    accepted = []
+
+    def hang_up():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            c.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    source = server_ledger(f"http://127.0.0.1:{srv.getsockname()[1]}", TOKEN)
+    messages = []
+    for _ in range(3):
+        with pytest.raises(LedgerUnavailable) as ei:
+            await source("ab" * 32)
+        messages.append(str(ei.value))
+    srv.close()
+    assert len(accepted) == 1
+    assert "could not be reached" in messages[0] and all("not tried again" in m for m in messages[1:])

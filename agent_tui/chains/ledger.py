@@ -20,16 +20,23 @@ class LedgerUnavailable(ChainError):
     """The backend's ledger could not be read (not reachable, refused, answered something unusable)."""
 
 
-def server_ledger(url: str, token: str, *, timeout: float = 10.0, transport: Optional[httpx.AsyncBaseTransport] = None) -> LedgerSource:
-    """The backend's ledger as a LedgerSource. Raises LedgerUnavailable (one line) when it cannot be read."""
+def server_ledger(url: str, token: str, *, timeout: float = 5.0, transport: Optional[httpx.AsyncBaseTransport] = None) -> LedgerSource:
+    """The backend's ledger as a LedgerSource. Raises LedgerUnavailable (one line) when it cannot be read.
+
+    One source serves a whole batch: once the server could not be reached, the later look-ups of that
+    batch do not wait for it again (a thousand lines would otherwise each wait for the timeout)."""
     base = url.rstrip("/")
+    down: list[str] = []
 
     async def rows(txid: str) -> list[dict]:
+        if down:
+            raise LedgerUnavailable(down[0] + " (earlier in this run; not tried again)")
         try:
             async with httpx.AsyncClient(timeout=timeout, trust_env=False, transport=transport) as client:
                 r = await client.get(f"{base}/api/v1/ledger", params={"txid": txid}, headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as e:
-            raise LedgerUnavailable(f"the ledger at {clean(base, 80)} could not be reached ({e.__class__.__name__})") from None
+            down.append(f"the ledger at {clean(base, 80)} could not be reached ({e.__class__.__name__})")
+            raise LedgerUnavailable(down[0]) from None
         if r.status_code != 200:
             raise LedgerUnavailable(f"the ledger at {clean(base, 80)} answered HTTP {r.status_code}")
         try:
