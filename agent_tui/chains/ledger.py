@@ -16,6 +16,19 @@ LEDGER_KEYS = ("txid", "network", "asset", "amount", "output_index", "status", "
 MAX_ROWS = 1000
 
 
+_TLS: list = []  # one verifying TLS context for every client (loading the CA bundle is most of a client's cost)
+
+
+def _tls():
+    if not _TLS:
+        import ssl
+
+        import certifi
+
+        _TLS.append(ssl.create_default_context(cafile=certifi.where()))
+    return _TLS[0]
+
+
 class LedgerUnavailable(ChainError):
     """The backend's ledger could not be read (not reachable, refused, answered something unusable)."""
 
@@ -32,7 +45,7 @@ def server_ledger(url: str, token: str, *, timeout: float = 5.0, transport: Opti
         if down:
             raise LedgerUnavailable(down[0] + " (earlier in this run; not tried again)")
         try:
-            async with httpx.AsyncClient(timeout=timeout, trust_env=False, transport=transport) as client:
+            async with httpx.AsyncClient(timeout=timeout, trust_env=False, transport=transport, verify=_tls()) as client:
                 r = await client.get(f"{base}/api/v1/ledger", params={"txid": txid}, headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as e:
             down.append(f"the ledger at {clean(base, 80)} could not be reached ({e.__class__.__name__})")
