@@ -496,7 +496,7 @@ def test_agent_tui_demo_looks_a_deposit_up_offline_in_a_real_terminal(tmp_path):
         tmux("send-keys", "-t", session, "m")
         out = wait_for("crediting manually")
         tmux("send-keys", "-t", session, "Enter")
-        out = wait_for("Macro 'Deposit")  # applied: text in the box, actions queued
+        out = wait_for("On send:")  # the text in the box, its actions waiting for the reply
         assert "⟦" not in out  # every placeholder filled from the ticket, the customer and the verdict
         tmux("send-keys", "-t", session, "C-s")
         wait_for("Alex Morgan · reply")
