@@ -64,6 +64,14 @@ class ChainFacts:
         return cls(**kw)
 
 
+def tip_at_least_block(tip: Optional[int], block: Optional[int]) -> Optional[int]:
+    """A tip asked for beside the transaction may predate the block the transaction is in (it arrived
+    between the two answers): the chain is at least as high as that block."""
+    if tip is None or block is None:
+        return tip
+    return max(tip, block)
+
+
 def confirmations(tip: Optional[int], block: Optional[int]) -> Optional[int]:
     if tip is None or block is None:
         return None

@@ -219,3 +219,18 @@ async def test_xrp_payment_without_tag_is_missing_memo(fixture_server):
     r = data().xrp[no_tag[0]]
     v = await lookup(no_tag[0], network="xrp", address=r["Destination"], memo="5", asset_config=CFG, endpoints=fixture_server.endpoints())
     assert v.code == "missing_memo"
+
+
+@pytest.mark.parametrize("network,txid,block", [
+    ("bitcoin", "20b984492b5264162a4c92c9a34bc7fa08b67d669de7b4c5982ad3cb28aaecf6", 848136),
+    ("ethereum", "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739", 0x7D7DA1),
+])
+async def test_a_tip_read_just_before_the_transactions_block_arrived_is_no_tip(network, txid, block):
+    """Tx and tip are asked in parallel; when the block with the tx arrives between the two answers the tip
+    is one below the tx's block. The tx is in that block: the chain is at least that high, 1 confirmation,
+    not 0 and a tip under the block."""
+    from .fixture_server import FixtureServer
+
+    with FixtureServer(esplora_tip=block - 1, evm_tip=block - 1) as server:
+        f = await fetch(server, network, txid)
+    assert f.block == block and f.tip == block and f.confirmations == 1

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from ..addresses import ParsedTxid
 from ..config import NetworkDef, redact
 from ..errors import EndpointError
-from ..facts import CONFIRMED, DROPPED, FAILED, PENDING, ChainFacts, Transfer, confirmations
+from ..facts import CONFIRMED, DROPPED, FAILED, PENDING, ChainFacts, Transfer, confirmations, tip_at_least_block
 from ..transport import Http, RpcError, jsonrpc
 from .common import TRANSFER_SELECTOR, TRANSFER_TOPIC, dict_or_empty, fmt_units, hexint, opt_qty, qty
 
@@ -129,6 +129,7 @@ async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> Chai
         ct = _calldata_transfer(tx) if tx else None
         if ct:
             transfers.append(ct)
+    tip = tip_at_least_block(tip, block)
     confs = confirmations(tip, block)
     return ChainFacts(
         network=net.name,

@@ -9,7 +9,7 @@ from typing import Optional
 from ..addresses import ParsedTxid, tron_hex_to_base58
 from ..config import NetworkDef, redact
 from ..errors import ChainError, EndpointError, clean
-from ..facts import CONFIRMED, FAILED, PENDING, ChainFacts, Transfer, confirmations
+from ..facts import CONFIRMED, FAILED, PENDING, ChainFacts, Transfer, confirmations, tip_at_least_block
 from ..transport import Http, decode_json
 from .common import TRANSFER_SELECTOR, TRANSFER_TOPIC, dict_or_empty, fmt_units, hexint
 
@@ -104,6 +104,7 @@ async def fetch(http: Http, net: NetworkDef, url: str, txid: ParsedTxid) -> Chai
             if data.lower().startswith(TRANSFER_SELECTOR) and len(data) >= 8 + 128:
                 transfers.append(Transfer(recipient=tron_hex_to_base58(data[8:72][-40:]), sender=tron_hex_to_base58(value["owner_address"]),
                                           contract=tron_hex_to_base58(value["contract_address"]), raw_amount=str(hexint(data[72:136])), kind="token"))
+    tip = tip_at_least_block(tip, block)
     confs = confirmations(tip, block)
     if status == PENDING or block is None:
         final = False

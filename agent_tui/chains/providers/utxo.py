@@ -8,7 +8,7 @@ import re
 from ..addresses import ParsedTxid, normalize_address
 from ..config import NetworkDef, redact
 from ..errors import EndpointError, InvalidInput
-from ..facts import CONFIRMED, DROPPED, PENDING, ChainFacts, Transfer, confirmations
+from ..facts import CONFIRMED, DROPPED, PENDING, ChainFacts, Transfer, confirmations, tip_at_least_block
 from ..transport import Http, RpcError, decode_json, jsonrpc
 from .common import dict_or_empty, fmt_decimal, fmt_units
 
@@ -31,6 +31,7 @@ def _spk_address(out: dict):
 
 
 def _facts(net: NetworkDef, txid: str, *, block, tip, transfers, block_hash=None, dropped: bool = False) -> ChainFacts:
+    tip = tip_at_least_block(tip, block)
     confs = confirmations(tip, block)
     status = CONFIRMED if block is not None else (DROPPED if dropped else PENDING)
     return ChainFacts(
