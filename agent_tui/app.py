@@ -26,7 +26,7 @@ from agent_tui import sla as sla_mod
 from agent_tui.macros.compose import paragraph_insert
 from agent_tui.macros.actions import describe_actions
 from agent_tui.supervisor import AgentPicker, SupervisorScreen
-from agent_tui.sync import MACRO_KINDS, SyncEngine, SyncReport, describe_change
+from agent_tui.sync import SyncEngine, SyncReport
 from agent_tui.render_boundary import InertFilter
 from agent_tui.textsafe import clean, one_line, safe_text
 from storage.cache import Cache, ViewSpec, builtin_views, view_from_config
@@ -255,38 +255,6 @@ class SaveMacroScreen(ModalScreen[Optional[dict]]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class RejectionsScreen(ModalScreen):
-    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="rejections.close"),
-                Binding("a", "ack_all", "Acknowledge all", id="rejections.ack")]
-    DEFAULT_CSS = """
-    RejectionsScreen { align: center middle; }
-    #rej { width: 100; height: auto; max-height: 80%; border: round $error; background: $surface; padding: 1 2; }
-    """
-
-    def compose(self) -> ComposeResult:
-        rows = self.app.cache.rejections()
-        if not rows:
-            text = "Nothing was refused."
-        else:
-            lines = ["Changes the server refused. The ticket shows the server's state now; redo what still applies.", ""]
-            for r in rows:
-                if r["kind"] in MACRO_KINDS:
-                    lines.append(f"{clean(describe_change(r))}  HTTP {r['status_code']}  {clean(r['reason'])}")
-                    continue
-                lines.append(f"#{r['ticket_id']}  {r['kind']:<6} HTTP {r['status_code']}  {clean(r['reason'])}")
-                if r["kind"] in ("reply", "note"):
-                    lines.append("    text kept: " + one_line(__import__("orjson").loads(r["payload"]).get("body", ""), 80))
-            lines += ["", "[a] acknowledge all   [esc] close"]
-            text = "\n".join(lines)
-        yield VerticalScroll(Static(text, markup=False), id="rej")
-
-    def action_ack_all(self) -> None:
-        for r in self.app.cache.rejections():
-            self.app.cache.acknowledge(r["id"])
-        self.app.refresh_status()
-        self.dismiss()
 
 
 # --- the queue screen ----------------------------------------------------------------------
@@ -590,14 +558,20 @@ class TicketScreen(Screen):
     def on_mount(self) -> None:
         self.reload()
         self.seen = self._state()  # what the agent had in front of them when they started
+        self.restore_draft()
+        self.app.refresh_status()
+
+    def restore_draft(self, focus: bool = False) -> None:
+        """The reply box as the saved draft has it (text, public or internal, macro, waiting actions)."""
         draft = self.app.cache.draft(self.ticket_id)
         if draft:
             self.internal = draft["internal"]
             self.macro_id = draft.get("macro_id")
             self.pending_actions = draft.get("actions")
             self.query_one(Composer).load_text(draft["body"])
+            if focus:
+                self.set_focus(self.query_one(Composer))
         self._title_composer()
-        self.app.refresh_status()
 
     def reload(self) -> None:
         app: AgentApp = self.app  # type: ignore[assignment]
@@ -824,6 +798,18 @@ class ScreenActions(Provider):
 
 
 # --- the app -------------------------------------------------------------------------------
+
+
+class RejectionsRead(Message):
+    def __init__(self, rows: list[dict]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class RejectionDone(Message):
+    def __init__(self, note: str, *, error: bool = False, reopen: bool = False, open_ticket: Optional[int] = None) -> None:
+        super().__init__()
+        self.note, self.error, self.reopen, self.open_ticket = note, error, reopen, open_ticket
 
 
 class PickerReady(Message):
@@ -1513,7 +1499,60 @@ class AgentApp(App):
             self.push_screen(RecoveryScreen())
 
     def action_rejections(self) -> None:
-        self.push_screen(RejectionsScreen())
+        """R: the refused changes, read off the event loop, in a dialog that hands back the choice."""
+        def read() -> None:
+            self.post_message(RejectionsRead(self.cache.rejections()))
+
+        self.run_worker(read, thread=True, exclusive=True, group="rejections", exit_on_error=False)
+
+    def on_rejections_read(self, msg: "RejectionsRead") -> None:
+        from agent_tui.screens.modals.rejections import RejectionsScreen
+
+        if isinstance(self.screen, RejectionsScreen):
+            return
+        self.push_screen(RejectionsScreen(msg.rows), self._rejection_chosen)
+
+    def _rejection_chosen(self, choice) -> None:
+        if choice is None:
+            return
+        me, name = self.me_id, self.identity.name or "me"
+
+        def do() -> None:
+            try:
+                if choice.action == "edit":
+                    tid = self.cache.edit_rejection(choice.rejection_id)
+                    self.post_message(RejectionDone(f"The text is back in the reply box of #{tid}: r to edit it, ctrl+s to send.",
+                                                    open_ticket=tid))
+                    return
+                if choice.action == "resend":
+                    self.cache.resend_rejection(choice.rejection_id, agent_id=me, agent_name=name)
+                    note = "Queued again; it goes out with the next sync."
+                elif choice.action == "ack":
+                    self.cache.acknowledge(choice.rejection_id)
+                    note = ""
+                else:
+                    for r in self.cache.rejections():
+                        self.cache.acknowledge(r["id"])
+                    note = "All refusals dismissed."
+            except (LookupError, ValueError) as exc:
+                self.post_message(RejectionDone(f"Not done: {exc}.", error=True, reopen=True))
+                return
+            self.post_message(RejectionDone(note, reopen=choice.action in ("resend", "ack")))
+
+        self.run_worker(do, thread=True, group="rejections", exit_on_error=False)
+
+    def on_rejection_done(self, msg: "RejectionDone") -> None:
+        if msg.note:
+            self.notify(msg.note, severity="error" if msg.error else "information", markup=False)
+        self.after_change()
+        if msg.open_ticket is not None:
+            screen = self.screen
+            if isinstance(screen, TicketScreen) and screen.ticket_id == msg.open_ticket:
+                screen.restore_draft(focus=True)  # already open: the box takes the draft with the refused text
+            else:
+                self.open_ticket(msg.open_ticket)
+        elif msg.reopen and self.cache.pending_counts()[1]:
+            self.action_rejections()
 
 
 def run_app(*, settings: Any, cache: Cache, server_url: str, token: str, role: Optional[str] = None, demo: bool = False) -> None:

@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from agent_tui.changes import MACRO_KINDS, describe_change  # noqa: F401  (re-exported)
 from storage.cache import Cache, PageStats
 from storage.wire import BadPage, NotJson, WrongShape, decode_answer, decode_page, decode_refusal
 
@@ -192,26 +193,6 @@ class SyncReport:
 
 def _changes(n: int) -> str:
     return f"{n} change" if n == 1 else f"{n} changes"
-
-
-MACRO_KINDS = ("macro", "macro_update", "macro_delete")
-
-
-def describe_change(change: dict) -> str:
-    """A queued or refused change in a few words: `reply on #12`, `edit of macro 'Ask for the screenshot'`."""
-    kind = change.get("kind")
-    payload = change.get("payload")
-    if isinstance(payload, (str, bytes)):
-        try:
-            payload = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            payload = {}
-    payload = payload if isinstance(payload, dict) else {}
-    if kind in MACRO_KINDS:
-        what = {"macro": "new macro", "macro_update": "edit of macro", "macro_delete": "deletion of macro"}[kind]
-        name = payload.get("title") or payload.get("key") or payload.get("id") or "?"
-        return f"{what} {str(name)!r}"
-    return f"{kind} on #{change.get('ticket_id')}"
 
 
 def _touches(change: dict) -> tuple[set, set]:

@@ -814,9 +814,89 @@ class Cache:
         with self.engine.connect() as conn:
             return scrub([dict(r) for r in conn.exec_driver_sql(sql).mappings()])
 
+    def _rejection(self, rejection_id: int) -> dict:
+        with self.engine.connect() as conn:
+            r = conn.exec_driver_sql("SELECT * FROM rejections WHERE id = ? AND acknowledged = 0", (rejection_id,)).mappings().first()
+        if r is None:
+            raise LookupError("that refusal was already dealt with")
+        d = dict(r)
+        try:
+            d["payload"] = orjson.loads(d["payload"])
+        except orjson.JSONDecodeError:
+            d["payload"] = {}
+        if not isinstance(d["payload"], dict):
+            d["payload"] = {}
+        return d
+
+    def edit_rejection(self, rejection_id: int) -> int:
+        """A refused reply or note goes back into its ticket's reply box to be edited and sent again:
+        the draft gets its text (after what the box already holds, as its own paragraph), its macro
+        and the ticket changes it carried, and the refusal is dealt with. Returns the ticket id."""
+        from agent_tui.macros.compose import paragraph_insert
+
+        r = self._rejection(rejection_id)
+        if r["kind"] not in ("reply", "note"):
+            raise ValueError("only a refused reply or note can be edited; resend the others (s)")
+        p = r["payload"]
+        body = str(p.get("body") or "")
+        draft = self.draft(r["ticket_id"])
+        if draft and draft["body"].strip():
+            index, insertion, _ = paragraph_insert(draft["body"], len(draft["body"]), body)
+            body = draft["body"][:index] + insertion + draft["body"][index:]
+        changes = p.get("changes") if isinstance(p.get("changes"), dict) else None
+        actions = None
+        if changes:  # as actions again, so the box shows them and the agent can drop them
+            actions = {"macro": "the refused reply", "actions": _actions_for(changes)}
+        self.save_draft(r["ticket_id"], body, r["kind"] == "note", p.get("macro_id") if isinstance(p.get("macro_id"), str) else None,
+                        actions)
+        self.acknowledge(rejection_id)
+        return int(r["ticket_id"])
+
+    def resend_rejection(self, rejection_id: int, *, agent_id: Optional[int], agent_name: str) -> str:
+        """Queue a refused change again, as a new change based on what this copy holds now (the
+        ticket's or macro's current version), and deal with the refusal. Returns the new change id.
+        Raises LookupError or ValueError (one line) when it cannot be queued as it was."""
+        r = self._rejection(rejection_id)
+        kind, p, tid = r["kind"], r["payload"], r["ticket_id"]
+        if kind in ("reply", "note"):
+            changes = p.get("changes") if isinstance(p.get("changes"), dict) else None
+            new = self.queue_reply(tid, str(p.get("body") or ""), internal=kind == "note", agent_id=agent_id, agent_name=agent_name,
+                                   macro_id=p.get("macro_id") if isinstance(p.get("macro_id"), str) else None, changes=changes)
+        elif kind == "update":
+            new = self.queue_update(tid, {k: v for k, v in p.items() if k in self.UPDATABLE})
+        elif kind == "claim":
+            if agent_id is None:
+                raise ValueError("sign in first: a claim needs your agent id")
+            new = self.queue_claim(tid, agent_id)
+        elif kind == "macro":
+            new = self.queue_macro({k: v for k, v in p.items() if k in ("id", "key", "title", "category", "shortcut", "bodies", "actions")},
+                                   agent_id)
+        elif kind == "macro_update":
+            new = self.queue_macro_update(str(p.get("id")), {k: v for k, v in p.items() if k in self.MACRO_EDITABLE})
+        elif kind == "macro_delete":
+            new = self.queue_macro_delete(str(p.get("id")))
+        else:
+            raise ValueError(f"a refused {kind!r} change cannot be sent again")
+        self.acknowledge(rejection_id)
+        return new
+
     def acknowledge(self, rejection_id: int) -> None:
         with write_tx(self.engine) as conn:
             conn.exec_driver_sql("UPDATE rejections SET acknowledged = 1 WHERE id = ?", (rejection_id,))
+
+
+def _actions_for(changes: dict) -> list[dict]:
+    """Macro actions that make these ticket changes again (tags as one add and one remove are not
+    known any more: the whole tag list is set by adding what it holds)."""
+    out: list[dict] = []
+    for key, kind in (("status", "set_status"), ("priority", "set_priority"), ("queue", "set_queue")):
+        if key in changes:
+            out.append({"type": kind, "value": changes[key]})
+    if changes.get("tags"):
+        out.append({"type": "add_tags", "value": list(changes["tags"])})
+    if changes.get("assignee_id") is not None:
+        out.append({"type": "assign_me"})
+    return out
 
 
 def _pending_actions(stored: Optional[str]) -> Optional[dict]:
