@@ -360,7 +360,7 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
         try:
             c = int(cursor) if cursor else 0
         except ValueError:
-            raise ServiceError(400, "invalid_cursor", "The cursor is not one this server gave out; sync from the start.")
+            raise ServiceError(400, "invalid_cursor", "The cursor is not one this server gave out; sync from the start.") from None
         with engine.connect() as conn:
             page = svc.changes(conn, c, limit, agent_id=agent["id"])
         body = page.body

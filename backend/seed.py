@@ -246,7 +246,7 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
         conn.execute(insert(S.queues), [{"id": q, "name": n, "position": i, "seq": nxt()} for i, (q, n) in enumerate(QUEUES)])
         agent_rows = [{"name": n, "email": n.split()[0].lower() + "@desk.example", "role": r, "token": t,
                        "presence": "online", "current_ticket_id": None, "updated_at": now, "seq": nxt()} for n, r, t in DEMO_AGENTS]
-        for i, n in enumerate(OTHER_AGENTS):
+        for n in OTHER_AGENTS:
             agent_rows.append({"name": n, "email": n.split()[0].lower() + "@desk.example", "role": "agent",
                                "token": uuid.UUID(int=rng.getrandbits(128)).hex, "presence": rng.choice(["online", "online", "away", "offline"]),
                                "current_ticket_id": None, "updated_at": now, "seq": nxt()})

@@ -22,17 +22,17 @@ from agent_tui.chains.diagnose import CODES, MACROS
 from agent_tui.chains.extract import network_hints, txids
 from backend import schema as S
 from backend.app import create_app as create_backend_app
-# The demo is signed in (every look-up reads the server's ledger, so check_ledger cannot happen) and its
-# simulated chain has no reorganisations or replaced transactions (dropped is reached on litecoind and
-# anvil in tests/chains/test_every_verdict.py): its stories cover every other code.
-DEMO_CODES = tuple(c for c in CODES if c not in ("check_ledger", "dropped"))
-
 from backend.demo_chain import (
     CHAIN_TIME, ROTATION, DemoChain, DepositTicket, create_app, endpoint_env, height_at, make_demo_chain, time_of,
 )
 from backend.seed import seed
 from backend.server import ServerThread
 from tests.conftest import REPO
+
+# The demo is signed in (every look-up reads the server's ledger, so check_ledger cannot happen) and its
+# simulated chain has no reorganisations or replaced transactions (dropped is reached on litecoind and
+# anvil in tests/chains/test_every_verdict.py): its stories cover every other code.
+DEMO_CODES = tuple(c for c in CODES if c not in ("check_ledger", "dropped"))
 
 NOW = 1_760_000_000.0  # the seed's "now"; the chain's clock starts here
 

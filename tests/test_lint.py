@@ -36,3 +36,6 @@ def _check(*args: str) -> None:
 def test_every_imported_package_is_declared_and_every_declared_one_used():
     _check("deptry", ".", "--no-ansi")
 
+
+def test_ruff_is_clean():
+    _check("ruff", "check", "--no-cache", ".")

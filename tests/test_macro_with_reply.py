@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent_tui.macros.compose import paragraph_insert
-from storage.cache import Cache
 from tests.test_app import desk, open_the_picker, server_ticket, wait_until, working  # noqa: F401  (fixture)
 from tests.test_sync import first_open_ticket, sync
 

@@ -81,13 +81,13 @@ def make_lookup_command(
                                          asset_config=asset_config_loader(), endpoints=endpoints, cache=cache, ledger=ledger))
         except InvalidInput as e:
             click.echo(f"error: {e}", err=True)
-            raise SystemExit(2)
+            raise SystemExit(2) from None
         except ChainError as e:
             click.echo(f"error: {e}", err=True)
-            raise SystemExit(1)
+            raise SystemExit(1) from None
         except Exception as e:  # never a traceback to the user
             click.echo(f"error: look-up failed unexpectedly ({clean(e.__class__.__name__, 60)})", err=True)
-            raise SystemExit(1)
+            raise SystemExit(1) from None
         if as_json:
             click.echo(json_text(verdict.to_dict()))
         else:

@@ -175,7 +175,7 @@ def load_endpoints(config: Any = None, env: Optional[Mapping[str, str]] = None) 
         try:
             raw = json.loads(Path(config).read_text())
         except (OSError, ValueError) as e:
-            raise InvalidInput(f"cannot read endpoint config {config}: {e.__class__.__name__}")
+            raise InvalidInput(f"cannot read endpoint config {config}: {e.__class__.__name__}") from None
     elif config is not None:
         raw = config
     if isinstance(raw, Mapping) and isinstance(raw.get("endpoints"), Mapping):

@@ -68,18 +68,18 @@ def _run(fn: Callable[[], int]) -> None:
         code = fn()
     except _Fail as exc:  # may quote a macro, a file name or a ticket: one inert line
         click.echo(f"error: {one_line(str(exc))}", err=True)
-        raise SystemExit(EXIT_ERROR)
+        raise SystemExit(EXIT_ERROR) from None
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
     except ConfigError as exc:
         click.echo(f"error: {one_line(str(exc), 300)}", err=True)
-        raise SystemExit(EXIT_ERROR)
+        raise SystemExit(EXIT_ERROR) from None
     except Exception as exc:  # a bug: never a traceback to the user, the details in the crash log
         from agent_tui.crash import crash_log
 
         click.echo(f"error: {one_line(str(exc), 200) or 'failed'} ({type(exc).__name__}); details in {crash_log(exc)}",
                    err=True)
-        raise SystemExit(EXIT_ERROR)
+        raise SystemExit(EXIT_ERROR) from None
     raise SystemExit(code)
 
 

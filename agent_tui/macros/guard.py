@@ -497,7 +497,7 @@ def _secret_findings(text: str, langs: tuple[_Lang, ...]) -> list[Finding]:
 
 
 def _negated(start: int, negations: list[tuple[int, int, bool]], breaks: list[int], sentence: str, lang: _Lang) -> bool:
-    for n_start, n_end, strong in negations:
+    for _n_start, n_end, strong in negations:
         if n_end > start:
             continue
         gap = start - n_end
@@ -522,7 +522,7 @@ _COMMON_TLDS = {
     "com", "net", "org", "io", "co", "app", "dev", "xyz", "info", "biz", "top", "site", "online", "live",
     "pro", "finance", "exchange", "money", "support", "help", "link", "click", "me", "ly", "gg", "cc", "ws",
     "tech", "cloud", "store", "shop", "vip", "club", "global", "network", "services", "trade", "market",
-    "wallet", "crypto", "bet", "win", "icu", "buzz", "today", "world", "email", "page", "site", "website",
+    "wallet", "crypto", "bet", "win", "icu", "buzz", "today", "world", "email", "page", "website",
 }
 _BARE = re.compile(
     rf"(?<![{_LABEL_CHARS}@./\-])((?:[{_LABEL_CHARS}](?:[{_LABEL_CHARS}\-]{{0,61}}[{_LABEL_CHARS}])?\.)+"

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as _dt
-import math
 import re
 import time
 from decimal import Decimal
