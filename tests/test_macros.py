@@ -87,6 +87,7 @@ def test_a_macro_of_actions_alone_has_no_text_and_renders_to_nothing():
         ({"bodies": {"english": "x"}}, "language"),
         ({"bodies": {"en": ""}}, "body [en]"),
         ({"bodies": "{not json"}, "not valid JSON"),
+        ({"bodies": b"\xff\xfe{"}, "not valid JSON"),  # a cache row's bytes that are not UTF-8 (was AttributeError)
         ({"actions": [{"type": "explode", "value": 1}]}, "actions[0]"),
         ({"actions": [{"type": "set_status", "value": "archived"}]}, "set_status"),
         ({"actions": [{"type": "set_priority", "value": "asap"}]}, "set_priority"),

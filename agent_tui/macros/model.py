@@ -184,8 +184,11 @@ def _json_field(value: Any, name: str, label: Any) -> Any:
     if isinstance(value, (bytes, str)):
         try:
             return json.loads(value or ("{}" if name == "bodies" else "[]"))
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise MacroError(f"macro {label}: {name} is not valid JSON ({exc.msg} at char {exc.pos})") from None
+        except ValueError as exc:  # bytes that are not UTF-8 text: UnicodeDecodeError has no msg or pos
+            raise MacroError(f"macro {label}: {name} is not valid JSON (not UTF-8 text at byte "
+                             f"{getattr(exc, 'start', '?')})") from None
     return value
 
 
