@@ -138,11 +138,12 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float) -> di
             continue
         if t["status"] in BACKLOG_STATUSES:
             backlog += 1
-        if _in(t.get("first_reply_at"), start, end):
-            frts.append(frt(t))
+        if _in(t.get("first_reply_at"), start, end) and (f := frt(t)) is not None:
+            frts.append(f)
         if _in(t.get("solved_at"), start, end):
             solved += 1
-            res.append(resolution_time(t))
+            if (r := resolution_time(t)) is not None:  # always: solved_at is set
+                res.append(r)
             fcr += is_fcr(t)
             if t.get("csat") is not None:
                 rated += 1

@@ -485,8 +485,10 @@ class _Cycle:
 
     def check(self, t: float) -> None:
         """Record a breach if the deadline passed before t (reaching t == due is in time)."""
-        if self.since is not None and self.breached_at is None and self.due < t:
-            self.breached_at = self.due
+        if self.since is not None and self.breached_at is None:
+            assert self.due is not None  # set exactly while running
+            if self.due < t:
+                self.breached_at = self.due
 
     def resume(self, t: float) -> None:
         if not self.open or self.since is not None:
@@ -677,6 +679,7 @@ def evaluate(policy: Policy | None, events: Sequence[TicketEvent], now: float) -
         if c is not None and c.open:
             c.check(now)
             if c.since is not None:
+                assert c.due is not None  # set exactly while running
                 running = True
                 next_due = min(next_due, c.due)
             else:

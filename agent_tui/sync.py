@@ -103,7 +103,7 @@ class ServerFailures:
     def __init__(self, count: int, limit: int):
         self.count = count
         self.limit = limit
-        self._previous: Optional[tuple[int, bytes]] = None
+        self._previous: Optional[tuple[Optional[int], bytes]] = None
 
     def note(self, exc: Transient) -> None:
         if not exc.server_failed:
@@ -313,7 +313,7 @@ class SyncEngine:
             return decoded, decoded.cursor, decoded.has_more
         if resp.status_code == 401:
             raise Unauthorized("The server refused the token (401); sign in again with `agent-tui login URL`.")
-        failed = dict(status=resp.status_code, body=resp.content) if resp.status_code >= 500 else {}
+        failed: dict[str, Any] = dict(status=resp.status_code, body=resp.content) if resp.status_code >= 500 else {}
         try:
             body = orjson.loads(resp.content) if resp.content else {}
         except orjson.JSONDecodeError:

@@ -57,7 +57,7 @@ class TicketPatch(BaseModel):
 class MessageIn(BaseModel):
     id: Optional[F.ClientId] = Field(None, description="Client-made message id (UUID); the outbox sends its change id.")
     kind: V.AgentMessageKind = Field(description="reply = public reply to the customer; note = internal note")
-    body: F.text(64_000)
+    body: F.Body
     macro_id: Optional[F.ClientId] = Field(None, description=(
         "The macro the text came from: the server counts one use of it (once per Idempotency-Key). "
         "An unknown or deleted macro is ignored."))
@@ -70,12 +70,12 @@ class MessageIn(BaseModel):
 
 
 class TicketIn(BaseModel):
-    subject: F.subject(500)
+    subject: F.Subject
     queue: F.QueueId
     priority: V.Priority = "normal"
     channel: V.Channel = "email"
     requester_id: int
-    body: F.text(64_000)
+    body: F.Body
     language: F.LanguageCode = "en"
     tags: F.Tags = []
 
@@ -106,7 +106,7 @@ class PresenceIn(BaseModel):
     ticket_id: Optional[int] = None
 
 
-MacroBodies = Annotated[dict[F.LanguageCode, F.text(64_000)], Field(
+MacroBodies = Annotated[dict[F.LanguageCode, F.Body], Field(
     max_length=50, description=("The macro's text per language code. Empty only for a macro of actions alone "
                                 "(no reply text), which the agent applies after a confirm."))]
 
@@ -114,8 +114,8 @@ MacroBodies = Annotated[dict[F.LanguageCode, F.text(64_000)], Field(
 class MacroIn(BaseModel):
     id: Optional[F.ClientId] = None
     key: F.MacroKey
-    title: F.name(200)
-    category: F.optional_name(100) = ""
+    title: F.Title
+    category: F.Category = ""
     visibility: V.Visibility = "personal"
     shortcut: F.Shortcut = ""
     bodies: MacroBodies
@@ -129,8 +129,8 @@ class MacroIn(BaseModel):
 
 
 class MacroPatch(BaseModel):
-    title: Optional[F.name(200)] = None
-    category: Optional[F.optional_name(100)] = None
+    title: Optional[F.Title] = None
+    category: Optional[F.Category] = None
     shortcut: Optional[F.Shortcut] = None
     bodies: Optional[MacroBodies] = None
     actions: Optional[list[dict]] = None

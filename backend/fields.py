@@ -69,24 +69,20 @@ Shortcut = Annotated[str, StringConstraints(max_length=64, pattern=r"^[a-z0-9_]*
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-def name(max_length: int, min_length: int = 1):
-    """One line of plain text of at most `max_length` characters (a name, a title, a subject)."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_name)]
+def _subject(value: str) -> str:
+    """One line a customer wrote (a ticket's subject): as _name(), but bidi marks are kept."""
+    return _name(value, _NOT_IN_SUBJECTS)
 
 
-def subject(max_length: int):
-    """One line a customer wrote (a ticket's subject): as name(), but bidi marks are kept."""
-    return Annotated[str, StringConstraints(min_length=1, max_length=max_length),
-                     AfterValidator(lambda v: _name(v, _NOT_IN_SUBJECTS))]
+def _optional_name(value: str) -> str:
+    """Like _name(), and may be empty (a category)."""
+    return _name(value) if value else value
 
 
-def optional_name(max_length: int):
-    """Like name(), and may be empty (a category)."""
-    def check(value: str) -> str:
-        return _name(value) if value else value
-    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(check)]
-
-
-def text(max_length: int, min_length: int = 1):
-    """Text of at most `max_length` characters, lines and tabs allowed (a message or macro body)."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_text)]
+# Written out rather than made by a function, so that a type checker reads them as types.
+# Text: lines and tabs allowed (a message or macro body).
+Body = Annotated[str, StringConstraints(min_length=1, max_length=64_000), AfterValidator(_text)]
+# One line of plain text: a ticket's subject, a macro's title, a macro's category (may be empty).
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_subject)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_name)]
+Category = Annotated[str, StringConstraints(max_length=100), AfterValidator(_optional_name)]

@@ -268,7 +268,7 @@ def _since_counts(conn: Connection, col, points: list[float], now: float) -> lis
 # --- the wall ---------------------------------------------------------------------------------
 
 
-def _wall_queues(conn: Connection, now: float, day_start: float, risk_end: float) -> tuple[list[dict], int, dict]:
+def _wall_queues(conn: Connection, now: float, day_start: float, risk_end: float) -> tuple[list[dict], int, Optional[dict]]:
     """The queue tiles, the backlog total and the day's FRT stats over all queues."""
     cnt = func.count
     # one row per (status, queue) of the backlog; the "waiting" figures are the new + open rows

@@ -11,7 +11,7 @@ import os
 import random
 import time
 import uuid
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 import base58
 import bech32
@@ -146,7 +146,7 @@ HOSTILE = [
     "Payment \x1b[31mfailed\x1b[0m?? \x1b]8;;https://phish.example\x1b\\support\x1b]8;;\x1b\\ told me to write here\x07",
 ]
 
-NETWORKS = [
+NETWORKS: list[tuple[str, str, int, tuple[float, float]]] = [
     # network, asset, weight, amount range
     ("bitcoin", "BTC", 20, (0.001, 0.5)),
     ("ethereum", "USDT", 25, (50, 5000)),
@@ -163,6 +163,12 @@ def _pick(rng: random.Random, weighted: list) -> str:
     return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
 
 
+def _segwit(hrp: str, program: bytes) -> str:
+    address = bech32.encode(hrp, 0, program)
+    assert address is not None  # None only for a program of a length no witness version has; ours is 20 bytes
+    return address
+
+
 def make_address(rng: random.Random, network: str) -> tuple[str, Optional[str]]:
     raw = bytes(rng.getrandbits(8) for _ in range(20))
     if network in ("ethereum", "bsc"):
@@ -170,9 +176,9 @@ def make_address(rng: random.Random, network: str) -> tuple[str, Optional[str]]:
     if network == "tron":
         return base58.b58encode_check(b"\x41" + raw).decode(), None
     if network == "bitcoin":
-        return bech32.encode("bc", 0, raw), None
+        return _segwit("bc", raw), None
     if network == "litecoin":
-        return bech32.encode("ltc", 0, raw), None
+        return _segwit("ltc", raw), None
     if network == "xrp":
         return EXCHANGE_XRP_ADDRESS, str(rng.randint(100000, 99999999))
     raise ValueError(network)
@@ -217,7 +223,7 @@ def _asset_config() -> list[dict]:
 def _macros() -> list[dict]:
     from agent_tui.macros.defaults import default_macros
 
-    return [m.to_dict() if hasattr(m, "to_dict") else dict(m) for m in default_macros()]
+    return [m.to_dict() for m in default_macros()]
 
 
 def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None, seed_value: int = 7,
@@ -244,7 +250,7 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
             return seq
 
         conn.execute(insert(S.queues), [{"id": q, "name": n, "position": i, "seq": nxt()} for i, (q, n) in enumerate(QUEUES)])
-        agent_rows = [{"name": n, "email": n.split()[0].lower() + "@desk.example", "role": r, "token": t,
+        agent_rows: list[dict[str, Any]] = [{"name": n, "email": n.split()[0].lower() + "@desk.example", "role": r, "token": t,
                        "presence": "online", "current_ticket_id": None, "updated_at": now, "seq": nxt()} for n, r, t in DEMO_AGENTS]
         for n in OTHER_AGENTS:
             agent_rows.append({"name": n, "email": n.split()[0].lower() + "@desk.example", "role": "agent",
@@ -255,8 +261,8 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
         agent_names = {i + 1: r["name"] for i, r in enumerate(agent_rows)}
 
         for p in default_policies():
-            body = sla_engine.policy_to_dict(p)
-            conn.execute(insert(S.sla_policies).values(id=p.id, name=p.name, position=p.position, body=orjson.dumps(body).decode(), seq=nxt()))
+            policy = sla_engine.policy_to_dict(p)
+            conn.execute(insert(S.sla_policies).values(id=p.id, name=p.name, position=p.position, body=orjson.dumps(policy).decode(), seq=nxt()))
         for net in _asset_config():
             conn.execute(insert(S.assets).values(network=net["network"], body=orjson.dumps(net).decode(), seq=nxt()))
         for m in _macros():
@@ -266,7 +272,8 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
                 bodies=orjson.dumps(m["bodies"]).decode(), actions=orjson.dumps(m.get("actions", [])).decode(),
                 usage_count=m.get("usage_count", 0), updated_at=now, version=1, deleted=False, seq=nxt()))
 
-        cust_rows, addr_rows = [], []
+        cust_rows: list[dict[str, Any]] = []
+        addr_rows: list[dict[str, Any]] = []
         cust_lang: dict[int, str] = {}
         cust_addr: dict[int, list[tuple[str, str, str, Optional[str]]]] = {}
         for cid in range(1, n_customers + 1):
@@ -345,8 +352,8 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
             else:
                 status = "open"
             assignee = None if status == "new" or rng.random() < 0.15 else rng.choice(agent_ids)
-            events = [(created, "created", "new"), (created, "customer_message", None)]
-            msgs = [(created, "customer", None, cust_rows[cid - 1]["name"], body)]
+            events: list[tuple[float, str, Optional[str]]] = [(created, "created", "new"), (created, "customer_message", None)]
+            msgs: list[tuple[float, str, Optional[int], str, str]] = [(created, "customer", None, cust_rows[cid - 1]["name"], body)]
             first_reply = solved_at = None
             replies = 0
             t = created
@@ -404,7 +411,7 @@ def seed(engine: Engine, *, tickets: int = 2400, customers: Optional[int] = None
             demo_chain.save(conn)
         conn.execute(S.counters.update().where(S.counters.c.name == "seq").values(value=seq))
         _fix_sequences(conn)
-    counts = {"tickets": tickets, "customers": n_customers, "messages": len(message_rows), "agents": len(agent_rows)}
+    counts: dict[str, Any] = {"tickets": tickets, "customers": n_customers, "messages": len(message_rows), "agents": len(agent_rows)}
     if demo_chain is not None:
         counts.update(demo_transactions=len(demo_chain), stories=stories)
     return counts

@@ -538,7 +538,7 @@ def _managed_macro(conn: Connection, macro_id: str, agent: dict, if_match: Optio
     why = may_manage_macro(row, agent)
     if why:
         raise ServiceError(403, "forbidden", why, {"macro": macro_wire(row)})
-    unchanged = bool(base) and all(k in MACRO_EDITABLE and _macro_content(row, k) == v for k, v in base.items())
+    unchanged = bool(base) and all(k in MACRO_EDITABLE and _macro_content(row, k) == v for k, v in (base or {}).items())
     if not unchanged:
         require_version(row.version, if_match, f"Macro {row.title!r}", lambda: {"macro": macro_wire(row)})
     return row

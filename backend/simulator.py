@@ -91,6 +91,7 @@ class Simulator:
             select(S.deposit_addresses.c.network, S.deposit_addresses.c.asset, S.deposit_addresses.c.address, S.deposit_addresses.c.memo)
             .where(S.deposit_addresses.c.customer_id == cid).order_by(S.deposit_addresses.c.id))]
         planner, chain = self.planner, self.chain
+        assert planner is not None and chain is not None  # set up before the first event
         planner.now = now
         scratch = type(chain)(clock=chain.clock)  # written here first: the chain only sees the story once it is stored
         planner.chain = scratch

@@ -172,7 +172,7 @@ BULK_TABLES = ("tickets", "messages")  # the tables a first sync fills by the hu
 
 def bulk_indexes() -> list:
     """The secondary indexes a bulk load may drop and build afterwards (never a primary key)."""
-    return [idx for name in BULK_TABLES for idx in sorted(SQLModel.metadata.tables[name].indexes, key=lambda i: i.name)]
+    return [idx for name in BULK_TABLES for idx in sorted(SQLModel.metadata.tables[name].indexes, key=lambda i: str(i.name))]
 
 
 def ensure_indexes(conn: Connection) -> int:

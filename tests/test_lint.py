@@ -39,3 +39,7 @@ def test_every_imported_package_is_declared_and_every_declared_one_used():
 
 def test_ruff_is_clean():
     _check("ruff", "check", "--no-cache", ".")
+
+
+def test_mypy_is_clean():
+    _check("mypy")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from .addresses import normalize_address
 from .config import networks_from, network_entry
@@ -112,7 +112,7 @@ class Verdict:
 
 
 def _make(code: str, explanation: str, ev: Evidence, *, facts: Optional[ChainFacts] = None, txid: str = "",
-          claimed: Optional[str] = None, transfers: list[Transfer] = (), probes: Optional[dict] = None,
+          claimed: Optional[str] = None, transfers: Sequence[Transfer] = (), probes: Optional[dict] = None,
           note: Optional[str] = None, recoverable: Optional[bool] = None) -> Verdict:
     macro, rec, default_note = POLICY[code]
     final = bool(facts is not None and facts.found and facts.final and code not in (PENDING_CODE, INSUFFICIENT_CONFIRMATIONS))
@@ -309,7 +309,7 @@ def _diagnose(
     fam = families.get(net, "")
     entry = network_entry(asset_config, net)
     required = int(entry.get("required_confirmations") or 1) if entry else None
-    common = dict(facts=f, claimed=claimed, probes=probes)
+    common: dict[str, Any] = dict(facts=f, claimed=claimed, probes=probes)
     claim_note = f" (the customer said {claimed})" if claimed and claimed != net else ""
 
     if f.status == FAILED:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 PENDING = "pending"
 CONFIRMED = "confirmed"
@@ -33,7 +33,8 @@ class Transfer:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Transfer":
-        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
+        kw: dict[str, Any] = {k: d.get(k) for k in cls.__dataclass_fields__ if k in d}
+        return cls(**kw)
 
 
 @dataclass
@@ -59,7 +60,7 @@ class ChainFacts:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ChainFacts":
-        kw = {k: d.get(k) for k in cls.__dataclass_fields__ if k in d}
+        kw: dict[str, Any] = {k: d.get(k) for k in cls.__dataclass_fields__ if k in d}
         kw["transfers"] = [Transfer.from_dict(t) for t in d.get("transfers") or []]
         return cls(**kw)
 

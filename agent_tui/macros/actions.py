@@ -65,6 +65,7 @@ def plan_changes(
     fields: dict[str, Any] = {}
     tags = list(ticket.get("tags") or [])
     touched_tags = False
+    value: Any  # what each action type takes is checked where the macro is read (model.py)
     for action in actions:
         kind, value = action.get("type"), action.get("value")
         if kind == "set_status":
@@ -106,6 +107,7 @@ def plan_changes(
 def describe_actions(actions: Iterable[Mapping[str, Any]]) -> list[str]:
     """One short line per action, for a preview: `status → pending`, `tags + deposit, memo`."""
     out: list[str] = []
+    value: Any
     for a in actions:
         kind, value = a.get("type"), a.get("value")
         if kind == "set_status":

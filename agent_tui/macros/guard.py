@@ -320,13 +320,13 @@ def _compile_lexicon(lexicon: Mapping[str, Any]) -> tuple[_Lang, ...]:
                 raise ValueError(f"lexicon {code}.secrets: unknown kind {kind!r} (one of {', '.join(SECRET_LABELS)})")
             for i, p in enumerate(patterns or []):
                 secrets.append((kind, _compile_pattern(p, f"{code}.secrets.{kind}[{i}]")))
-        lists = {}
+        lists: dict[str, Any] = {}
         for key in _LIST_KEYS:
             value = entry.get(key) or []
             if not isinstance(value, list):
                 raise ValueError(f"lexicon {code}.{key}: expected a list of patterns")
             lists[key] = tuple(_compile_pattern(p, f"{code}.{key}[{i}]") for i, p in enumerate(value))
-        numbers = {}
+        numbers: dict[str, Any] = {}
         for key, default in zip(_NUMBER_KEYS, (30, 60, 120)):
             value = entry.get(key, default)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

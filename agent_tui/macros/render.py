@@ -103,10 +103,10 @@ class _Missing(Undefined):
 
     # Arithmetic and comparisons on a missing value stay missing (printed as its marker);
     # a condition on it is simply false.
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _chain
-    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _chain
-    __pos__ = __neg__ = __pow__ = __rpow__ = _chain
-    __lt__ = __le__ = __gt__ = __ge__ = _chain
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _chain  # type: ignore[assignment]  # jinja2 types them as always raising
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _chain  # type: ignore[assignment]  # jinja2 types them as always raising
+    __pos__ = __neg__ = __pow__ = __rpow__ = _chain  # type: ignore[assignment]  # jinja2 types them as always raising
+    __lt__ = __le__ = __gt__ = __ge__ = _chain  # type: ignore[assignment]  # jinja2 types them as always raising
 
     def __repr__(self) -> str:
         return f"Missing({self.path!r})"
@@ -119,6 +119,7 @@ class _Node(dict):
     """A copied context mapping that knows its dotted path (for naming missing fields)."""
 
     __slots__ = ("path",)
+    path: str
 
 
 _SCALARS = (str, int, float, Decimal, bool, _dt.datetime, _dt.date)
