@@ -37,8 +37,13 @@ KYC_STATUSES: tuple[str, ...] = ("none", "pending", "verified", "rejected")
 # (queue, status, sla_due) index usable for ORDER BY sla_due; the server sends it as is.
 NO_DUE = 253402300799.0
 
+def step_priority(priority: str, step: int) -> str:
+    """The priority `step` levels up (or down), held within low..urgent."""
+    return PRIORITIES[max(0, min(len(PRIORITIES) - 1, PRIORITIES.index(priority) + step))]
+
+
 __all__ = [
     "ACTIVE_STATUSES", "AgentMessageKind", "CHANNELS", "CLOSED_STATUSES", "Channel", "KYC_STATUSES", "MESSAGE_KINDS",
     "MessageKind", "NO_DUE", "PRESENCE", "PRIORITIES", "PRIORITY_RANK", "Presence", "Priority", "ROLES", "Role",
-    "STATUSES", "Status", "TIERS", "VISIBILITIES", "Visibility",
+    "STATUSES", "Status", "TIERS", "step_priority", "VISIBILITIES", "Visibility",
 ]

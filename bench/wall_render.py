@@ -31,7 +31,7 @@ from textual.app import App  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
 from agent_tui import kpi  # noqa: E402
-from agent_tui.supervisor import SupervisorScreen, agent_cells  # noqa: E402
+from agent_tui.screens.wall import SupervisorScreen, agent_cells  # noqa: E402
 from bench.queue_render import RefreshProbe  # noqa: E402
 from storage.cache import Cache  # noqa: E402
 from themes import APP_TCSS, THEME_VARIABLE_DEFAULTS, THEMES  # noqa: E402

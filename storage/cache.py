@@ -22,13 +22,13 @@ from typing import Any, Iterable, Optional, Sequence
 
 import orjson
 from sqlalchemy import text as _text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
+from agent_tui.rows import QueueRow
 from agent_tui.textsafe import clean, scrub
 from storage.db import OpenResult, bulk_indexes, ensure_indexes, open_engine, write_tx
 from storage.models import ACTIVE_STATUSES, NO_DUE, PRIORITIES, STATUSES
-from agent_tui.rows import QueueRow
 from storage.wire import BadPage, PageIn, decode_page, message_row, ticket_row
 
 AT_RISK_SECONDS = 15 * 60
@@ -403,6 +403,15 @@ class Cache:
                 where, params = v.where(me, now, at_risk)
                 out[v.key] = int(conn.execute(_text(f"SELECT count(*) FROM tickets t WHERE {where}"), params).scalar() or 0)
         return out
+
+    def rows(self, view: ViewSpec, *, me: Optional[int], now: float, text: str = "", sort: str = "sla",
+             at_risk: float = AT_RISK_SECONDS) -> "CacheRowSource":
+        """A view as the queue list reads it (a RowSource): indexed count and pages, nothing loaded whole."""
+        return CacheRowSource(self, view, me=me, now=now, text=text, sort=sort, at_risk=at_risk)
+
+    def at_risk_page(self, *, now: float, window: float, limit: int) -> list[QueueRow]:
+        """Open work whose SLA clock runs out within `window` seconds (the wall's about-to-breach list)."""
+        return self.queue_page(AT_RISK_VIEW, 0, limit, now=now, at_risk=window)
 
     def queues(self) -> list[tuple[str, str]]:
         with self.engine.connect() as conn:
@@ -910,6 +919,25 @@ def _pending_actions(stored: Optional[str]) -> Optional[dict]:
     if not isinstance(value, dict) or not isinstance(value.get("actions"), list) or not value["actions"]:
         return None
     return scrub({"macro": str(value.get("macro") or ""), "actions": [a for a in value["actions"] if isinstance(a, dict)]})
+
+
+AT_RISK_VIEW = ViewSpec(key="at_risk", title="At risk", statuses=("new", "open"), due="at_risk")
+
+
+class CacheRowSource:
+    """A view of the cache as the queue list reads it: indexed count and pages, nothing loaded whole."""
+
+    def __init__(self, cache: Cache, view: ViewSpec, *, me: Optional[int], now: float, text: str = "", sort: str = "sla",
+                 at_risk: float = AT_RISK_SECONDS):
+        self.cache, self.view, self.me, self.text, self.sort, self.at_risk = cache, view, me, text, sort, at_risk
+        self.now = now  # fixed per source: at-risk/breached views don't shift under the cursor
+
+    def count(self) -> int:
+        return self.cache.queue_count(self.view, me=self.me, now=self.now, text=self.text, at_risk=self.at_risk)
+
+    def page(self, offset: int, limit: int) -> list[QueueRow]:
+        return self.cache.queue_page(self.view, offset, limit, me=self.me, now=self.now, sort=self.sort,
+                                     text=self.text, at_risk=self.at_risk)
 
 
 def _replay_macro_edits(conn: Connection) -> None:

@@ -8,7 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from agent_tui.app import AgentApp, HelpScreen, Identity, QueueScreen, TicketScreen
+from agent_tui.app import AgentApp, Identity
+from agent_tui.screens.modals.help import HelpScreen
+from agent_tui.screens.queue import QueueScreen
+from agent_tui.screens.ticket import TicketScreen
 from backend.app import create_app
 from backend.schema import make_engine
 from backend.seed import seed
@@ -189,7 +192,7 @@ def test_help_snapshot(snap_compare, frozen_cache):
 
 
 async def test_the_palette_offers_the_actions_and_macros_of_the_screen_it_was_opened_on(frozen_cache):
-    from agent_tui.app import ScreenActions
+    from agent_tui.palette import ScreenActions
 
     app = frozen_app(frozen_cache)
     async with app.run_test(size=SIZE) as pilot:
@@ -264,7 +267,7 @@ async def test_a_phishing_shaped_reply_is_blocked_and_the_agent_sees_why(desk):
 
 
 async def test_a_supervisor_opens_on_the_live_wall_and_moves_to_the_queues_and_back(desk):
-    from agent_tui.supervisor import SupervisorScreen
+    from agent_tui.screens.wall import SupervisorScreen
 
     server, cache = desk
     app = AgentApp(cache=cache, server_url=server.url, token="demo-supervisor", role="supervisor")
@@ -320,7 +323,7 @@ async def test_bulk_assign_and_tags_from_the_queue(desk):
 async def test_sending_on_a_ticket_that_changed_meanwhile_asks_first(desk):
     import httpx
 
-    from agent_tui.app import ConfirmScreen
+    from agent_tui.screens.modals.confirm import ConfirmScreen
 
     server, cache = desk
     async with working(desk) as (app, pilot):
@@ -339,7 +342,7 @@ async def test_sending_on_a_ticket_that_changed_meanwhile_asks_first(desk):
 
 
 async def test_transaction_ids_in_customer_messages_are_marked(frozen_cache):
-    from agent_tui.app import highlight_chain_refs
+    from agent_tui.screens.ticket import highlight_chain_refs
 
     txid = "0x" + "ab" * 32
     text = highlight_chain_refs(f"[bold]sent[/bold] \x1b[2J TxID: {txid} thanks")
@@ -349,7 +352,7 @@ async def test_transaction_ids_in_customer_messages_are_marked(frozen_cache):
 
 
 async def test_without_role_the_tokens_role_picks_the_first_screen(desk):
-    from agent_tui.supervisor import SupervisorScreen
+    from agent_tui.screens.wall import SupervisorScreen
 
     server, cache = desk
     app = AgentApp(cache=cache, server_url=server.url, token="demo-supervisor")  # no --role
@@ -397,7 +400,7 @@ def server_macro(server, macro_id: str):
 
 async def send_from_the_box(app, pilot) -> None:
     """ctrl+s, saying yes if the app asks about a colleague on the ticket."""
-    from agent_tui.app import ConfirmScreen
+    from agent_tui.screens.modals.confirm import ConfirmScreen
 
     await pilot.press("ctrl+s")
     await pilot.pause(0.3)
@@ -452,7 +455,8 @@ async def test_emptying_the_box_forgets_the_macro(desk):
 
 
 async def test_e_edits_and_d_deletes_your_macro_from_the_picker_and_shared_ones_are_refused(desk):
-    from agent_tui.app import ConfirmScreen, SaveMacroScreen
+    from agent_tui.screens.modals.confirm import ConfirmScreen
+    from agent_tui.screens.modals.save_macro import SaveMacroScreen
     from widgets.macro_picker import MacroPicker
 
     server, cache = desk

@@ -474,7 +474,8 @@ def test_lookup_screen_snapshot(snap_compare, snapshot_desk):
 
 
 async def test_inside_the_agent_app_the_note_shows_on_the_ticket_after_back(tmp_path, fixture_server):
-    from agent_tui.app import AgentApp, Identity, TicketScreen
+    from agent_tui.app import AgentApp, Identity
+    from agent_tui.screens.ticket import TicketScreen
 
     def change(conn, made):
         add_address(conn, 3, "ethereum", CUST_ADDR)

@@ -251,7 +251,7 @@ async def test_a_macro_of_actions_alone_asks_once_then_applies(desk):
         await open_the_picker(pilot, "escalate to recovery")
         await pilot.press("enter")
         await pilot.pause(0.5)
-        from agent_tui.app import ConfirmScreen
+        from agent_tui.screens.modals.confirm import ConfirmScreen
 
         assert isinstance(app.screen, ConfirmScreen) and "priority → high" in app.screen.question
         assert cache.outbox_depth() == 0

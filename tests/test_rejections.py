@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 
-from agent_tui.app import AgentApp, TicketScreen
+from agent_tui.app import AgentApp
 from agent_tui.screens.modals.rejections import RejectionsScreen
+from agent_tui.screens.ticket import TicketScreen
 from tests.test_app import wait_until
 from tests.test_sync import first_open_ticket
 

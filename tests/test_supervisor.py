@@ -10,7 +10,8 @@ import pytest
 from textual.app import App
 
 from agent_tui import kpi
-from agent_tui.supervisor import AgentPicker, SupervisorScreen
+from agent_tui.screens.modals.assign import AgentPicker
+from agent_tui.screens.wall import SupervisorScreen
 from agent_tui.sync import SyncEngine
 from backend.app import create_app
 from backend.metrics import router

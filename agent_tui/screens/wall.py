@@ -8,8 +8,7 @@ tickets about to breach, with drill-down and reassignment from the wall.
     screen.render_wall(data)         # render a wall dict (no network): benchmarks, snapshots
     screen.tick(now)                 # the app's 1 Hz tick: at-risk countdowns
 
-What it needs from the app: `cache` (storage.cache.Cache: the at-risk list and the agent picker
-read it), `engine` (agent_tui.sync.SyncEngine or None: the wall is fetched through it),
+What it needs from the app: `cache` (the at-risk list and the agent picker read it), `engine` (agent_tui.sync.SyncEngine or None: the wall is fetched through it),
 `open_ticket(ticket_id)`, `change(ticket_ids, changes)`; optionally `clock` and `at_risk`
 (seconds). A failed fetch is one line at the top and the last good data stays up; nothing here
 raises into the app.
@@ -30,19 +29,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Label, Static
 
 from agent_tui import kpi
+from agent_tui.screens.modals.assign import AgentPicker
 from agent_tui.sla import format_countdown
 from agent_tui.textsafe import clean, one_line, safe_text
-from storage.cache import ViewSpec
 from widgets.kpi_tiles import KpiTile
 from widgets.wall_table import WallTable
 
-AT_RISK_VIEW = ViewSpec(key="at_risk", title="At risk", statuses=("new", "open"), due="at_risk")
 AT_RISK_LIMIT = 200
 RISK_LOOKAHEAD = 60.0  # seconds of "soon at risk" held beyond the window, so ticks need no query
 PRESENCE = {"online": ("● online", "ok"), "away": ("◐ away", "warn"), "offline": ("○ offline", "muted")}
@@ -81,74 +78,6 @@ def agent_cells(a: dict) -> tuple:
         one_line(str(a.get("name") or "")), presence, str(a.get("open_assigned", 0)), str(a.get("handled_today", 0)),
         kpi.format_duration(a.get("frt_mean")), f"#{current}" if current else "—",
     )
-
-
-class AgentPicker(ModalScreen[Optional[int]]):
-    """Pick an agent to take a ticket: type to filter, enter to choose, escape to cancel."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="wall.picker_cancel")]
-    DEFAULT_CSS = """
-    AgentPicker { align: center middle; }
-    AgentPicker > Vertical { width: 60; height: 24; border: round $border; background: $surface; padding: 0 1; }
-    AgentPicker OptionList { height: 1fr; }
-    """
-
-    def __init__(self, ticket_id: int, agents: list[dict], title: Optional[str] = None) -> None:
-        super().__init__()
-        self.ticket_id = ticket_id
-        self.title_text = title or f"Reassign #{ticket_id} to…"
-        self.agents = sorted((a for a in agents if a.get("role") in ("agent", "recovery")),
-                             key=lambda a: (_PRESENCE_ORDER.get(a.get("presence"), 3), str(a.get("name", "")), a["id"]))
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.title_text, markup=False)
-            yield Input(placeholder="Filter agents by name", id="picker-filter")
-            yield OptionList(*self._options(""), id="picker-list")
-
-    def _options(self, text: str) -> list[Option]:
-        needle = text.strip().casefold()
-        out = []
-        for a in self.agents:
-            name = one_line(str(a.get("name", "")))
-            if needle and needle not in name.casefold():
-                continue
-            glyph = PRESENCE.get(a.get("presence") or "", ("?", ""))[0].split()[0]
-            out.append(Option(safe_text(f"{glyph} {name}"), id=str(a["id"])))
-        return out
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-        ol = self.query_one(OptionList)
-        if ol.option_count:
-            ol.highlighted = 0
-
-    @on(Input.Changed, "#picker-filter")
-    def _filter(self, event: Input.Changed) -> None:
-        ol = self.query_one(OptionList)
-        ol.clear_options()
-        ol.add_options(self._options(event.value))
-        if ol.option_count:
-            ol.highlighted = 0
-
-    @on(Input.Submitted, "#picker-filter")
-    def _submit(self, _event: Input.Submitted) -> None:
-        ol = self.query_one(OptionList)
-        if ol.highlighted is not None and ol.option_count:
-            self.dismiss(int(ol.get_option_at_index(ol.highlighted).id))
-
-    @on(OptionList.OptionSelected, "#picker-list")
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(int(event.option.id))
-
-    def key_down(self) -> None:
-        self.query_one(OptionList).action_cursor_down()
-
-    def key_up(self) -> None:
-        self.query_one(OptionList).action_cursor_up()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class SupervisorScreen(Screen):
@@ -327,8 +256,7 @@ class SupervisorScreen(Screen):
             return
         now = self._now()
         try:
-            rows = cache.queue_page(AT_RISK_VIEW, 0, AT_RISK_LIMIT, now=now,
-                                    at_risk=self._at_risk_seconds() + RISK_LOOKAHEAD)
+            rows = cache.at_risk_page(now=now, window=self._at_risk_seconds() + RISK_LOOKAHEAD, limit=AT_RISK_LIMIT)
         except Exception as exc:
             self.show_error(f"Cannot read the local cache: {one_line(clean(str(exc)), 120)}")
             return

@@ -1,0 +1,40 @@
+"""What workers post to the app: each a plain answer that a handler puts on screen."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from textual.message import Message
+from textual.screen import Screen
+
+
+class SyncFinished(Message):
+    def __init__(self, report: Optional[Any], state: str, error: str, outbox: int, rejections: int) -> None:
+        super().__init__()
+        self.report, self.state, self.error, self.outbox, self.rejections = report, state, error, outbox, rejections
+
+
+class CountsReady(Message):
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+class RejectionsRead(Message):
+    def __init__(self, rows: list[dict]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class RejectionDone(Message):
+    def __init__(self, note: str, *, error: bool = False, reopen: bool = False, open_ticket: Optional[int] = None) -> None:
+        super().__init__()
+        self.note, self.error, self.reopen, self.open_ticket = note, error, reopen, open_ticket
+
+
+class PickerReady(Message):
+    """The macro picker's inputs for a ticket screen, read off the event loop (or why not)."""
+
+    def __init__(self, screen: Screen, inputs: Optional[dict], query: str, error: str = "") -> None:
+        super().__init__()
+        self.screen, self.inputs, self.query, self.error = screen, inputs, query, error

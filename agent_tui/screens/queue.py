@@ -1,0 +1,220 @@
+"""The queue: views, filter as you type, bulk actions, live SLA countdowns."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, ListView, Static
+
+from agent_tui.screens.contract import DeskApp
+from agent_tui.screens.modals.assign import AgentPicker
+from agent_tui.screens.modals.tags import TagScreen
+from agent_tui.textsafe import clean
+from agent_tui.vocabulary import step_priority
+from widgets.queue_list import QueueList
+from widgets.status_bar import StatusBar
+from widgets.view_item import ViewItem
+
+
+class QueueScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="queue.filter", tooltip="Filter as you type"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="queue.clear_filter"),
+        Binding("c", "claim", "Claim", id="queue.claim", tooltip="Claim the ticket (or the selected ones)"),
+        Binding("s", "cycle_sort", "Sort", id="queue.sort"),
+        Binding("tab", "focus_next_pane", "Views/list", show=False, id="queue.focus"),
+        Binding("left_square_bracket", "prev_view", "Prev view", show=False, id="queue.prev_view"),
+        Binding("right_square_bracket", "next_view", "Next view", show=False, id="queue.next_view"),
+        Binding("o", "bulk_status('open')", "Open", show=False, id="queue.status_open"),
+        Binding("p", "bulk_status('pending')", "Pending", show=False, id="queue.status_pending"),
+        Binding("v", "bulk_status('solved')", "Solve", show=False, id="queue.status_solved"),
+        Binding("a", "bulk_assign", "Assign", show=False, id="queue.assign", tooltip="Assign the ticket(s) to an agent"),
+        Binding("t", "bulk_tags", "Tags", show=False, id="queue.tags", tooltip="Add (+tag) or remove (-tag) tags"),
+        Binding("plus", "bulk_priority(1)", "Priority +", show=False, id="queue.priority_up"),
+        Binding("minus", "bulk_priority(-1)", "Priority −", show=False, id="queue.priority_down"),
+    ]
+    SORTS = ("sla", "priority", "updated", "created")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "sla"
+        self.view_key = "unassigned"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="sidebar"):
+                yield Static("Views", classes="pane-title")
+                yield ListView(id="views")
+            with Vertical(id="main"):
+                yield Static("", id="queue-title", markup=False)
+                yield Input(placeholder="filter: words, #id, customer, tag", id="filter")
+                yield QueueList(id="queue")
+        yield StatusBar(classes="status-bar", id="status")
+        yield Footer()
+
+    DEFAULT_CSS = """
+    #sidebar { width: 30; border-right: solid $border-blurred; }
+    #views { height: 1fr; }
+    #filter { display: none; height: 3; }
+    #filter.visible { display: block; }
+    #queue-title { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    @property
+    def queue(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    def on_mount(self) -> None:
+        lv = self.query_one("#views", ListView)
+        for v in self.app.views:
+            lv.append(ViewItem(v))
+        start = next((i for i, v in enumerate(self.app.views) if v.key == self.app.start_view), 0)
+        lv.index = start
+        self.view_key = self.app.views[start].key
+        self.show_view()
+        self.set_focus(self.queue)
+
+    def current_view(self) -> Any:
+        return next(v for v in self.app.views if v.key == self.view_key)
+
+    def show_view(self, keep_cursor: bool = False) -> None:
+        app: DeskApp = self.app  # type: ignore[assignment]
+        text = self.query_one("#filter", Input).value
+        src = app.cache.rows(self.current_view(), me=app.me_id, now=app.clock(), text=text, sort=self.sort, at_risk=app.at_risk)
+        if keep_cursor:  # same view, fresh rows: the cursor stays on its ticket
+            self.queue.refresh_rows(src)
+        else:
+            self.queue.set_source(src)
+        self.queue.tick(app.clock())
+        v = self.current_view()
+        self.query_one("#queue-title", Static).update(
+            f"{v.title} · {self.queue.row_count} tickets · sorted by {self.sort}" + (f" · filter {text!r}" if text else ""))
+
+    @on(ListView.Highlighted, "#views")
+    def _view_chosen(self, event: ListView.Highlighted) -> None:
+        if isinstance(event.item, ViewItem) and event.item.view.key != self.view_key:
+            self.view_key = event.item.view.key
+            self.show_view()
+
+    @on(QueueList.Opened)
+    def _open(self, event: QueueList.Opened) -> None:
+        self.app.open_ticket(event.ticket_id)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.show_view()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.set_focus(self.queue)
+
+    def action_filter(self) -> None:
+        f = self.query_one("#filter", Input)
+        f.add_class("visible")
+        self.set_focus(f)
+
+    def action_clear_filter(self) -> None:
+        f = self.query_one("#filter", Input)
+        if f.value or f.has_class("visible"):
+            f.value = ""
+            f.remove_class("visible")
+            self.show_view()
+            self.set_focus(self.queue)
+
+    def action_cycle_sort(self) -> None:
+        self.sort = self.SORTS[(self.SORTS.index(self.sort) + 1) % len(self.SORTS)]
+        self.show_view()
+
+    def action_focus_next_pane(self) -> None:
+        lv = self.query_one("#views", ListView)
+        self.set_focus(self.queue if lv.has_focus else lv)
+
+    def _step_view(self, d: int) -> None:
+        lv = self.query_one("#views", ListView)
+        lv.index = ((lv.index or 0) + d) % len(self.app.views)
+
+    def action_prev_view(self) -> None:
+        self._step_view(-1)
+
+    def action_next_view(self) -> None:
+        self._step_view(1)
+
+    def targets(self) -> list[int]:
+        sel = sorted(self.queue.selected_ids)
+        if sel:
+            return sel
+        return [self.queue.cursor_ticket_id] if self.queue.cursor_ticket_id is not None else []
+
+    def action_claim(self) -> None:
+        self.app.claim(self.targets())
+        self.queue.clear_selection()
+
+    def action_bulk_status(self, status: str) -> None:
+        self.app.change(self.targets(), {"status": status})
+        self.queue.clear_selection()
+
+    def action_bulk_priority(self, step: int) -> None:
+        changes = {}
+        for tid in self.targets():
+            t = self.app.cache.ticket(tid)
+            if t:
+                changes[tid] = {"priority": step_priority(t["priority"], step)}
+        if changes:
+            self.app.change_each(changes)
+        self.queue.clear_selection()
+
+    def rebuild_views(self) -> None:
+        lv = self.query_one("#views", ListView)
+        lv.clear()
+        for v in self.app.views:
+            lv.append(ViewItem(v))
+        keys = [v.key for v in self.app.views]
+        lv.index = keys.index(self.view_key) if self.view_key in keys else 0
+
+    def select_view(self, key: str) -> None:
+        self.query_one("#views", ListView).index = [v.key for v in self.app.views].index(key)
+
+    def action_bulk_assign(self) -> None:
+        ids = self.targets()
+        if not ids:
+            return
+        title = f"Assign #{ids[0]} to…" if len(ids) == 1 else f"Assign {len(ids)} tickets to…"
+        agents = list(self.app.cache.agents().values())
+
+        def chosen(agent_id: Optional[int]) -> None:
+            if agent_id is not None:
+                self.app.change(ids, {"assignee_id": agent_id})
+                self.queue.clear_selection()
+        self.app.push_screen(AgentPicker(ids[0], agents, title=title), chosen)
+
+    def action_bulk_tags(self) -> None:
+        ids = self.targets()
+        if ids:
+            self.app.push_screen(TagScreen(len(ids)), lambda edit: self._tags(ids, edit))
+
+    def _tags(self, ids: list[int], edit: Optional[str]) -> None:
+        if not edit:
+            return
+        add = {w[1:] if w.startswith("+") else w for w in edit.split() if not w.startswith("-")}
+        drop = {w[1:] for w in edit.split() if w.startswith("-")}
+        add = {clean(w)[:64] for w in add if w.strip("+")}
+        changes = {}
+        for tid in ids:
+            t = self.app.cache.ticket(tid)
+            if t:
+                tags = sorted((set(t["tags"]) | add) - drop)
+                if tags != sorted(t["tags"]):
+                    changes[tid] = {"tags": tags}
+        if changes:
+            self.app.change_each(changes)
+        self.queue.clear_selection()
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        for item in self.query(ViewItem):
+            if item.view.key in counts:
+                item.set_count(counts[item.view.key])

@@ -1,0 +1,320 @@
+"""The ticket: the thread, the customer, SLA clocks and the reply box with what a macro will do on send."""
+
+from __future__ import annotations
+
+import time
+from typing import Optional, Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from agent_tui import sla as sla_mod
+from agent_tui.macros.actions import describe_actions
+from agent_tui.macros.compose import paragraph_insert
+from agent_tui.screens.contract import DeskApp
+from agent_tui.textsafe import clean, one_line, safe_text
+from agent_tui.vocabulary import step_priority
+from widgets.status_bar import StatusBar
+
+
+def highlight_chain_refs(body: str):
+    """Customer text made inert, with transaction ids and addresses marked (`l` looks them up)."""
+    from rich.text import Text
+
+    from agent_tui.chains.extract import extract
+
+    cleaned = clean(body)
+    text = Text(cleaned)  # a plain Text: no markup is parsed
+    for found in extract(cleaned):
+        text.stylize("bold underline", found.start, found.end)
+    return text
+
+
+def insert_paragraph(box: TextArea, snippet: str) -> None:
+    """Put a macro's text in the box at the cursor as its own paragraph (one undo step)."""
+    doc = box.document
+    start, end = sorted(box.selection)
+    if start != end:  # a selection is replaced by the text
+        box.replace("", start, end)
+    text = box.text
+    cursor = doc.get_index_from_location(box.cursor_location)
+    index, insertion, after = paragraph_insert(text, cursor, snippet)
+    if insertion:
+        box.insert(insertion, doc.get_location_from_index(index))
+        box.move_cursor(box.document.get_location_from_index(after))
+
+
+class Composer(TextArea):
+    """The reply box. Its text is saved as a draft while typing (debounced)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "app.send", "Send", id="ticket.send", priority=True),
+        Binding("ctrl+t", "app.toggle_internal", "Public/internal", id="ticket.toggle_internal", priority=True),
+        Binding("ctrl+g", "app.macros", "Macros", id="ticket.macros_in_box"),
+        Binding("ctrl+n", "app.undo_macro", "Drop macro actions", id="ticket.drop_actions_in_box",
+                tooltip="Send the text without the macro's ticket actions"),
+        Binding("tab", "app.expand_shortcut", "Expand ::shortcut", show=False, id="ticket.expand_shortcut"),
+        Binding("escape", "app.leave_composer", "Leave box", id="ticket.leave_composer"),
+    ]
+
+
+class TicketScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q", "back", "Back", id="ticket.back"),
+        Binding("r", "reply", "Reply", id="ticket.reply"),
+        Binding("n", "note", "Note", id="ticket.note"),
+        Binding("c", "claim", "Claim", id="ticket.claim"),
+        Binding("o", "status('open')", "Open", id="ticket.status_open", show=False),
+        Binding("p", "status('pending')", "Pending", id="ticket.status_pending"),
+        Binding("h", "status('on_hold')", "On hold", id="ticket.status_on_hold", show=False),
+        Binding("v", "status('solved')", "Solve", id="ticket.status_solved"),
+        Binding("plus", "priority(1)", "Priority +", id="ticket.priority_up", show=False),
+        Binding("minus", "priority(-1)", "Priority −", id="ticket.priority_down", show=False),
+        Binding("j", "next_ticket", "Next", id="ticket.next"),
+        Binding("m", "app.macros", "Macros", id="ticket.macros"),
+        Binding("l", "lookup", "Deposit look-up", id="ticket.lookup"),
+        Binding("u", "app.undo_macro", "Drop actions", id="ticket.undo_macro",
+                tooltip="Drop the macro actions waiting for the reply, or undo an applied actions-only macro"),
+        Binding("M", "app.save_macro", "Save as macro", show=False, id="ticket.save_macro",
+                tooltip="Save the reply box as a personal macro"),
+    ]
+    DEFAULT_CSS = """
+    #thread { width: 2fr; }
+    #side { width: 1fr; min-width: 56; }
+    #thread-view { height: 1fr; }
+    .msg { padding: 0 1; margin-bottom: 1; }
+    .msg-customer { border-left: thick $primary; }
+    .msg-reply { border-left: thick $success; }
+    .msg-note { border-left: thick $warning; background: $warning 10%; }
+    .msg-pending { text-style: italic; }
+    #composer { height: 8; }
+    #composer-title { height: 1; color: $text-muted; }
+    #composer-actions { height: auto; color: $warning; display: none; }
+    #composer-actions.pending { display: block; }
+    #ticket-head { height: auto; padding: 0 1; background: $panel; }
+    #sla-panel, #customer-panel { height: auto; padding: 0 1; margin-bottom: 1; }
+    """
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.ticket: Optional[dict] = None
+        self.internal = False
+        self._draft_timer = None
+        self.last_applied = None  # the last actions-only macro's queued change, for undo
+        # a macro's ticket actions waiting for the reply: {"macro": title, "actions": [...]}; they go
+        # out with the reply when it is sent, and never without it
+        self.pending_actions: Optional[dict] = None
+        self.macro_id: Optional[str] = None  # the macro the box's text came from: one use counted when sent
+        self._thread_key: tuple = ()  # (id, pending) of the messages shown
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="ticket-head", markup=False)
+        with Horizontal():
+            with Vertical(id="thread"):
+                yield VerticalScroll(id="thread-view")
+                yield Static("", id="composer-title", markup=False)
+                yield Static("", id="composer-actions", markup=False)
+                yield Composer(id="composer", soft_wrap=True, show_line_numbers=False)
+            with VerticalScroll(id="side"):
+                yield Static("", id="sla-panel", markup=False)
+                yield Static("", id="customer-panel", markup=False)
+        yield StatusBar(classes="status-bar", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.seen = self._state()  # what the agent had in front of them when they started
+        self.restore_draft()
+        self.app.refresh_status()
+
+    def restore_draft(self, focus: bool = False) -> None:
+        """The reply box as the saved draft has it (text, public or internal, macro, waiting actions)."""
+        draft = self.app.cache.draft(self.ticket_id)
+        if draft:
+            self.internal = draft["internal"]
+            self.macro_id = draft.get("macro_id")
+            self.pending_actions = draft.get("actions")
+            self.query_one(Composer).load_text(draft["body"])
+            if focus:
+                self.set_focus(self.query_one(Composer))
+        self._title_composer()
+
+    def reload(self) -> None:
+        app: DeskApp = self.app  # type: ignore[assignment]
+        self.ticket = app.cache.ticket(self.ticket_id)
+        if self.ticket is None:
+            self.query_one("#ticket-head", Static).update(f"Ticket #{self.ticket_id} is gone (deleted or merged on the server).")
+            return
+        t = self.ticket
+        agents = app.cache.agents()
+        assignee = agents.get(t["assignee_id"], {}).get("name", "unassigned") if t["assignee_id"] else "unassigned"
+        viewers = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != app.me_id]
+        head = safe_text(f"#{t['id']}  {one_line(t['subject'], 300)}\n")
+        tags = one_line(", ".join(str(x) for x in t["tags"]), 160) or "—"
+        head.append(one_line(f"{t['status']} · {t['priority']} · {t['queue']} · {t['channel']} · {t['language']} · "
+                             f"{assignee} · tags: {tags}"))
+        if viewers:
+            head.append(f"\n👁 also here: {one_line(', '.join(viewers), 160)}", style="bold")
+        self.query_one("#ticket-head", Static).update(head)
+        thread = app.cache.thread(self.ticket_id)
+        thread_key = tuple((m["id"], m["pending"]) for m in thread)
+        if thread_key != self._thread_key:  # rebuild the messages only when they changed, not on every sync
+            self._thread_key = thread_key
+            self._show_thread(thread)
+        cust = app.cache.customer(t["requester_id"]) or {}
+        f = lambda v, width=80: one_line(str(v), width)  # noqa: E731  (each fact on its line, however long)
+        lines = [f"Customer: {f(cust.get('name', '?'))}",
+                 f"tier {f(cust.get('tier', '?'), 20)} · {f(cust.get('language', '?'), 20)} · KYC {f(cust.get('kyc_status', '?'), 20)}",
+                 "", "Deposit addresses:"]
+        for a in cust.get("addresses", []):
+            lines.append(f"  {f(a['network'], 12):<9} {f(a['address'], 130)}" + (f"  memo {f(a['memo'], 70)}" if a.get("memo") else ""))
+        if cust.get("deposits"):
+            lines += ["", "Recent deposits:"]
+            for d in cust["deposits"][:6]:
+                lines.append(f"  {f(d['network'], 12):<9} {f(d['amount'], 30)} {f(d['asset'], 12)}  {f(d['status'], 20)}  {f(d['txid'], 19)}")
+        self.query_one("#customer-panel", Static).update("\n".join(lines))
+        self.tick(app.clock())
+
+    def _show_thread(self, thread: list[dict]) -> None:
+        view = self.query_one("#thread-view", VerticalScroll)
+        view.remove_children()
+        for m in thread:
+            label = {"customer": "customer", "reply": "reply", "note": "internal note"}[m["kind"]]
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(m["created_at"]))
+            body = safe_text(f"{m['author_name'] or label} · {label} · {stamp}" + (" · sending…" if m["pending"] else "") + "\n", style="bold")
+            body.append_text(highlight_chain_refs(m["body"]) if m["kind"] == "customer" else safe_text(m["body"]))
+            classes = f"msg msg-{m['kind']}" + (" msg-pending" if m["pending"] else "")
+            view.mount(Static(body, classes=classes))
+        view.call_after_refresh(view.scroll_end, animate=False)
+
+    def _state(self) -> tuple[Optional[int], int]:
+        t = self.app.cache.ticket(self.ticket_id)
+        return (t["assignee_id"] if t else None, len(self.app.cache.thread(self.ticket_id)))
+
+    def changes_since_seen(self) -> list[str]:
+        """What others changed on the ticket since the agent opened it (or last sent): new messages
+        from someone else, or a new assignee who is not us. Our own claims and edits don't count."""
+        assignee, count = self._state()
+        seen_assignee, seen_count = self.seen
+        me = self.app.me_id
+        out = []
+        for m in self.app.cache.thread(self.ticket_id)[seen_count:]:
+            if m["kind"] == "customer" or m["author_id"] != me:
+                who = m["author_name"] or ("the customer" if m["kind"] == "customer" else "someone")
+                out.append(f"a new {'customer message' if m['kind'] == 'customer' else m['kind']} from {clean(who)}")
+        if assignee != seen_assignee and assignee not in (None, me):
+            name = self.app.cache.agents().get(assignee, {}).get("name", "another agent")
+            out.append(f"it is now assigned to {clean(name)}")
+        return out
+
+    def tick(self, now: float) -> None:
+        if not self.ticket:
+            return
+        lines = ["SLA"]
+        for m in self.ticket["sla"]:
+            ms = sla_mod.MetricState.from_dict(m)
+            m = {**m, "metric": one_line(str(m.get("metric", "")), 24)}
+            stage = sla_mod.metric_stage(ms, now)
+            if stage == "active" and ms.due_at is not None:
+                left = ms.due_at - now
+                glyph = "▲" if left <= self.app.at_risk else "●"
+                lines.append(f"  {glyph} {m['metric']:<16} {sla_mod.format_countdown(left)}")
+            elif stage == "breached":
+                over = (now - ms.due_at) if ms.due_at else None
+                lines.append(f"  ✖ {m['metric']:<16} breached" + (f" {sla_mod.format_countdown(-over)}" if over is not None and ms.achieved_at is None else ""))
+            elif stage == "paused":
+                lines.append(f"  ‖ {m['metric']:<16} paused ({sla_mod.format_countdown(ms.remaining or 0)} left)")
+            else:
+                lines.append(f"  ✔ {m['metric']:<16} achieved")
+        if len(lines) == 1:
+            lines.append("  no SLA policy applies")
+        self.query_one("#sla-panel", Static).update("\n".join(lines))
+
+    def _title_composer(self) -> None:
+        kind = "INTERNAL NOTE (not sent to the customer)" if self.internal else "Public reply to the customer"
+        self.query_one("#composer-title", Static).update(f"{kind} · ctrl+s send · ctrl+t toggle · esc leave")
+        line = self.query_one("#composer-actions", Static)
+        pending = self.pending_actions
+        if pending and not self.internal:
+            line.update(one_line(f"On send: {' · '.join(describe_actions(pending['actions']))}  "
+                                 f"(from {pending.get('macro') or 'a macro'}; ctrl+n or u drops them)", 400))
+        elif pending:
+            line.update("An internal note carries no macro actions: they go out with the next public reply (ctrl+n drops them).")
+        line.set_class(bool(pending), "pending")
+
+    def drop_pending_actions(self) -> bool:
+        """Forget the macro actions waiting for the reply; True if there were any."""
+        if not self.pending_actions:
+            return False
+        self.pending_actions = None
+        self._title_composer()
+        self.save_draft()
+        return True
+
+    @on(TextArea.Changed, "#composer")
+    def _typed(self, _event) -> None:
+        if not self.query_one(Composer).text.strip():
+            self.macro_id = None  # an emptied box no longer holds the macro's text
+            if self.pending_actions:  # nor its actions: a discarded reply applies nothing
+                self.pending_actions = None
+                self._title_composer()
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(0.4, self.save_draft)
+
+    def save_draft(self) -> None:
+        self.app.cache.save_draft(self.ticket_id, self.query_one(Composer).text, self.internal, self.macro_id,
+                                  self.pending_actions)
+
+    def macro_applied(self, macro_id: Optional[str], title: str = "", actions: Sequence[dict] = ()) -> None:
+        """The box now holds a macro's text: remember it (with the draft, at once) to count its use
+        on send, and its actions, which wait for the reply (after those of an earlier macro)."""
+        self.macro_id = macro_id
+        if actions:
+            before = self.pending_actions or {"macro": "", "actions": []}
+            names = [n for n in (before["macro"], title) if n]
+            self.pending_actions = {"macro": " + ".join(dict.fromkeys(names)), "actions": [*before["actions"], *map(dict, actions)]}
+        self._title_composer()
+        self.save_draft()
+
+    def action_back(self) -> None:
+        self.save_draft()
+        self.app.pop_screen()
+        self.app.presence(None)
+
+    def action_reply(self) -> None:
+        self.internal = False
+        self._title_composer()
+        self.set_focus(self.query_one(Composer))
+
+    def action_note(self) -> None:
+        self.internal = True
+        self._title_composer()
+        self.set_focus(self.query_one(Composer))
+
+    def action_claim(self) -> None:
+        self.app.claim([self.ticket_id])
+        self.reload()
+
+    def action_status(self, status: str) -> None:
+        self.app.change([self.ticket_id], {"status": status})
+        self.reload()
+
+    def action_priority(self, step: int) -> None:
+        if self.ticket:
+            self.app.change([self.ticket_id], {"priority": step_priority(self.ticket["priority"], step)})
+            self.reload()
+
+    def action_next_ticket(self) -> None:
+        self.save_draft()
+        self.app.next_ticket(self.ticket_id)
+
+    def action_lookup(self) -> None:
+        """The deposit look-up, prefilled with the txids and addresses of this conversation."""
+        self.save_draft()
+        self.app.open_lookup(self.ticket_id)
