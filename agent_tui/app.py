@@ -328,7 +328,7 @@ class AgentApp(App):
 
     def open_lookup(self, ticket_id: int) -> None:
         """The deposit look-up for a ticket, prefilled with the txids and addresses of its conversation."""
-        from agent_tui.lookup_screen import LookupScreen
+        from agent_tui.screens.lookup import LookupScreen
 
         self.push_screen(LookupScreen(ticket_id))
 
@@ -714,7 +714,7 @@ class AgentApp(App):
         if self.role == "supervisor":
             self.push_screen(SupervisorScreen())
         elif self.role == "recovery":
-            from agent_tui.recovery_screen import RecoveryScreen
+            from agent_tui.screens.recovery import RecoveryScreen
 
             self.push_screen(RecoveryScreen())
 
@@ -726,7 +726,7 @@ class AgentApp(App):
             self.push_screen(SupervisorScreen())
 
     def action_recovery(self) -> None:
-        from agent_tui.recovery_screen import RecoveryScreen
+        from agent_tui.screens.recovery import RecoveryScreen
 
         if not isinstance(self.screen, RecoveryScreen):
             self.push_screen(RecoveryScreen())

@@ -295,11 +295,10 @@ def status() -> None:
 def _lookup_command() -> click.Command:
     """`agent-tui lookup`, wired to the config (endpoints), the backend (customer, ledger, asset
     configuration) and the cache (look-up results)."""
-    from agent_tui.chains.cache import LookupCache
+    from agent_tui.auth import AuthError
     from agent_tui.chains.cli import CONFIG_ENV, make_lookup_command
     from agent_tui.chains.config import default_asset_config, load_endpoints
     from agent_tui.chains.errors import ChainError
-    from agent_tui.auth import AuthError
     from agent_tui.config import ConfigError
 
     def customer(customer_id: str) -> dict:
@@ -350,7 +349,7 @@ def _lookup_command() -> click.Command:
         return server_ledger(url, token)
 
     return make_lookup_command(customer_loader=customer, asset_config_loader=asset_config, endpoints_loader=endpoints,
-                               cache_factory=lambda: LookupCache(_cache().engine), ledger_loader=ledger)
+                               cache_factory=lambda: _cache().lookup_cache(), ledger_loader=ledger)
 
 
 main.add_command(_lookup_command())

@@ -10,9 +10,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Optional
 
+import tomlkit
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
-import tomlkit
 
 from agent_tui import locations
 from agent_tui.textsafe import one_line

@@ -35,7 +35,8 @@ from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from agent_tui.vocabulary import CLOSED_STATUSES as _CLOSED, NO_DUE
+from agent_tui.vocabulary import CLOSED_STATUSES as _CLOSED
+from agent_tui.vocabulary import NO_DUE
 
 AT_RISK_SECONDS = 15 * 60  # Zendesk's amber threshold; configurable per policy
 

@@ -23,7 +23,6 @@ import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional
-
 from urllib.parse import quote
 
 import httpx

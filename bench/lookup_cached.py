@@ -18,8 +18,8 @@ from sqlmodel import SQLModel  # noqa: E402
 
 import storage.models  # noqa: E402,F401
 from agent_tui.chains import default_asset_config, lookup  # noqa: E402
-from agent_tui.chains.cache import LookupCache  # noqa: E402
 from agent_tui.chains.config import load_endpoints  # noqa: E402
+from storage.lookups import LookupCache  # noqa: E402
 from tests.chains.fixture_server import FixtureServer  # noqa: E402
 
 TXID = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739"  # USDT transfer, mainnet receipt

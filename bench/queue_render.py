@@ -38,10 +38,10 @@ from textual.app import App  # noqa: E402
 from textual.widget import Widget  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
-from agent_tui.sla import countdown_state, format_countdown  # noqa: E402
 from agent_tui.rows import QueueRow  # noqa: E402
-from widgets.queue_list import SLA_GLYPHS, ListRowSource, QueueList, format_age  # noqa: E402
+from agent_tui.sla import countdown_state, format_countdown  # noqa: E402
 from tests.queue_sample import sample_rows  # noqa: E402
+from widgets.queue_list import SLA_GLYPHS, ListRowSource, QueueList, format_age  # noqa: E402
 
 NOW = 1_750_000_000.0
 SIZE = (160, 50)

@@ -595,6 +595,20 @@ class Cache:
             self._enqueue(conn, "update", ticket_id, dict(changes), version, change_id)
         return change_id
 
+    def lookup_cache(self, pending_ttl: float = 60.0):
+        """The deposit look-up's result cache on this database (storage.lookups.LookupCache)."""
+        from storage.lookups import LookupCache
+
+        return LookupCache(self.engine, pending_ttl=pending_ttl)
+
+    def recent_lookups(self, limit: int = 500) -> list[dict]:
+        """Cached look-up results, newest first: key, txid, network, body (JSON text), final, fetched_at."""
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT key, txid, network, body, final, fetched_at FROM lookup_results ORDER BY fetched_at DESC LIMIT ?",
+                (int(limit),)).mappings().all()
+        return [dict(r) for r in rows]
+
     def latest_lookup(self, txids: Sequence[str]) -> Optional[dict]:
         """The newest cached look-up verdict (its JSON as a dict) for any of these txids, or None."""
         keys = [str(t).lower() for t in txids][:500]

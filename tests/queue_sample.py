@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 
-from agent_tui.vocabulary import NO_DUE
 from agent_tui.rows import QueueRow
+from agent_tui.vocabulary import NO_DUE
 
 __all__ = ["sample_rows"]
 

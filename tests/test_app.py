@@ -282,8 +282,8 @@ async def test_a_supervisor_opens_on_the_live_wall_and_moves_to_the_queues_and_b
 
 
 async def test_l_on_a_ticket_opens_the_prefilled_look_up_and_recovery_opens_on_batches(desk):
-    from agent_tui.lookup_screen import LookupScreen
-    from agent_tui.recovery_screen import RecoveryScreen
+    from agent_tui.screens.lookup import LookupScreen
+    from agent_tui.screens.recovery import RecoveryScreen
 
     server, cache = desk
     app = AgentApp(cache=cache, server_url=server.url, token="demo-recovery", role="recovery")

@@ -23,7 +23,15 @@ from agent_tui.chains.extract import network_hints, txids
 from backend import schema as S
 from backend.app import create_app as create_backend_app
 from backend.demo_chain import (
-    CHAIN_TIME, ROTATION, DemoChain, DepositTicket, create_app, endpoint_env, height_at, make_demo_chain, time_of,
+    CHAIN_TIME,
+    ROTATION,
+    DemoChain,
+    DepositTicket,
+    create_app,
+    endpoint_env,
+    height_at,
+    make_demo_chain,
+    time_of,
 )
 from backend.seed import seed
 from backend.server import ServerThread
@@ -246,7 +254,7 @@ async def test_in_the_app_l_reaches_the_story_s_verdict(chain_at_seed_time, desk
     from types import SimpleNamespace
 
     from agent_tui.app import AgentApp, Identity
-    from agent_tui.lookup_screen import LookupScreen
+    from agent_tui.screens.lookup import LookupScreen
 
     desk = chain_at_seed_time
     s = next(s for s in desk.stories if s.code == code)

@@ -18,8 +18,19 @@ from backend import service as svc
 from backend.schema import make_engine
 from tests.chains.conftest import fixture_server  # noqa: F401  (the real-answer chain server)
 from tests.desk import add_address, add_ledger, make_desk, new_ticket
-from tests.test_lookup_screens import (BTC_TX, CUST_ADDR, ETH_TX, SIZE, TRON_TX, DeskApp, endpoints, paste, recovery_app,
-                                       shown, wait_until)
+from tests.test_lookup_screens import (
+    BTC_TX,
+    CUST_ADDR,
+    ETH_TX,
+    SIZE,
+    TRON_TX,
+    DeskApp,
+    endpoints,
+    paste,
+    recovery_app,
+    shown,
+    wait_until,
+)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKEN = "demo-agent"

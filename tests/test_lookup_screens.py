@@ -13,11 +13,12 @@ from rich.console import Console
 from textual.app import App
 
 from agent_tui.chains import Verdict
-from agent_tui.lookup_screen import LookupScreen, note_text
+from agent_tui.screens.lookup import LookupScreen
 from storage.cache import Cache
-from tests.desk import FROZEN, add_address, add_ledger, customer_without_deposits, make_desk, new_ticket
 from tests.chains.conftest import anvil_eth, fixture_server, free_port  # noqa: F401  (real servers as fixtures)
+from tests.desk import FROZEN, add_address, add_ledger, customer_without_deposits, make_desk, new_ticket
 from themes import APP_TCSS, THEME_VARIABLE_DEFAULTS, THEMES
+from widgets.verdict import note_text
 
 SIZE = (160, 45)
 ETH_TX = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739"  # 1000 USDT to CUST_ADDR, ethereum mainnet
@@ -282,7 +283,7 @@ async def test_a_deposit_on_anvil_in_the_ledger_is_credited(tmp_path, anvil_eth)
 
 
 def recovery_app(cache, rpc, **kw):
-    from agent_tui.recovery_screen import RecoveryScreen
+    from agent_tui.screens.recovery import RecoveryScreen
 
     app = DeskApp(cache, rpc)
     screen = RecoveryScreen(**kw)
@@ -297,7 +298,8 @@ async def paste(pilot, screen, text: str) -> None:
 
 
 async def test_a_batch_of_three_gives_three_results_and_the_history_lists_them(tmp_path, fixture_server):
-    from agent_tui.recovery_screen import RecoveryScreen, recent_lookups
+    from agent_tui.screens.recovery import RecoveryScreen
+    from agent_tui.services.lookups import recent_lookups
 
     cache, _ = make_desk(tmp_path)
     app, screen = recovery_app(cache, endpoints(fixture_server), concurrency=2)
@@ -319,7 +321,7 @@ async def test_a_batch_of_three_gives_three_results_and_the_history_lists_them(t
         assert str(table.get_cell("1", "network")) == "tron" and str(table.get_cell("0", "code")) == "check_ledger"
         assert str(table.get_cell("0", "ledger")) == "NOT" and str(table.get_cell("0", "rec")) == "no"
         # the history reads the lookup_results table: the three, newest first
-        rows = recent_lookups(cache.engine)
+        rows = recent_lookups(cache)
         assert len(screen.history) == 3 == screen.query_one("#recovery-history").row_count
         assert {h["txid"].removeprefix("0x") for h in screen.history} == {ETH_TX[2:], TRON_TX, BTC_TX}
         assert [h["fetched_at"] for h in rows] == sorted((h["fetched_at"] for h in rows), reverse=True)
@@ -328,7 +330,7 @@ async def test_a_batch_of_three_gives_three_results_and_the_history_lists_them(t
         await pilot.press("escape")  # leave the box: the results table has the focus
         assert screen.focused is table
         await pilot.press("enter")
-        from agent_tui.recovery_screen import VerdictScreen
+        from agent_tui.screens.modals.verdict import VerdictScreen
 
         assert isinstance(app.screen, VerdictScreen) and app.screen.verdict.code == "check_ledger"
         await pilot.press("escape")
@@ -418,11 +420,11 @@ async def test_a_running_batch_can_be_cancelled(tmp_path, fixture_server):
         assert not screen.running and len(screen.results) == 200
         cancelled = [i for i, (v, e) in screen.results.items() if e == "cancelled"]
         assert cancelled and len(cancelled) < 200
-        from agent_tui.recovery_screen import recent_lookups
+        from agent_tui.services.lookups import recent_lookups
 
-        stored = len(recent_lookups(cache.engine))
+        stored = len(recent_lookups(cache))
         await pilot.pause(0.5)
-        assert len(recent_lookups(cache.engine)) == stored < 200  # the worker stopped: nothing more is looked up
+        assert len(recent_lookups(cache)) == stored < 200  # the worker stopped: nothing more is looked up
         assert str(screen.query_one("#recovery-results").get_cell(str(cancelled[-1]), "code")) == "cancelled"
 
 

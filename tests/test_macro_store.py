@@ -136,8 +136,8 @@ def test_deposit_context_takes_a_flat_ledger_row():
 
 
 def test_last_lookup_finds_a_cached_verdict_for_a_txid_in_the_thread(cache):
-    from agent_tui.chains.cache import LookupCache
     from agent_tui.chains.diagnose import Verdict
+    from storage.lookups import LookupCache
 
     t = ticket_with(cache, queue="deposits")
     txid = "0x" + "cd" * 32

@@ -11,8 +11,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import pytest
-
-from backend.seed import QUEUES
 from sqlalchemy import select
 
 from agent_tui import kpi
@@ -20,7 +18,7 @@ from backend import schema as S
 from backend.app import create_app
 from backend.metrics import router, wall
 from backend.schema import create_schema, make_engine
-from backend.seed import seed
+from backend.seed import QUEUES, seed
 from backend.server import ServerThread
 from tests.conftest import database_url
 

@@ -10,12 +10,12 @@ from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.message import Message
 
+from agent_tui.rows import QueueRow
 from agent_tui.sla import format_countdown
 from storage.models import NO_DUE
-from agent_tui.rows import QueueRow
+from tests.queue_sample import sample_rows
 from themes import APP_TCSS, THEME_VARIABLES, THEMES, register_themes
 from widgets.queue_list import SLA_GLYPHS, ListRowSource, QueueList, format_age
-from tests.queue_sample import sample_rows
 
 NOW = 1_750_000_000.0  # frozen clock
 SIZE = (120, 30)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from tests.queue_sample import sample_rows
 from themes import APP_TCSS, register_themes
 from widgets.queue_list import ListRowSource, QueueList
-from tests.queue_sample import sample_rows
 
 NOW = 1_750_000_000.0  # frozen clock: countdowns and ages are the same on every run
 

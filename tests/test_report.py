@@ -9,15 +9,13 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-
-from backend.seed import QUEUES
 from click.testing import CliRunner
 
 from agent_tui.report import CSV_COLUMNS, report
 from backend.app import create_app
 from backend.metrics import router
 from backend.schema import make_engine
-from backend.seed import seed
+from backend.seed import QUEUES, seed
 from backend.server import ServerThread
 
 

@@ -8,8 +8,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from storage.models import NO_DUE
-
 from agent_tui.sla import (
     AT_RISK_SECONDS,
     DEFAULT_PAUSE_STATUSES,
@@ -26,6 +24,7 @@ from agent_tui.sla import (
     policy_from_dict,
     policy_to_dict,
 )
+from storage.models import NO_DUE
 
 
 def utc(*args: int) -> float:

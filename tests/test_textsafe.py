@@ -7,9 +7,9 @@ from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from agent_tui.rows import QueueRow
 from agent_tui.textsafe import UNSAFE, clean, one_line, safe_text
 from storage.models import NO_DUE
-from agent_tui.rows import QueueRow
 from widgets.queue_list import ListRowSource, QueueList
 
 ESC = "\x1b"

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping, Optional, Sequence
 
 from .addresses import normalize_address
-from .config import networks_from, network_entry
+from .config import network_entry, networks_from
 from .errors import clean
 from .facts import DROPPED, FAILED, PENDING, ChainFacts, Transfer
 from .providers.common import fmt_units

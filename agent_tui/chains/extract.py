@@ -23,9 +23,10 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
+from agent_tui.textsafe import ESCAPE_SEQUENCES
+
 from .addresses import parse_address, parse_txid, txid_families
 from .errors import ChainError
-from agent_tui.textsafe import ESCAPE_SEQUENCES
 
 __all__ = ["Found", "extract", "txids", "addresses", "network_hints", "MAX_TEXT", "MAX_FOUND"]
 

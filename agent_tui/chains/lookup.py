@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, Mapping, Optional
 
 from .addresses import parse_address
-from .cache import LookupCache, cache_key
+from .cache import ResultCache, cache_key
 from .candidates import candidate_networks
 from .config import Endpoint, load_endpoints, networks_from
 from .diagnose import Verdict, diagnose
@@ -47,7 +47,7 @@ async def lookup(
     customer: Optional[Mapping[str, Any]] = None,
     asset_config: Mapping[str, Any],
     endpoints: Any = None,
-    cache: Optional[LookupCache] = None,
+    cache: Optional[ResultCache] = None,
     limits: Optional[Limits] = None,
     http: Optional[Http] = None,
     ledger: Optional[LedgerSource] = None,

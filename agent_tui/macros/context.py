@@ -30,7 +30,6 @@ import re
 import time
 from typing import Any, Iterable, Mapping, Optional
 
-
 from agent_tui import sla as sla_mod
 from agent_tui.macros.guard import GuardReport, check_reply
 from agent_tui.textsafe import clean

@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-
 from agent_tui import locations
 from agent_tui.macros.actions import (  # noqa: F401  (re-exported: the store's callers used them from here)
     FAVOURITE_SLOTS,

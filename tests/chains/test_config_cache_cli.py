@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from agent_tui.chains import ChainError, default_asset_config, load_endpoints, lookup
-from agent_tui.chains.cache import LookupCache
 from agent_tui.chains.cli import make_lookup_command
 from agent_tui.chains.config import Endpoint, networks_from
+from storage.lookups import LookupCache
 
 ETH_TX = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739"
 CUST_ADDR = "0x2ae6d1401af58f9fbe2eda032b8494d519af5813"
@@ -108,3 +108,23 @@ def test_cli_customer_hook(fixture_server):
     r = CliRunner().invoke(make_lookup_command(customer_loader=loader), [ETH_TX, "--customer", "42", "--json"], env=runner_env(fixture_server))
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["code"] == "credited" and seen == ["42"]
+
+
+def test_expired_pending_verdicts_are_purged_so_the_table_stays_bounded(sqlite_engine):
+    from agent_tui.chains import Verdict
+
+    now = [1000.0]
+    cache = LookupCache(sqlite_engine, pending_ttl=60, clock=lambda: now[0])
+
+    def verdict(txid: str, final: bool) -> Verdict:
+        return Verdict.from_dict({"code": "pending" if not final else "credited", "explanation": "", "evidence": {},
+                                  "recoverable": False, "recoverable_note": "", "macro": "", "txid": txid, "final": final})
+
+    for i in range(50):
+        cache.put(f"p{i}|bitcoin|x", verdict(f"p{i}", False))
+    cache.put("f|bitcoin|x", verdict("f", True))
+    now[0] += 61
+    cache.put("new|bitcoin|x", verdict("new", False))  # the next write purges what expired
+    with sqlite_engine.connect() as conn:
+        keys = {r[0] for r in conn.exec_driver_sql("SELECT key FROM lookup_results")}
+    assert keys == {"f|bitcoin|x", "new|bitcoin|x"}

@@ -31,7 +31,8 @@ import pytest
 
 from agent_tui.chains.diagnose import CODES, MACROS
 from storage.cache import Cache
-from tests.chains.test_anvil import BSC_USDT, FAKE, STRANGER, USDT, Chain, rpc as evm_rpc
+from tests.chains.test_anvil import BSC_USDT, FAKE, STRANGER, USDT, Chain
+from tests.chains.test_anvil import rpc as evm_rpc
 from tests.desk import FROZEN, add_address, add_customer, add_ledger, make_desk, new_ticket
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -215,7 +216,7 @@ def run_cli(cache_path, d: Deposit, customer_id: int) -> dict:
 
 async def run_in_app(cache_path, d: Deposit, ticket_id: int):
     from agent_tui.app import AgentApp, Identity
-    from agent_tui.lookup_screen import LookupScreen
+    from agent_tui.screens.lookup import LookupScreen
 
     cache = Cache.open(cache_path)
     app = AgentApp(cache=cache, server_url="http://127.0.0.1:9", token="-", sync_enabled=False, clock=lambda: FROZEN,

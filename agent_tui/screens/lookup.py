@@ -12,10 +12,8 @@ leaves the screen working.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,185 +23,23 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, ListItem, ListView, Select, Static
 
-from agent_tui.chains import ChainError, Verdict, default_asset_config, load_endpoints, lookup
+from agent_tui.chains import ChainError, Verdict
 from agent_tui.chains.addresses import parse_address, parse_txid
-from agent_tui.chains.cache import LookupCache
 from agent_tui.chains.config import networks_from
 from agent_tui.chains.extract import extract, network_hints
-from agent_tui.chains.ledger import LedgerSource, server_ledger
 from agent_tui.chains.transport import Limits
+from agent_tui.services.lookups import (
+    asset_config_of,
+    customer_context,
+    endpoints_of,
+    run_one,
+)
 from agent_tui.textsafe import one_line, safe_text
+from widgets.verdict import note_text, verdict_renderable
 
-__all__ = ["LookupScreen", "TxChoice", "asset_config_of", "customer_context", "endpoints_of", "ledger_of", "ledger_line",
-           "note_text", "run_one", "verdict_renderable"]
+__all__ = ["LookupScreen", "TxChoice"]
 
 ANY_NETWORK = ""
-LEDGER_KEYS = ("txid", "network", "asset", "amount", "output_index", "status")
-
-# code -> style of its headline: settled good, wait, act, dead end
-CODE_STYLE = {
-    "credited": "bold green",
-    "pending": "bold yellow", "insufficient_confirmations": "bold yellow",
-    "needs_manual_credit": "bold magenta", "missing_memo": "bold magenta", "wrong_memo": "bold magenta",
-    "wrong_network": "bold magenta", "unsupported_token": "bold magenta",
-    "check_ledger": "bold yellow",
-    "failed": "bold red", "dropped": "bold red", "wrong_address": "bold red", "below_minimum": "bold red", "not_found": "bold red",
-}
-
-EVIDENCE_ROWS = (
-    ("network", "network"), ("chain_id", "chain id"), ("status", "status"), ("block", "block"), ("tip", "tip"),
-    ("confirmations", "confirmations"), ("asset", "asset"), ("amount", "amount"), ("min_deposit", "minimum"),
-    ("contract", "contract"), ("recipient", "recipient"), ("memo", "memo / tag"), ("expected_memo", "customer's tag"),
-    ("index", "output/log index"), ("failure_reason", "failure"), ("ledger_status", "ledger"),
-)
-
-
-# --- what the screens share with the app (also used by the recovery screen) ----------------
-
-
-def asset_config_of(app: Any) -> dict:
-    """The exchange's listing from the cache; the built-in one while the cache has none yet."""
-    try:
-        cfg = app.cache.asset_config()
-    except Exception:
-        cfg = None
-    if not isinstance(cfg, dict) or not cfg.get("networks"):
-        return default_asset_config()
-    return cfg
-
-
-def endpoints_of(app: Any) -> dict:
-    """Endpoints from settings.rpc (and AGENT_TUI_RPC_*). Raises InvalidInput for a malformed one."""
-    return load_endpoints(getattr(getattr(app, "settings", None), "rpc", None) or None)
-
-
-def ledger_of(app: Any) -> Optional[LedgerSource]:
-    """The backend's ledger when the app is signed in (a server and a token), else None (not checked)."""
-    url, token = getattr(app, "server_url", None), getattr(app, "token", None)
-    if isinstance(url, str) and url and isinstance(token, str) and token:
-        return server_ledger(url, token)
-    return None
-
-
-def ledger_line(v: Verdict) -> str:
-    """One line on whether the verdict consulted the deposit ledger (and where it came from)."""
-    if not v.ledger_checked:
-        why = f" ({one_line(v.ledger_note, 200)})" if v.ledger_note else ""
-        return f"Ledger NOT checked{why}: check the back office before crediting anything."
-    return "Ledger checked" + (f": {one_line(v.ledger_note, 200)}" if v.ledger_note else "") + "."
-
-
-def customer_context(customer: Optional[dict]) -> Optional[dict]:
-    """The look-up's customer context from cache.customer(): deposit addresses and the ledger slice."""
-    if not customer:
-        return None
-    addrs = [{"network": a.get("network"), "asset": a.get("asset"), "address": a.get("address"), "memo": a.get("memo")}
-             for a in customer.get("addresses") or []]
-    ledger = [{k: d.get(k) for k in LEDGER_KEYS} for d in customer.get("deposits") or []]
-    return {"id": customer.get("id"), "addresses": addrs, "ledger": ledger}
-
-
-async def run_one(app: Any, txid: str, network: Optional[str], customer: Optional[dict], *, limits: Optional[Limits] = None,
-                  http: Any = None, endpoints: Any = None, asset_config: Optional[dict] = None,
-                  ledger: Any = "app") -> tuple[Optional[Verdict], str]:
-    """One look-up as the screens do it: (verdict, "") or (None, one line saying why not). Never raises."""
-    try:
-        eps = endpoints if endpoints is not None else endpoints_of(app)
-        cfg = asset_config if asset_config is not None else asset_config_of(app)
-        cache = LookupCache(app.cache.engine)
-        verdict = await lookup(txid, network=network or None, customer=customer, asset_config=cfg, endpoints=eps,
-                               cache=cache, limits=limits, http=http, ledger=ledger_of(app) if ledger == "app" else ledger)
-        return verdict, ""
-    except ChainError as e:
-        return None, one_line(str(e), 300)
-    except Exception as e:  # a bug must not take the screen down; say what kind of failure it was
-        return None, f"look-up failed unexpectedly ({one_line(e.__class__.__name__, 60)})"
-
-
-def _value(field: str, v: Verdict) -> Optional[str]:
-    e = v.evidence
-    raw = getattr(e, field, None)
-    if field == "confirmations":
-        if raw is None:
-            return None
-        return f"{raw}" + (f" of {e.required_confirmations} required" if e.required_confirmations else "")
-    if raw is None or raw == "":
-        return None
-    return one_line(str(raw), 120)
-
-
-def verdict_renderable(v: Verdict) -> Group:
-    """The verdict as the agent reads it: headline, explanation, policy, evidence, transfers, probes. No markup."""
-    head = Text()
-    head.append(one_line(v.code, 40), style=CODE_STYLE.get(v.code, "bold"))
-    head.append("   final" if v.final else "   not final yet (may change)", style="dim")
-    where = Text("txid ", style="dim")
-    where.append(one_line(v.txid or "?", 100))
-    if v.network:
-        where.append(" on ", style="dim")
-        where.append(one_line(v.network, 30))
-    if v.claimed_network and v.claimed_network != v.network:
-        where.append(f"  (customer said {one_line(v.claimed_network, 30)})", style="dim")
-    expl = safe_text(one_line(v.explanation))
-    rec = Text("Recoverable: ", style="bold")
-    rec.append("yes" if v.recoverable else "no", style="bold green" if v.recoverable else "bold red")
-    rec.append(" · " + one_line(v.recoverable_note))
-    macro = Text("Suggested macro: ", style="bold")
-    macro.append(one_line(v.macro, 80))
-    ledger = Text(ledger_line(v), style="dim" if v.ledger_checked else "bold yellow")
-
-    ev = Table(show_header=False, box=None, padding=(0, 1), expand=False)
-    ev.add_column(style="dim", no_wrap=True)
-    ev.add_column(overflow="fold")
-    for field, label in EVIDENCE_ROWS:
-        val = _value(field, v)
-        if val is not None:
-            ev.add_row(Text(label), Text(val))
-
-    parts: list[Any] = [head, where, Text(""), expl, Text(""), rec, macro, ledger, Text(""), Text("Evidence", style="bold"), ev]
-    if v.transfers:
-        tt = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
-        for col in ("#", "recipient", "amount", "asset / contract", "memo"):
-            tt.add_column(col, overflow="fold")
-        for t in v.transfers[:12]:
-            # the core lists transfers as the chain gave them: a token's amount may be in raw units only
-            amount = t.get("amount") if t.get("amount") is not None else (f"{t['raw_amount']} raw units" if t.get("raw_amount") is not None else None)
-            recipient = f"{t.get('recipient')} (change)" if t.get("change") else t.get("recipient")  # back to the sender
-            cells = (t.get("index"), recipient, amount, t.get("asset") or t.get("contract"), t.get("memo"))
-            tt.add_row(*(Text(one_line(str(c), 70) if c is not None and c != "" else "—") for c in cells))
-        parts += [Text(""), Text(f"Transfers ({len(v.transfers)})", style="bold"), tt]
-        if len(v.transfers) > 12:
-            parts.append(Text(f"… {len(v.transfers) - 12} more", style="dim"))
-    if v.probes:
-        pr = Text("Networks probed: ", style="bold")
-        pr.append(one_line(", ".join(f"{n} {s}" for n, s in sorted(v.probes.items())), 400))
-        parts += [Text(""), pr]
-    return Group(*parts)
-
-
-def note_text(v: Verdict) -> str:
-    """The internal note that records a look-up on the ticket: plain text, one fact a line."""
-    lines = [f"Deposit look-up: {one_line(v.code, 40)}", one_line(v.explanation),
-             f"Recoverable: {'yes' if v.recoverable else 'no'}. {one_line(v.recoverable_note)}",
-             f"Suggested macro: {one_line(v.macro, 80)}", ledger_line(v)]
-    where = f"Txid: {one_line(v.txid or '?', 100)}"
-    if v.network:
-        where += f" on {one_line(v.network, 30)}"
-    if v.claimed_network and v.claimed_network != v.network:
-        where += f" (customer said {one_line(v.claimed_network, 30)})"
-    lines.append(where)
-    ev = [(label, _value(field, v)) for field, label in EVIDENCE_ROWS]
-    ev = [(label, val) for label, val in ev if val is not None]
-    if ev:
-        lines.append("Evidence:")
-        lines += [f"  {label}: {val}" for label, val in ev]
-    if v.probes:
-        lines.append("Probed: " + one_line(", ".join(f"{n} {s}" for n, s in sorted(v.probes.items())), 400))
-    lines.append("Final (chain facts settled)." if v.final else "Not final yet: the chain may still change this.")
-    return "\n".join(lines)
-
-
-# --- the screen ----------------------------------------------------------------------------
 
 
 class TxChoice(ListItem):

@@ -12,97 +12,39 @@ with agent_tui.textsafe, never markup. A failed look-up is one line in its row.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
-from dataclasses import dataclass
 from typing import Any, Optional
 
-import orjson
 from rich.text import Text
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TextArea
 
 from agent_tui.chains import ChainError, Verdict
-from agent_tui.chains.addresses import parse_txid
 from agent_tui.chains.transport import Http, Limits
-from agent_tui.lookup_screen import CODE_STYLE, asset_config_of, endpoints_of, ledger_of, run_one, verdict_renderable
+from agent_tui.screens.modals.verdict import VerdictScreen
+from agent_tui.services.lookups import (
+    MAX_BATCH,
+    BatchItem,
+    asset_config_of,
+    endpoints_of,
+    ledger_of,
+    parse_batch,
+    recent_lookups,
+    run_one,
+)
 from agent_tui.textsafe import clean, one_line
-from storage.models import LookupResult
+from widgets.verdict import CODE_STYLE
 
-__all__ = ["BatchItem", "RecoveryScreen", "VerdictScreen", "parse_batch", "recent_lookups", "MAX_BATCH"]
+__all__ = ["RecoveryScreen"]
 
-MAX_BATCH = 1000  # lines looked up per run; more are reported, not run
 DEFAULT_CONCURRENCY = 8  # look-ups in flight at once (each fans out to its candidate networks)
 HISTORY_LIMIT = 500
 FLUSH_EVERY = 0.1  # seconds between repaints of answered rows while a batch runs
-
-_SPLIT = re.compile(r"[\s,;]+")
-
-
-@dataclass
-class BatchItem:
-    line: int  # 1-based line in the pasted text
-    txid: str
-    network: Optional[str] = None
-    error: str = ""  # set when the line cannot be looked up at all
-
-
-def parse_batch(text: str, limit: int = MAX_BATCH) -> tuple[list[BatchItem], int, int]:
-    """(items, duplicates skipped, lines over the limit). Never raises; bad lines become items with an error."""
-    items: list[BatchItem] = []
-    seen: set[tuple[str, Optional[str]]] = set()
-    dups = over = 0
-    for n, raw in enumerate((text or "").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if len(items) >= limit:
-            over += 1
-            continue
-        parts = [p for p in _SPLIT.split(line) if p]
-        txid = parts[0]
-        network = parts[1].lower() if len(parts) > 1 else None
-        if len(parts) > 2:
-            items.append(BatchItem(n, one_line(txid, 70), network, "expected: TXID [NETWORK]"))
-            continue
-        try:
-            key = parse_txid(txid).hex
-        except ChainError as e:
-            items.append(BatchItem(n, one_line(txid, 70), network, one_line(str(e), 200)))
-            continue
-        if (key, network) in seen:
-            dups += 1
-            continue
-        seen.add((key, network))
-        items.append(BatchItem(n, txid, network))
-    return items, dups, over
-
-
-def recent_lookups(engine: Engine, limit: int = HISTORY_LIMIT) -> list[dict]:
-    """The cached look-up results, newest first: txid, claimed network, network, code, final, fetched_at, verdict."""
-    with Session(engine) as s:
-        rows = s.execute(select(LookupResult.key, LookupResult.txid, LookupResult.network, LookupResult.body,
-                                LookupResult.final, LookupResult.fetched_at)
-                         .order_by(LookupResult.fetched_at.desc()).limit(limit)).all()
-    out = []
-    for key, txid, network, body, final, fetched_at in rows:
-        try:
-            verdict: Optional[Verdict] = Verdict.from_dict(orjson.loads(body))
-        except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
-            verdict = None
-        parts = str(key).split("|")
-        out.append({"key": key, "txid": txid, "claimed": parts[1] if len(parts) > 2 and parts[1] else None,
-                    "network": network or None, "code": verdict.code if verdict else None, "final": bool(final),
-                    "fetched_at": float(fetched_at or 0), "verdict": verdict})
-    return out
 
 
 def _cell(value: Any, width: int = 40, style: str = "") -> Text:
@@ -112,24 +54,6 @@ def _cell(value: Any, width: int = 40, style: str = "") -> Text:
 
 def _stamp(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) if t else "—"
-
-
-class VerdictScreen(ModalScreen):
-    """One verdict in full, over the recovery desk."""
-
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="recovery.detail_close")]
-    DEFAULT_CSS = """
-    VerdictScreen { align: center middle; }
-    VerdictScreen #verdict-detail { width: 120; height: auto; max-height: 90%; border: round $accent; background: $surface; padding: 1 2; }
-    """
-
-    def __init__(self, verdict: Verdict) -> None:
-        super().__init__()
-        self.verdict = verdict
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="verdict-detail"):
-            yield Static(verdict_renderable(self.verdict), markup=False)
 
 
 RESULT_COLUMNS = (("line", "#", 3), ("txid", "txid", 18), ("claimed", "claimed", 7), ("code", "verdict", 24),
@@ -227,7 +151,7 @@ class RecoveryScreen(Screen):
 
     def load_history(self) -> None:
         try:
-            self.history = recent_lookups(self.app.cache.engine)
+            self.history = recent_lookups(self.app.cache)
         except Exception as e:  # an unreadable table must not take the desk down
             self.history = []
             self.error = "Could not read the look-up history: " + one_line(str(e) or e.__class__.__name__, 200)
