@@ -378,3 +378,14 @@ def test_override_uses_the_clock_by_default():
 def test_override_needs_findings_agent_and_reason(report, agent, reason, message):
     with pytest.raises(ValueError, match=message):
         record_override(report, agent, reason)
+
+
+@pytest.mark.parametrize("theirs, quoted", [
+    ("MQMHBtvnBfxTzt3K2bdxgSE7qZPHSXWsGM", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"),  # Litecoin P2SH: new and old form
+    ("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "MQMHBtvnBfxTzt3K2bdxgSE7qZPHSXWsGM"),
+    (BTC_BECH32.upper(), BTC_BECH32),  # bech32 in upper case is the same address
+    (EVM.lower(), EVM),  # any checksum case
+])
+def test_the_customers_address_in_another_encoding_is_still_theirs(theirs, quoted):
+    report = check_reply(f"Your deposit address is {quoted}.", customer_addresses=[theirs])
+    assert "unknown_address" not in report.codes

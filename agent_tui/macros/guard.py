@@ -778,11 +778,18 @@ def find_addresses(text: str) -> list[tuple[str, str]]:
 
 
 def _address_key(addr: str) -> str:
+    """The form two addresses are compared in: the look-up's (chains.addresses), so every encoding of
+    one script (Litecoin's 3.../M..., bech32 in either case) and an EVM address in any checksum case
+    are one address, and the guard and the look-up never disagree on whose address it is."""
+    from agent_tui.chains.addresses import parse_address
+    from agent_tui.chains.errors import InvalidInput
+
     addr = addr.strip()
-    low = addr.lower()
-    if low.startswith("0x") or low.startswith(("bc1", "tb1", "ltc1", "tltc1")):
-        return low
-    return addr
+    try:
+        return parse_address(addr).key
+    except InvalidInput:
+        low = addr.lower()
+        return low if low.startswith(("0x", "bc1", "tb1", "ltc1", "tltc1")) else addr
 
 
 def _address_set(addresses: Iterable[Any]) -> set[str]:
