@@ -34,8 +34,7 @@ def friendly(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from agent_tui.auth import AuthError
-        from agent_tui.config import ConfigError
-        from agent_tui.sync import SyncError
+        from agent_tui.errors import ConfigError, SyncError
 
         try:
             return fn(*args, **kwargs)
@@ -84,7 +83,79 @@ def _cache():
     return _once_per_run("agent_tui.cache", lambda: _open_cache(_settings()))
 
 
-@click.group(invoke_without_command=True)
+def _reader():
+    """The cache for reading, cheaply: the file as it is when it exists at the current layout (no
+    ORM loaded, storage.quick), else the full cache (created, migrated or rebuilt as needed)."""
+    def make():
+        from storage.paths import resolve_cache_path
+        from storage.quick import QuickCache
+
+        return QuickCache.open_if_current(resolve_cache_path(_settings().cache_path)) or _cache()
+
+    return _once_per_run("agent_tui.reader", make)
+
+
+class LazyGroup(click.Group):
+    """A group whose heavier commands are imported only when run (or asked for their own --help), so
+    `agent-tui --help` and the light commands start without the chains, macros and report code.
+    `lazy` maps a command name to (loader, one-line help for the group's listing)."""
+
+    def __init__(self, *args, lazy: Optional[dict] = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            for command in self.lazy[cmd_name][0]():
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        width = formatter.width - 6 - max(len(n) for n in self.list_commands(ctx))
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                cmd = self.commands[name]
+                if cmd.hidden:
+                    continue
+                rows.append((name, cmd.get_short_help_str(width)))
+            else:
+                text = self.lazy[name][1]
+                rows.append((name, text if len(text) <= width else text[: max(0, width - 3)].rstrip() + "..."))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _lazy_lookup() -> list[click.Command]:
+    return [_lookup_command()]
+
+
+def _lazy_macros() -> list[click.Command]:
+    from agent_tui.macros.cli import make_macro_commands
+
+    return list(make_macro_commands(_cache, _settings))
+
+
+def _lazy_report() -> list[click.Command]:
+    from agent_tui.report import report
+
+    report.callback = friendly(report.callback)  # a malformed server answer: one line and the crash log
+    return [report]
+
+
+LAZY = {
+    "lookup": (_lazy_lookup, "Investigate a deposit that never arrived: on-chain facts and a verdict with evidence."),
+    "macro": (_lazy_macros, "Canned replies (macros) from the local cache."),
+    "check-reply": (_lazy_macros, "Run the reply guard on FILE (- for stdin): exit 0 ok, 1 blocked, 3 warnings, 2 error."),
+    "report": (_lazy_report, "Export KPIs (FRT, resolution, SLA compliance, FCR, CSAT, escalations, backlog) for a period."),
+}
+
+
+@click.group(cls=LazyGroup, lazy=LAZY, invoke_without_command=True)
 @click.option("--role", type=click.Choice(ROLES), default=None,
               help="Open in the mode of this role (default: the role of your token).")
 @click.version_option(package_name="agent-tui")
@@ -329,7 +400,7 @@ def _lookup_command() -> click.Command:
         return {"id": cid, "addresses": c.json()["addresses"], "ledger": d.json()["deposits"]}
 
     def asset_config() -> dict:
-        cfg = _cache().asset_config()
+        cfg = _reader().asset_config()
         return cfg if cfg["networks"] else default_asset_config()
 
     def endpoints():
@@ -349,31 +420,7 @@ def _lookup_command() -> click.Command:
         return server_ledger(url, token)
 
     return make_lookup_command(customer_loader=customer, asset_config_loader=asset_config, endpoints_loader=endpoints,
-                               cache_factory=lambda: _cache().lookup_cache(), ledger_loader=ledger)
-
-
-main.add_command(_lookup_command())
-
-
-def _macro_commands() -> None:
-    from agent_tui.macros.cli import make_macro_commands
-
-    group, check_reply_cmd = make_macro_commands(_cache, _settings)
-    main.add_command(group)
-    main.add_command(check_reply_cmd)
-
-
-_macro_commands()
-
-
-def _report_command() -> None:
-    from agent_tui.report import report
-
-    report.callback = friendly(report.callback)  # a malformed server answer: one line and the crash log
-    main.add_command(report)
-
-
-_report_command()
+                               cache_factory=lambda: _reader().lookup_cache(), ledger_loader=ledger)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,7 @@ from agent_tui import locations
 from agent_tui.textsafe import one_line
 
 
-class ConfigError(Exception):
-    """A config problem, said in one line."""
+from agent_tui.errors import ConfigError  # noqa: E402,F401  (it lives where the CLI can catch it cheaply)
 
 
 class Settings(BaseSettings):

@@ -35,8 +35,7 @@ from storage.wire import BadPage, NotJson, WrongShape, decode_answer, decode_pag
 API = "/api/v1"
 
 
-class SyncError(Exception):
-    """Sync could not finish; the message is one line saying what and what to do."""
+from agent_tui.errors import SyncError  # noqa: E402,F401  (re-exported: callers catch it from here)
 
 
 class Unauthorized(SyncError):

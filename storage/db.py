@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 
 from storage import models
 from storage.models import SCHEMA_VERSION
+from storage.paths import default_cache_path, resolve_cache_path  # noqa: F401  (re-exported)
 
 # Tables whose rows exist only here until the server confirms them: never thrown away.
 LOCAL_ONLY = ("outbox", "drafts", "rejections")
@@ -44,23 +45,6 @@ def _v2_to_v3(conn: Connection) -> None:
 
 MIGRATIONS[1] = _v1_to_v2
 MIGRATIONS[2] = _v2_to_v3
-
-
-def default_cache_path() -> Path:
-    """<data dir>/cache.db: AGENT_TUI_DATA_DIR (as agent_tui.locations.data_dir) or the platform's."""
-    from platformdirs import user_data_dir
-
-    return Path(os.environ.get("AGENT_TUI_DATA_DIR") or user_data_dir("agent-tui", appauthor=False)) / "cache.db"
-
-
-def resolve_cache_path(configured: str | os.PathLike | None = None) -> Path:
-    """AGENT_TUI_CACHE beats the config file, which beats the platform default."""
-    env = os.environ.get("AGENT_TUI_CACHE")
-    if env:
-        return Path(env).expanduser()
-    if configured:
-        return Path(configured).expanduser()
-    return default_cache_path()
 
 
 def _create_private(path: Path) -> None:

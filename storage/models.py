@@ -29,7 +29,7 @@ from agent_tui.vocabulary import (  # noqa: F401  (re-exported: the cache's call
     TIERS,
 )
 
-SCHEMA_VERSION = 3  # 2: drafts.macro_id (the macro the box's text came from); 3: drafts.actions (what happens on send)
+from storage.paths import SCHEMA_VERSION  # noqa: F401  (the layout version: see storage/paths.py)
 
 
 # --- tables ---------------------------------------------------------------------------------

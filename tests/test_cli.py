@@ -200,3 +200,45 @@ def test_sync_with_a_partial_ticket_in_the_answer_is_one_line_and_keeps_the_repl
     line = one_clear_line(run("sync", env=env))
     assert "HTTP 201" in line and "missing field ticket.version" in line and "changes stay queued" in line, line
     assert [r["change_id"] for r in Cache.open(tmp_path / "c.db").outbox()] == [change]
+
+
+def test_help_lists_the_lazy_commands_as_they_describe_themselves_without_loading_them():
+    """`agent-tui --help` names every command with its own first line, and starts without importing the
+    look-up, macro and report code (that is what makes it fast: bench/cli_start.py measures it)."""
+    import click
+
+    code = ("import sys; from click.testing import CliRunner; from agent_tui.cli import main; "
+            "r = CliRunner().invoke(main, ['--help']); print(r.output); "
+            "print('LOADED', sorted(m for m in sys.modules if m.startswith(('agent_tui.chains', 'agent_tui.macros', "
+            "'agent_tui.report', 'storage', 'sqlalchemy', 'textual'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60).stdout
+    assert out.strip().endswith("LOADED []"), out[-600:]
+    from agent_tui.cli import LAZY, main
+
+    ctx = click.Context(main)
+    for name, (_load, listed) in LAZY.items():
+        assert name in out
+        assert main.get_command(ctx, name).get_short_help_str(1000) == listed  # the listing does not drift
+
+
+def test_a_cached_lookup_is_answered_without_loading_the_orm(tmp_path):
+    """The second `agent-tui lookup` of a settled deposit reads the cache file directly (storage.quick):
+    the same verdict, no request to the chain, and SQLAlchemy never imported (bench/cli_start.py times it)."""
+    from tests.chains.fixture_server import FixtureServer
+
+    txid, address = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739", "0x2ae6d1401af58f9fbe2eda032b8494d519af5813"
+    with FixtureServer() as server:
+        env = {**os.environ, "AGENT_TUI_CONFIG_DIR": str(tmp_path / "cfg"), "AGENT_TUI_DATA_DIR": str(tmp_path / "data"),
+               "AGENT_TUI_LOG_DIR": str(tmp_path / "log"), "AGENT_TUI_RPC_ETHEREUM": f"{server.url}/evm/1"}
+        env.pop("AGENT_TUI_TOKEN", None)
+        env.pop("AGENT_TUI_SERVER_URL", None)
+        code = ("import sys; from agent_tui.cli import main\n"
+                "try:\n    main()\nexcept SystemExit:\n    pass\n"
+                "print('ORM', 'sqlalchemy' in sys.modules, file=sys.stderr)")
+        args = [sys.executable, "-c", code, "lookup", txid, "--network", "ethereum", "--address", address, "--json"]
+        first = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        hits = server.httpd.hits
+        again = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert first.stdout and first.stdout == again.stdout, (first.stderr, again.stderr)
+    assert server.httpd.hits == hits  # from the cache
+    assert "ORM True" in first.stderr and "ORM False" in again.stderr

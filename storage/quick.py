@@ -1,0 +1,45 @@
+"""The cache read without the ORM, for the command line's fast path: a look-up whose verdict is
+cached answers without SQLAlchemy being imported. Only a cache file that exists at the current
+layout is read this way; anything else (new, older, newer, unreadable) goes through storage.cache,
+which creates, migrates or rebuilds it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Optional
+
+import orjson
+
+from storage.lookups import LookupCache
+from storage.paths import SCHEMA_VERSION
+
+__all__ = ["QuickCache"]
+
+
+class QuickCache:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def open_if_current(cls, path: Path) -> Optional["QuickCache"]:
+        try:
+            if not path.is_file():
+                return None
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                    return None
+                db.execute("SELECT 1 FROM lookup_results LIMIT 1").fetchall()
+                db.execute("SELECT 1 FROM asset_config LIMIT 1").fetchall()
+        except sqlite3.Error:
+            return None
+        return cls(path)
+
+    def asset_config(self) -> dict:
+        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5) as db:
+            rows = db.execute("SELECT body FROM asset_config ORDER BY network").fetchall()
+        return {"networks": [orjson.loads(r[0]) for r in rows]}
+
+    def lookup_cache(self, pending_ttl: float = 60.0) -> LookupCache:
+        return LookupCache(self.path, pending_ttl=pending_ttl)
