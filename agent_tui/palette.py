@@ -46,7 +46,7 @@ class ScreenActions(Provider):
                 text = f"Macro: {m.title}"
                 score = matcher.match(text)
                 if score > 0:
-                    yield Hit(score, matcher.highlight(text), lambda q=m.title: app.action_macros(query=q),
+                    yield Hit(score, matcher.highlight(text), lambda q=m.title, s=screen: s.action_macros(query=q),
                               help=f"::{m.shortcut}" if m.shortcut else m.key)
         if isinstance(screen, QueueScreen):
             for v in app.views:

@@ -14,10 +14,11 @@ from textual.widgets import Footer, Static, TextArea
 
 from agent_tui import sla as sla_mod
 from agent_tui.macros.actions import describe_actions
-from agent_tui.macros.compose import paragraph_insert
 from agent_tui.screens.contract import DeskApp
+from agent_tui.screens.reply import ReplyActions
 from agent_tui.textsafe import clean, one_line, safe_text
 from agent_tui.vocabulary import step_priority
+from widgets.composer import Composer, insert_paragraph  # noqa: F401  (re-exported)
 from widgets.status_bar import StatusBar
 
 
@@ -34,35 +35,7 @@ def highlight_chain_refs(body: str):
     return text
 
 
-def insert_paragraph(box: TextArea, snippet: str) -> None:
-    """Put a macro's text in the box at the cursor as its own paragraph (one undo step)."""
-    doc = box.document
-    start, end = sorted(box.selection)
-    if start != end:  # a selection is replaced by the text
-        box.replace("", start, end)
-    text = box.text
-    cursor = doc.get_index_from_location(box.cursor_location)
-    index, insertion, after = paragraph_insert(text, cursor, snippet)
-    if insertion:
-        box.insert(insertion, doc.get_location_from_index(index))
-        box.move_cursor(box.document.get_location_from_index(after))
-
-
-class Composer(TextArea):
-    """The reply box. Its text is saved as a draft while typing (debounced)."""
-
-    BINDINGS = [
-        Binding("ctrl+s", "app.send", "Send", id="ticket.send", priority=True),
-        Binding("ctrl+t", "app.toggle_internal", "Public/internal", id="ticket.toggle_internal", priority=True),
-        Binding("ctrl+g", "app.macros", "Macros", id="ticket.macros_in_box"),
-        Binding("ctrl+n", "app.undo_macro", "Drop macro actions", id="ticket.drop_actions_in_box",
-                tooltip="Send the text without the macro's ticket actions"),
-        Binding("tab", "app.expand_shortcut", "Expand ::shortcut", show=False, id="ticket.expand_shortcut"),
-        Binding("escape", "app.leave_composer", "Leave box", id="ticket.leave_composer"),
-    ]
-
-
-class TicketScreen(Screen):
+class TicketScreen(ReplyActions, Screen):
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="ticket.back"),
         Binding("r", "reply", "Reply", id="ticket.reply"),
@@ -75,11 +48,11 @@ class TicketScreen(Screen):
         Binding("plus", "priority(1)", "Priority +", id="ticket.priority_up", show=False),
         Binding("minus", "priority(-1)", "Priority −", id="ticket.priority_down", show=False),
         Binding("j", "next_ticket", "Next", id="ticket.next"),
-        Binding("m", "app.macros", "Macros", id="ticket.macros"),
+        Binding("m", "macros", "Macros", id="ticket.macros"),
         Binding("l", "lookup", "Deposit look-up", id="ticket.lookup"),
-        Binding("u", "app.undo_macro", "Drop actions", id="ticket.undo_macro",
+        Binding("u", "undo_macro", "Drop actions", id="ticket.undo_macro",
                 tooltip="Drop the macro actions waiting for the reply, or undo an applied actions-only macro"),
-        Binding("M", "app.save_macro", "Save as macro", show=False, id="ticket.save_macro",
+        Binding("M", "save_macro", "Save as macro", show=False, id="ticket.save_macro",
                 tooltip="Save the reply box as a personal macro"),
     ]
     DEFAULT_CSS = """
