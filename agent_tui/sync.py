@@ -19,7 +19,6 @@ Rules (../shared/notes/storage-and-sync.md):
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional
@@ -29,6 +28,7 @@ import httpx
 import orjson
 
 from agent_tui.changes import MACRO_KINDS, describe_change  # noqa: F401  (re-exported)
+from agent_tui.retry import Backoff, parse_retry_after  # noqa: F401  (Backoff re-exported)
 from storage.cache import Cache, PageStats
 from storage.wire import BadPage, NotJson, WrongShape, decode_answer, decode_page, decode_refusal
 
@@ -132,21 +132,6 @@ def _server_message(body: bytes) -> str:
 
 
 @dataclass
-class Backoff:
-    """Capped exponential backoff with full jitter: sleep = uniform(0, min(cap, base * 2**attempt))."""
-
-    base: float = 0.5
-    cap: float = 30.0
-    max_retry_after: float = 120.0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def delay(self, attempt: int, retry_after: Optional[float] = None) -> float:
-        if retry_after is not None:
-            return min(max(0.0, retry_after), self.max_retry_after)
-        return self.rng.uniform(0, min(self.cap, self.base * (2 ** attempt)))
-
-
-@dataclass
 class SyncReport:
     pulled: PageStats = field(default_factory=PageStats)
     pages: int = 0
@@ -204,18 +189,7 @@ def _touches(change: dict) -> tuple[set, set]:
 
 
 def _retry_after(resp: httpx.Response) -> Optional[float]:
-    v = resp.headers.get("Retry-After")
-    if not v:
-        return None
-    try:
-        return float(v)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(v).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+    return parse_retry_after(resp.headers.get("Retry-After"))
 
 
 def _describe(exc: Exception) -> str:

@@ -503,3 +503,19 @@ async def test_a_server_failing_the_same_way_on_everything_refuses_nothing(sqlit
         await sync(cache, sqlite_backend)
     assert not cache.rejections() and cache.outbox_depth() == 3
     assert [m["pending"] for m in cache.thread(a) if m["body"].startswith("Written while")] == [1]
+
+
+def test_one_retry_policy_reads_retry_after_in_both_forms():
+    """The sync engine and the chain look-ups share agent_tui.retry: seconds or an HTTP date."""
+    import email.utils
+
+    from agent_tui.chains import transport
+    from agent_tui.retry import parse_retry_after
+
+    now = 1_800_000_000.0
+    assert parse_retry_after("7") == 7.0 and parse_retry_after(" 0.5 ") == 0.5 and parse_retry_after("-3") == 0.0
+    assert parse_retry_after(email.utils.formatdate(now + 30, usegmt=True), now=now) == 30.0
+    assert parse_retry_after("soon") is None and parse_retry_after("") is None and parse_retry_after(None) is None
+    assert transport._retry_after("7") == 7.0  # the look-ups read it the same way
+    b = Backoff(base=1.0, cap=4.0)
+    assert all(0 <= b.delay(n) <= 4.0 for n in range(10)) and b.delay(3, retry_after=500) == b.max_retry_after

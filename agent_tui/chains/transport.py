@@ -6,15 +6,15 @@ Every failure becomes an EndpointError with one line; callers never see httpx or
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
 import ssl
-import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
 import httpx
 import orjson
+
+from agent_tui.retry import Backoff, parse_retry_after
 
 from .config import redact
 from .errors import EndpointError
@@ -33,20 +33,7 @@ class Limits:
 
 
 def _retry_after(value: Optional[str]) -> Optional[float]:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        dt = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if dt is None:
-        return None
-    return max(0.0, dt.timestamp() - time.time())
+    return parse_retry_after(value)
 
 
 @functools.lru_cache(maxsize=1)
@@ -107,8 +94,8 @@ class Http:
             attempt += 1
             if attempt > self.limits.retries_429:
                 raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429); try again later")
-            if wait is None:
-                wait = min(1.0 * attempt, self.limits.max_retry_wait)
+            if wait is None:  # the same policy as the sync engine's, within this look-up's patience
+                wait = Backoff(base=0.5, cap=self.limits.max_retry_wait).delay(attempt)
             if wait > self.limits.max_retry_wait:
                 raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429, retry after {wait:.0f} s)")
             await asyncio.sleep(wait)
