@@ -26,7 +26,6 @@ Pure: never imports textual, widgets or themes.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, Iterable, Mapping, Optional
 
@@ -141,16 +140,16 @@ def deposit_context(deposit: Optional[Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
-_TXID = re.compile(r"(?<![0-9A-Za-z])(?:0x)?[0-9A-Fa-f]{64}(?![0-9A-Za-z])")
 
 
 def last_lookup(cache: Any, ticket_id: int) -> Optional[dict]:
     """The newest cached look-up verdict for a txid quoted in this ticket's thread, or None."""
+    from agent_tui.chains.extract import txids
+
     candidates: set[str] = set()
     for message in cache.thread(ticket_id):
-        for m in _TXID.finditer(message.get("body") or ""):
-            t = m.group(0).lower()
-            bare = t[2:] if t.startswith("0x") else t
+        for found in txids(message.get("body") or ""):
+            bare = found.value[2:] if found.value.startswith("0x") else found.value
             candidates.update((bare, "0x" + bare))
     if not candidates:
         return None

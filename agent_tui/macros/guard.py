@@ -711,70 +711,19 @@ def _link_findings(text: str, allowed_domains: Iterable[str]) -> list[Finding]:
 
 # --- crypto addresses ------------------------------------------------------------------------------------
 
-_B58 = "1-9A-HJ-NP-Za-km-z"
-_ADDRESS_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("EVM", re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])")),
-    ("Tron", re.compile(rf"(?<![0-9A-Za-z])T[{_B58}]{{33}}(?![0-9A-Za-z])")),
-    ("Bitcoin", re.compile(rf"(?<![0-9A-Za-z])[13][{_B58}]{{25,34}}(?![0-9A-Za-z])")),
-    ("Litecoin", re.compile(rf"(?<![0-9A-Za-z])[LM][{_B58}]{{26,33}}(?![0-9A-Za-z])")),
-    ("XRP", re.compile(r"(?<![0-9A-Za-z])r[1-9A-HJ-NP-Za-km-z]{24,34}(?![0-9A-Za-z])")),
-    ("segwit", re.compile(r"(?<![0-9A-Za-z])(?:bc1|tb1|ltc1|tltc1|BC1|TB1|LTC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{8,87}(?![0-9A-Za-z])")),
-)
-_B58_VERSIONS = {"Tron": {0x41}, "Bitcoin": {0x00, 0x05}, "Litecoin": {0x30, 0x32, 0x05}}
-
-
-def _b58check(s: str, xrp: bool = False) -> Optional[bytes]:
-    try:
-        import base58
-
-        if xrp:
-            return base58.b58decode_check(s, alphabet=base58.RIPPLE_ALPHABET)
-        return base58.b58decode_check(s)
-    except Exception:
-        return None
-
-
-def _bech32_ok(s: str) -> Optional[str]:
-    if s != s.lower() and s != s.upper():
-        return None
-    s = s.lower()
-    hrp, _, data = s.rpartition("1")
-    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-    if not hrp or len(data) < 7 or any(c not in charset for c in data):
-        return None
-    values = [charset.index(c) for c in data]
-    try:
-        from bech32 import bech32_hrp_expand, bech32_polymod
-    except ImportError:  # pragma: no cover
-        return None
-    const = bech32_polymod(bech32_hrp_expand(hrp) + values)
-    if const not in (1, 0x2BC830A3):  # bech32, bech32m
-        return None
-    return "Litecoin" if hrp.startswith(("ltc", "tltc")) else "Bitcoin"
+_CHAIN_LABEL = {"evm": "EVM", "tron": "Tron", "bitcoin": "Bitcoin", "litecoin": "Litecoin", "xrp": "XRP"}
 
 
 def find_addresses(text: str) -> list[tuple[str, str]]:
-    """(chain, address) for each crypto address in the text, checksums verified where they exist."""
-    found: list[tuple[str, str]] = []
-    for chain, pattern in _ADDRESS_PATTERNS:
-        for m in pattern.finditer(text):
-            addr = m.group(0)
-            if chain == "segwit":
-                real = _bech32_ok(addr)
-                if real is None:
-                    continue
-                found.append((real, addr))
-            elif chain == "EVM":
-                found.append((chain, addr))
-            elif chain == "XRP":
-                raw = _b58check(addr, xrp=True)
-                if raw is not None and len(raw) == 21 and raw[0] == 0:
-                    found.append((chain, addr))
-            else:
-                raw = _b58check(addr)
-                if raw is not None and len(raw) == 21 and raw[0] in _B58_VERSIONS[chain]:
-                    found.append((chain, addr))
-    return found
+    """(chain, address as written) for each crypto address in the text, checksums verified: the
+    look-up's own detection (chains.extract), so the guard and the look-up see the same addresses."""
+    from agent_tui.chains.extract import addresses
+
+    out = []
+    for found in addresses(text):
+        family = found.families[0] if found.families else ""
+        out.append((_CHAIN_LABEL.get(family, family.title()), found.text))
+    return out
 
 
 def _address_key(addr: str) -> str:
