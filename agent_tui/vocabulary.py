@@ -32,6 +32,15 @@ VISIBILITIES: tuple[str, ...] = get_args(Visibility)
 TIERS: tuple[str, ...] = ("standard", "silver", "gold", "vip")
 KYC_STATUSES: tuple[str, ...] = ("none", "pending", "verified", "rejected")
 
+# A ticket on the wire (the feed, every answer about a ticket) and in the client's cache, in the cache's
+# column order: the plain fields, then the two JSON ones. The backend's answers, the cache's upsert and
+# the feed decoder (storage.wire, checked against this by a test) all follow it.
+TICKET_JSON_FIELDS: tuple[str, ...] = ("tags", "sla")
+TICKET_FIELDS: tuple[str, ...] = (
+    "id", "subject", "queue", "status", "priority", "channel", "requester_id", "assignee_id",
+    "language", "created_at", "updated_at", "version", "first_reply_at", "solved_at", "sla_due",
+) + TICKET_JSON_FIELDS
+
 # A ticket with no running SLA clock (paused, achieved, solved, no policy) sorts after every real
 # deadline. A real, far-away timestamp (9999-12-31T23:59:59Z) instead of NULL keeps the cache's
 # (queue, status, sla_due) index usable for ORDER BY sla_due; the server sends it as is.
@@ -45,5 +54,5 @@ def step_priority(priority: str, step: int) -> str:
 __all__ = [
     "ACTIVE_STATUSES", "AgentMessageKind", "CHANNELS", "CLOSED_STATUSES", "Channel", "KYC_STATUSES", "MESSAGE_KINDS",
     "MessageKind", "NO_DUE", "PRESENCE", "PRIORITIES", "PRIORITY_RANK", "Presence", "Priority", "ROLES", "Role",
-    "STATUSES", "Status", "TIERS", "step_priority", "VISIBILITIES", "Visibility",
+    "STATUSES", "Status", "TICKET_FIELDS", "TICKET_JSON_FIELDS", "TIERS", "step_priority", "VISIBILITIES", "Visibility",
 ]

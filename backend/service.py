@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from agent_tui import sla as sla_engine
 from backend import schema as S
-from agent_tui.vocabulary import NO_DUE, PRIORITIES, STATUSES
+from agent_tui.vocabulary import NO_DUE, PRIORITIES, STATUSES, TICKET_FIELDS, TICKET_JSON_FIELDS
 
 
 class ServiceError(Exception):
@@ -45,14 +45,7 @@ def _loads(v: Any) -> Any:
 
 def ticket_wire(r) -> dict:
     m = r._mapping if hasattr(r, "_mapping") else r
-    return {
-        "id": m["id"], "subject": m["subject"], "queue": m["queue"], "status": m["status"],
-        "priority": m["priority"], "channel": m["channel"], "requester_id": m["requester_id"],
-        "assignee_id": m["assignee_id"], "tags": _loads(m["tags"]), "language": m["language"],
-        "created_at": m["created_at"], "updated_at": m["updated_at"], "version": m["version"],
-        "first_reply_at": m["first_reply_at"], "solved_at": m["solved_at"], "sla_due": m["sla_due"],
-        "sla": _loads(m["sla"]),
-    }
+    return {f: (_loads(m[f]) if f in TICKET_JSON_FIELDS else m[f]) for f in TICKET_FIELDS}
 
 
 def message_wire(r) -> dict:
@@ -382,9 +375,7 @@ _FEED = {
     "assets": ("assets", ("network", "body"), ("body",), None),
     "macros": ("macros", ("id", "key", "title", "category", "visibility", "owner_id", "shortcut", "usage_count",
                           "updated_at", "version", "bodies", "actions"), ("bodies", "actions"), "deleted"),
-    "tickets": ("tickets", ("id", "subject", "queue", "status", "priority", "channel", "requester_id", "assignee_id",
-                            "tags", "language", "created_at", "updated_at", "version", "first_reply_at", "solved_at",
-                            "sla_due", "sla"), ("tags", "sla"), "deleted"),
+    "tickets": ("tickets", TICKET_FIELDS, TICKET_JSON_FIELDS, "deleted"),
     "messages": ("messages", ("id", "ticket_id", "kind", "author_id", "author_name", "body", "created_at"), (), None),
 }
 

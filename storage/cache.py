@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from agent_tui.rows import QueueRow
+from agent_tui.vocabulary import TICKET_FIELDS, TICKET_JSON_FIELDS
 from agent_tui.textsafe import clean, scrub
 from storage.db import OpenResult, bulk_indexes, ensure_indexes, open_engine, write_tx
 from storage.models import ACTIVE_STATUSES, NO_DUE, PRIORITIES, STATUSES
@@ -44,11 +45,8 @@ def new_change_id() -> str:
 
 # --- upsert statements: replaying a page after a crash is harmless ------------------------
 
-_TICKET_PLAIN = (
-    "id", "subject", "queue", "status", "priority", "channel", "requester_id", "assignee_id",
-    "language", "created_at", "updated_at", "version", "first_reply_at", "solved_at", "sla_due",
-)
-_TICKET_COLS = _TICKET_PLAIN + ("tags", "sla")  # the JSON columns last: see ticket_tuple
+_TICKET_PLAIN = tuple(f for f in TICKET_FIELDS if f not in TICKET_JSON_FIELDS)
+_TICKET_COLS = _TICKET_PLAIN + TICKET_JSON_FIELDS  # the JSON columns last: see ticket_tuple
 
 
 def _upsert_sql(table: str, cols: Sequence[str], key: str = "id", version: bool = False) -> str:

@@ -188,3 +188,19 @@ def test_a_bulk_load_cut_short_gets_its_indexes_back_when_the_cache_is_opened(tm
     assert cache.begin_bulk_load() is False and present(cache) == names
     assert cache.end_bulk_load() == 0
     cache.close()
+
+
+def test_the_ticket_fields_are_written_down_once():
+    """The feed decoder and the cache's upsert follow agent_tui.vocabulary.TICKET_FIELDS (the backend
+    builds its answers from it): a field added there and forgotten here fails this."""
+    import msgspec
+
+    from agent_tui.vocabulary import TICKET_FIELDS
+    from storage.cache import _TICKET_COLS
+    from storage.wire import TicketIn, ticket_row
+
+    assert _TICKET_COLS == TICKET_FIELDS
+    assert {f.name for f in msgspec.structs.fields(TicketIn)} == set(TICKET_FIELDS)
+    values = {f: (f"s-{f}" if f not in ("tags", "sla") else msgspec.Raw(f'["{f}"]'.encode())) for f in TICKET_FIELDS}
+    row = ticket_row(TicketIn(**values))
+    assert row == tuple(v if not isinstance(v, msgspec.Raw) else bytes(v).decode() for v in values.values())
