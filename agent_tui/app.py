@@ -257,7 +257,7 @@ class AgentApp(App):
                 if isinstance(screen, QueueScreen):
                     if rebuild:
                         screen.rebuild_views()
-                    screen.show_view(keep_cursor=True)
+                    screen.show_view(keep_cursor=True, background=True)
                 elif isinstance(screen, TicketScreen) and screen is self.screen:
                     screen.reload()
             except NoMatches:

@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ListView, Static
 
@@ -19,6 +20,20 @@ from agent_tui.vocabulary import step_priority
 from widgets.queue_list import QueueList
 from widgets.status_bar import StatusBar
 from widgets.view_item import ViewItem
+
+
+class _Prefetched:
+    """A row source whose count and first pages were read in a worker; other pages read through."""
+
+    def __init__(self, source: Any, count: int, pages: dict) -> None:
+        self._source, self._count, self._pages = source, count, pages
+
+    def count(self) -> int:
+        return self._count
+
+    def page(self, offset: int, limit: int):
+        got = self._pages.get((offset, limit))
+        return got if got is not None else self._source.page(offset, limit)
 
 
 class QueueScreen(Screen):
@@ -42,6 +57,7 @@ class QueueScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._generation = 0  # the latest request for rows: an older answer is not shown
         self.sort = "sla"
         self.view_key = "unassigned"
 
@@ -82,10 +98,38 @@ class QueueScreen(Screen):
     def current_view(self) -> Any:
         return next(v for v in self.app.views if v.key == self.view_key)
 
-    def show_view(self, keep_cursor: bool = False) -> None:
+    def show_view(self, keep_cursor: bool = False, background: bool = False) -> None:
+        """Show the current view's rows. `background`: count and read the pages the list will draw
+        first in a thread (a filter over 100,000 tickets, a refresh after a sync), and show them when
+        they are ready (RowsReady); the keys typed meanwhile are never kept waiting."""
         app: DeskApp = self.app  # type: ignore[assignment]
         text = self.query_one("#filter", Input).value
         src = app.cache.rows(self.current_view(), me=app.me_id, now=app.clock(), text=text, sort=self.sort, at_risk=app.at_risk)
+        self._generation += 1
+        if not background:
+            self._show_rows(src, keep_cursor, text)
+            return
+        generation, size = self._generation, self.queue.page_size
+        around = self.queue.cursor_row // size if keep_cursor else 0
+        offsets = sorted({0, *(max(0, p) * size for p in (around - 1, around, around + 1))})
+
+        def read() -> None:
+            pages = {(o, size): list(src.page(o, size)) for o in offsets}
+            self.post_message(self.RowsReady(_Prefetched(src, src.count(), pages), keep_cursor, text, generation))
+
+        self.run_worker(read, thread=True, exclusive=True, group="queue-rows", exit_on_error=False)
+
+    class RowsReady(Message):
+        def __init__(self, source: Any, keep_cursor: bool, text: str, generation: int) -> None:
+            super().__init__()
+            self.source, self.keep_cursor, self.text, self.generation = source, keep_cursor, text, generation
+
+    def on_queue_screen_rows_ready(self, msg: "QueueScreen.RowsReady") -> None:
+        if msg.generation == self._generation:  # not overtaken by a later keystroke or view
+            self._show_rows(msg.source, msg.keep_cursor, msg.text)
+
+    def _show_rows(self, src: Any, keep_cursor: bool, text: str) -> None:
+        app: DeskApp = self.app  # type: ignore[assignment]
         if keep_cursor:  # same view, fresh rows: the cursor stays on its ticket
             self.queue.refresh_rows(src)
         else:
@@ -107,7 +151,7 @@ class QueueScreen(Screen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.show_view()
+        self.show_view(background=True)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
