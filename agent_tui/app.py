@@ -43,6 +43,17 @@ from widgets.status_bar import StatusBar
 __all__ = ["AgentApp", "Identity", "run_app"]
 
 
+def complete_settings(settings: Any) -> Any:
+    """The settings with every field the app reads: what `settings` has (a config.Settings, or any
+    object with some of its fields, as tests and embedders give), the Settings defaults for the rest.
+    The defaults are written once, in agent_tui.config.Settings."""
+    from agent_tui.config import Settings
+
+    given = {name: getattr(settings, name) for name in Settings.model_fields if settings is not None and hasattr(settings, name)}
+    return Settings.model_construct(**{name: f.get_default(call_default_factory=True) for name, f in Settings.model_fields.items()}
+                                    | given)
+
+
 @dataclass
 class Identity:
     id: Optional[int]
@@ -67,7 +78,7 @@ class AgentApp(App):
                  identity: Optional[Identity] = None, clock=time.time, sync_enabled: bool = True, demo: bool = False) -> None:
         super().__init__()
         self.cache = cache
-        self.settings = settings
+        self.settings = complete_settings(settings)
         self.server_url = server_url
         self.token = token
         self.clock = clock
@@ -76,11 +87,11 @@ class AgentApp(App):
         self.identity = identity or Identity(None, "", role or "agent")
         self.role = role or self.identity.role
         self.role_chosen = role is not None  # else the token's role decides, once /me answers
-        self.at_risk = float(getattr(settings, "at_risk_minutes", 15)) * 60
+        self.at_risk = float(self.settings.at_risk_minutes) * 60
         self.start_view = "unassigned"
         self.engine: Optional[SyncEngine] = None
         self.last_verdicts: dict[int, dict] = {}  # ticket id -> the last look-up verdict (suggests a macro)
-        theme = getattr(settings, "theme", None) or DEFAULT_THEME
+        theme = self.settings.theme or DEFAULT_THEME
         if theme not in THEMES:  # setting an unregistered name would raise
             self.call_later(self.notify, f"Unknown theme {clean(str(theme))!r}; using {DEFAULT_THEME}.", severity="warning")
             theme = DEFAULT_THEME
@@ -143,7 +154,7 @@ class AgentApp(App):
     def _config_views(self) -> list[ViewSpec]:
         """The config's own views, read once: a bad one is one warning at start, not one per sync."""
         views = []
-        for key, spec in (getattr(self.settings, "views", None) or {}).items():
+        for key, spec in (self.settings.views or {}).items():
             try:
                 views.append(view_from_config(key, spec))
             except ValueError as exc:
@@ -154,7 +165,7 @@ class AgentApp(App):
         return builtin_views(self.cache.queues()) + self.config_views
 
     def on_mount(self) -> None:
-        keymap = getattr(self.settings, "keymap", None) or {}
+        keymap = self.settings.keymap or {}
         if keymap:
             self.set_keymap(keymap)
         self.push_screen(QueueScreen())
@@ -188,8 +199,8 @@ class AgentApp(App):
     @work(exclusive=True, group="sync", exit_on_error=False)
     async def run_sync(self) -> None:
         engine = SyncEngine(self.cache, self.server_url, self.token,
-                            timeout=float(getattr(self.settings, "request_timeout", 10)),
-                            pull_interval=float(getattr(self.settings, "pull_interval", 30)))
+                            timeout=float(self.settings.request_timeout),
+                            pull_interval=float(self.settings.pull_interval))
         self.engine = engine
         try:
             me = await engine.request("GET", "/me")

@@ -97,8 +97,8 @@ class ReplyActions:
         from agent_tui.macros.store import log_override
         from widgets.guard_override import GuardOverrideScreen
 
-        report = guard_reply(self.app.cache, t["id"], body, allowed_domains=getattr(self.app.settings, "allowed_domains", ()),
-                             lexicon=getattr(self.app.settings, "guard_lexicon", None) or None)
+        report = guard_reply(self.app.cache, t["id"], body, allowed_domains=self.app.settings.allowed_domains,
+                             lexicon=self.app.settings.guard_lexicon or None)
         if report.ok:
             collisions()
             return
@@ -143,7 +143,7 @@ class ReplyActions:
             return
         if self.app.screen is not self:  # the agent moved on meanwhile
             return
-        picker = MacroPicker(**msg.inputs, favourite_keys=getattr(self.app.settings, "macro_favourites", None) or None,
+        picker = MacroPicker(**msg.inputs, favourite_keys=self.app.settings.macro_favourites or None,
                              query=msg.query, can_manage_shared=self.app.identity.role == "supervisor")
         self.app.push_screen(picker, lambda pick: self._macro_picked(msg.screen, pick))
 
