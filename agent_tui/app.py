@@ -91,6 +91,7 @@ class AgentApp(App):
         self.start_view = "unassigned"
         self.engine: Optional[SyncEngine] = None
         self.last_verdicts: dict[int, dict] = {}  # ticket id -> the last look-up verdict (suggests a macro)
+        self._unsaved: dict[int, tuple] = {}  # ticket id -> reply box text not saved as a draft yet
         theme = self.settings.theme or DEFAULT_THEME
         if theme not in THEMES:  # setting an unregistered name would raise
             self.call_later(self.notify, f"Unknown theme {clean(str(theme))!r}; using {DEFAULT_THEME}.", severity="warning")
@@ -118,34 +119,43 @@ class AgentApp(App):
         """ctrl+c outside a text box: say how to quit (Textual's own hint is markup, and toasts are plain)."""
         self.notify("Press ctrl+q to quit agent-tui.", title="Do you want to quit?")
 
-    def _fatal_error(self) -> None:
-        """A bug reached the top: the traceback goes to the crash log, the agent gets one line.
-        Drafts and queued replies are already in SQLite, so nothing typed is lost."""
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the app; if a bug stopped it, the traceback Textual renders goes to the crash log and
+        the agent gets one line. Textual prints its error renderables to `error_console` (a public
+        attribute): here that console writes into a buffer, not the terminal. Any reply box text the
+        draft timer had not saved yet is saved (the unsaved texts are kept in memory as they are typed)."""
+        import io
         import sys
 
-        from agent_tui.crash import crash_log, one_line
+        from rich.console import Console
 
-        error = self._exception or sys.exc_info()[1]
-        if error is None:
-            return super()._fatal_error()
+        buffer = io.StringIO()
+        self.error_console = Console(file=buffer, width=400, markup=False, highlight=False, color_system=None)
         try:
-            self._keep_drafts()
-        except Exception:  # already failing: the drafts saved while typing stand
-            pass
-        log = crash_log(error)
-        self.bell()
-        self._crash_line = one_line(error, log) + " Drafts and queued replies are kept; start agent-tui again."
-        self._close_messages_no_wait()
+            return super().run(*args, **kwargs)
+        finally:
+            self._flush_unsaved()
+            report = buffer.getvalue()
+            if report.strip():
+                from agent_tui.crash import crash_report_line
 
-    def _print_error_renderables(self) -> None:
-        line = getattr(self, "_crash_line", None)
-        if line is None:
-            return super()._print_error_renderables()
-        import sys
+                print(crash_report_line(report) + " Drafts and queued replies are kept; start agent-tui again.",
+                      file=sys.__stderr__)  # plain: never cropped or wrapped to the terminal width
 
-        print(line, file=sys.__stderr__)  # plain: never cropped or wrapped to the terminal width
-        self._crash_line = None
-        self._exit_renderables.clear()
+    def remember_unsaved(self, ticket_id: int, draft: Optional[tuple]) -> None:
+        """A reply box's text as typed, until its draft is saved (None: saved)."""
+        if draft is None:
+            self._unsaved.pop(ticket_id, None)
+        else:
+            self._unsaved[ticket_id] = draft
+
+    def _flush_unsaved(self) -> None:
+        for ticket_id, (body, internal, macro_id, actions) in list(self._unsaved.items()):
+            try:
+                self.cache.save_draft(ticket_id, body, internal, macro_id, actions)
+            except Exception:  # the app is stopping on an error already: the last saved draft stands
+                continue
+        self._unsaved.clear()
 
     @property
     def me_id(self) -> Optional[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import traceback
 from pathlib import Path
@@ -32,3 +33,27 @@ def summary(exc: BaseException) -> str:
 
 def one_line(exc: BaseException, log: Path) -> str:
     return f"agent-tui stopped on an unexpected error ({summary(exc)}); details in {log}."
+
+
+_LAST_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Failed|Fault)?): ?(.*)$")
+
+
+def crash_report_line(report: str) -> str:
+    """Log a traceback Textual rendered (its text) and return the agent's one line about it: the
+    exception's type and message, made inert, and where the details are."""
+    try:
+        d = locations.log_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / "crash.log"
+    except OSError:
+        path = Path(tempfile.gettempdir()) / "agent-tui-crash.log"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(report if report.endswith("\n") else report + "\n")
+    what = "unknown error"
+    for line in reversed(report.splitlines()):
+        m = _LAST_LINE.match(line)
+        if m and not line.lstrip().startswith(("│", "╭", "╰", "File ")):
+            what = f"{m.group(1)}: {_fold(m.group(2), 200)}" if m.group(2) else m.group(1)
+            break
+    return f"agent-tui stopped on an unexpected error ({_fold(what, 260)}); details in {path}."

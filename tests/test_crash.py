@@ -144,3 +144,46 @@ def test_the_program_exits_non_zero_when_it_stopped_on_a_crash(tmp_path):
         code = term.close()
     assert code == 1, f"exit {code}; screen:\n{term.text()}"
     assert "boom in a handler" in term.text() and "after run_app" not in term.text()
+
+
+TYPED_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {repo!r})
+    from types import SimpleNamespace
+    from agent_tui.app import AgentApp, Identity
+    from storage.cache import Cache
+
+    class Buggy(AgentApp):
+        def action_sync_now(self):
+            raise RuntimeError("boom while typing")
+
+    cache = Cache.open({db!r})
+    t = {{"id": 1, "subject": "s", "queue": "q", "status": "open", "priority": "normal", "channel": "email",
+          "requester_id": 1, "assignee_id": None, "tags": [], "language": "en", "created_at": 1.0, "updated_at": 1.0,
+          "version": 1, "first_reply_at": None, "solved_at": None, "sla_due": 9e9, "sla": []}}
+    cache.apply_page({{"tickets": [t], "queues": [{{"id": "q", "name": "Q", "position": 0}}]}}, None)
+
+    async def auto(pilot):
+        await pilot.pause(0.3)
+        pilot.app.open_ticket(1)
+        await pilot.pause(0.3)
+        await pilot.press("r", *"typed just before the crash")
+        await pilot.press("ctrl+r")  # within the draft timer's 0.4 s
+
+    app = Buggy(cache=cache, server_url="http://127.0.0.1:9", token="-", sync_enabled=False,
+                identity=Identity(1, "A", "agent"), settings=SimpleNamespace(theme="agent-dark", at_risk_minutes=15, views={{}}, keymap={{}}))
+    app.run(headless=True, auto_pilot=auto)
+    sys.exit(app.return_code or 0)
+""")
+
+
+def test_text_typed_just_before_a_crash_is_kept_as_the_draft(tmp_path):
+    db = str(tmp_path / "c.db")
+    env = {**os.environ, "AGENT_TUI_LOG_DIR": str(tmp_path / "log")}
+    p = subprocess.run([sys.executable, "-c", TYPED_SCRIPT.format(repo=str(REPO), db=db)], capture_output=True, text=True,
+                       timeout=120, env=env)
+    out = p.stdout + p.stderr
+    assert p.returncode == 1 and "Traceback" not in out and "RuntimeError: boom while typing" in out, out[-2000:]
+    from storage.cache import Cache
+
+    assert Cache.open(db).draft(1)["body"] == "typed just before the crash"

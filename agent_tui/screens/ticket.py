@@ -239,10 +239,16 @@ class TicketScreen(ReplyActions, Screen):
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(0.4, self.save_draft)
+        remember = getattr(self.app, "remember_unsaved", None)
+        if remember is not None:  # kept in memory at once: saved even if the app stops before the timer
+            remember(self.ticket_id, (self.query_one(Composer).text, self.internal, self.macro_id, self.pending_actions))
 
     def save_draft(self) -> None:
         self.app.cache.save_draft(self.ticket_id, self.query_one(Composer).text, self.internal, self.macro_id,
                                   self.pending_actions)
+        remember = getattr(self.app, "remember_unsaved", None)
+        if remember is not None:
+            remember(self.ticket_id, None)
 
     def macro_applied(self, macro_id: Optional[str], title: str = "", actions: Sequence[dict] = ()) -> None:
         """The box now holds a macro's text: remember it (with the draft, at once) to count its use
