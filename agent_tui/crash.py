@@ -12,8 +12,8 @@ from agent_tui import locations
 from agent_tui.textsafe import one_line as _fold
 
 
-def crash_log(exc: BaseException) -> Path:
-    """Append the traceback to crash.log in the log dir (0600) and return its path."""
+def _append_to_log(text: str) -> Path:
+    """Append to crash.log in the log dir (0600; a temp file if that dir cannot be made) and return its path."""
     try:
         d = locations.log_dir()
         d.mkdir(parents=True, exist_ok=True)
@@ -22,8 +22,13 @@ def crash_log(exc: BaseException) -> Path:
         path = Path(tempfile.gettempdir()) / "agent-tui-crash.log"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as f:
-        f.write("".join(traceback.format_exception(exc)))
+        f.write(text if text.endswith("\n") else text + "\n")
     return path
+
+
+def crash_log(exc: BaseException) -> Path:
+    """Append the traceback to crash.log in the log dir (0600) and return its path."""
+    return _append_to_log("".join(traceback.format_exception(exc)))
 
 
 def summary(exc: BaseException) -> str:
@@ -41,15 +46,7 @@ _LAST_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|
 def crash_report_line(report: str) -> str:
     """Log a traceback Textual rendered (its text) and return the agent's one line about it: the
     exception's type and message, made inert, and where the details are."""
-    try:
-        d = locations.log_dir()
-        d.mkdir(parents=True, exist_ok=True)
-        path = d / "crash.log"
-    except OSError:
-        path = Path(tempfile.gettempdir()) / "agent-tui-crash.log"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as f:
-        f.write(report if report.endswith("\n") else report + "\n")
+    path = _append_to_log(report)
     what = "unknown error"
     for line in reversed(report.splitlines()):
         m = _LAST_LINE.match(line)

@@ -15,46 +15,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncio
-import random
 import time
 from types import SimpleNamespace
 
 from agent_tui.app import AgentApp, Identity
-from agent_tui.vocabulary import NO_DUE
+from bench.queue_query import QUEUES, fill as fill_tickets
 from storage.cache import Cache
 
 STALL_LIMIT = 0.050
-QUEUES = ["deposits", "security", "kyc", "trading", "vip"]
-STATUSES = ["new", "open", "open", "pending", "on_hold", "solved", "closed"]
 
 
 def fill(cache: Cache, n: int) -> None:
-    rng = random.Random(1)
-    now = time.time()
-    cache.apply_page({
-        "customers": [{"id": i, "name": f"Customer {i}", "first_name": "C", "email": "", "tier": rng.choice(["standard", "vip"]),
-                       "language": "en", "kyc_status": "verified", "updated_at": now, "version": 1} for i in range(1, 5001)],
-        "agents": [{"id": i, "name": f"Agent {i}", "email": "", "role": "agent", "presence": "online", "current_ticket_id": None,
-                    "updated_at": now} for i in range(1, 31)],
-        "queues": [{"id": q, "name": q.title(), "position": i} for i, q in enumerate(QUEUES)],
-    }, None)
-    batch = []
-    for i in range(1, n + 1):
-        status = rng.choice(STATUSES)
-        batch.append({
-            "id": i, "subject": f"Deposit not credited #{i} " + "x" * rng.randint(10, 50), "queue": rng.choice(QUEUES),
-            "status": status, "priority": rng.choice(["low", "normal", "high", "urgent"]), "channel": "chat",
-            "requester_id": rng.randint(1, 5000), "assignee_id": rng.choice([None, rng.randint(1, 30)]), "tags": ["deposit"],
-            "language": "en", "created_at": now - rng.uniform(0, 86400), "updated_at": now, "version": 1,
-            "first_reply_at": None, "solved_at": None,
-            "sla_due": now + rng.uniform(-7200, 86400) if status in ("new", "open") else NO_DUE,
-            "sla": [{"metric": "first_reply", "stage": "active"}],
-        })
-        if len(batch) == 10_000:
-            cache.apply_page({"tickets": batch}, None)
-            batch = []
-    if batch:
-        cache.apply_page({"tickets": batch}, None)
+    """The queue benchmark's 100,000 tickets, with the queues the sidebar lists."""
+    fill_tickets(cache, n)
+    cache.apply_page({"queues": [{"id": q, "name": q.title(), "position": i} for i, q in enumerate(QUEUES)]}, None)
 
 
 class StallProbe:

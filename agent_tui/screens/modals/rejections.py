@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-import orjson
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent_tui.changes import MACRO_KINDS, describe_change
+from agent_tui.changes import MACRO_KINDS, describe_change, payload_of
 from agent_tui.textsafe import one_line, safe_text
 
 __all__ = ["RejectionChoice", "RejectionsScreen"]
@@ -36,13 +35,7 @@ class RejectionChoice:
 
 
 def _text_of(row: dict) -> str:
-    payload = row.get("payload")
-    if isinstance(payload, (str, bytes)):
-        try:
-            payload = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            payload = {}
-    return str(payload.get("body") or "") if isinstance(payload, dict) else ""
+    return str(payload_of(row).get("body") or "")
 
 
 def describe(row: dict) -> Text:
