@@ -237,8 +237,7 @@ class AgentApp(App):
         return [bar for screen in self.screen_stack for bar in screen.query(StatusBar)]
 
     def on_sync_finished(self, msg: SyncFinished) -> None:
-        for bar in self._status_bars():
-            bar.state, bar.outbox, bar.rejections, bar.error = msg.state, msg.outbox, msg.rejections, msg.error
+        self._paint_status(msg.outbox, msg.rejections, msg.state, msg.error)
         if msg.report and msg.report.rejected:
             for r in msg.report.rejected:
                 self.notify(f"Refused by the server: {clean(r)}. Press R to review.", severity="error", timeout=10)
@@ -260,10 +259,18 @@ class AgentApp(App):
 
     def refresh_status(self) -> None:
         outbox, rejections = self.cache.pending_counts()
+        self._paint_status(outbox, rejections)
+
+    def _paint_status(self, outbox: int, rejections: int, state: Optional[str] = None, error: Optional[str] = None) -> None:
+        """Every status strip: the counts given, the sync state (the engine's unless given), when it last synced."""
+        if self.engine:
+            state = self.engine.state if state is None else state
+            error = self.engine.last_error if error is None else error
         for bar in self._status_bars():
-            bar.outbox, bar.rejections, bar.demo = outbox, rejections, self.demo
+            bar.outbox, bar.rejections = outbox, rejections
+            if state is not None:
+                bar.state, bar.error = state, error or ""
             if self.engine:
-                bar.state, bar.error = self.engine.state, self.engine.last_error
                 bar.last_sync = self.engine.last_sync_at or 0.0
 
     def refresh_lists(self) -> None:

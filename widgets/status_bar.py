@@ -20,6 +20,9 @@ class StatusBar(Static):
     last_sync = reactive(0.0)  # epoch of the last good sync; shown while not online
     demo = reactive(False)  # a demo desk: seeded data and a simulated chain, never the real one
 
+    def on_mount(self) -> None:
+        self.demo = bool(getattr(self.app, "demo", False))  # fixed for the app's life: known at once
+
     def render(self):
         glyph = {"online": "● online", "syncing": "◌ syncing", "offline": "○ offline", "unauthorized": "✖ signed out"}[self.state]
         parts = [glyph, f"outbox {self.outbox}"]

@@ -36,6 +36,7 @@ def highlight_chain_refs(body: str):
 
 
 class TicketScreen(ReplyActions, Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="ticket.back"),
         Binding("r", "reply", "Reply", id="ticket.reply"),
@@ -58,6 +59,7 @@ class TicketScreen(ReplyActions, Screen):
     DEFAULT_CSS = """
     #thread { width: 2fr; }
     #side { width: 1fr; min-width: 56; }
+    TicketScreen.-narrow #side { min-width: 30; }  /* 80 columns: the thread and the reply box come first */
     #thread-view { height: 1fr; }
     .msg { padding: 0 1; margin-bottom: 1; }
     .msg-customer { border-left: thick $primary; }
