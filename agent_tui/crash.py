@@ -40,7 +40,8 @@ def one_line(exc: BaseException, log: Path) -> str:
     return f"agent-tui stopped on an unexpected error ({summary(exc)}); details in {log}."
 
 
-_LAST_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Failed|Fault)?): ?(.*)$")
+# the exception's own line in a rendered traceback: its type (named like one), then its message if it has one
+_LAST_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Failed|Fault))(?:: ?(.*))?$")
 
 
 def crash_report_line(report: str) -> str:
@@ -51,6 +52,6 @@ def crash_report_line(report: str) -> str:
     for line in reversed(report.splitlines()):
         m = _LAST_LINE.match(line)
         if m and not line.lstrip().startswith(("│", "╭", "╰", "File ")):
-            what = f"{m.group(1)}: {_fold(m.group(2), 200)}" if m.group(2) else m.group(1)
+            what = f"{m.group(1)}: {_fold(m.group(2), 200)}" if m.group(2) else m.group(1)  # the last one raised
             break
     return f"agent-tui stopped on an unexpected error ({_fold(what, 260)}); details in {path}."

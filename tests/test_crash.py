@@ -187,3 +187,37 @@ def test_text_typed_just_before_a_crash_is_kept_as_the_draft(tmp_path):
     from storage.cache import Cache
 
     assert Cache.open(db).draft(1)["body"] == "typed just before the crash"
+
+
+def _rendered(exc_raiser) -> str:
+    """A traceback as Textual renders it at exit (rich, with locals), as plain text."""
+    import io
+
+    from rich.console import Console
+    from rich.traceback import Traceback
+
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    try:
+        exc_raiser()
+    except Exception:
+        console.print(Traceback(show_locals=True, width=None))
+    return console.file.getvalue()
+
+
+def _chained():
+    try:
+        raise ValueError("inner cause")
+    except ValueError:
+        assert False  # noqa: B011  (a message-less exception raised while handling another)
+
+
+def _two_lines():
+    raise RuntimeError("bad row\nHint: retry later")
+
+
+def test_the_crash_line_names_the_exception_raised_last_even_without_a_message(tmp_path, monkeypatch):
+    from agent_tui.crash import crash_report_line
+
+    monkeypatch.setenv("AGENT_TUI_LOG_DIR", str(tmp_path / "log"))
+    assert "(AssertionError" in crash_report_line(_rendered(_chained))  # not the ValueError it was handling
+    assert "(RuntimeError: bad row)" in crash_report_line(_rendered(_two_lines))
