@@ -10,7 +10,6 @@ import tomllib
 from pathlib import Path
 from typing import Any, Optional
 
-import tomlkit
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
 
@@ -52,7 +51,7 @@ def load() -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first.get("loc", ()))
         raise ConfigError(f"Config setting {where!r}: {first.get('msg')}. Fix it in {path}.") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"Cannot read the config file {path}: {one_line(str(exc), 200)}. Fix or remove it.") from None
 
 
@@ -61,10 +60,12 @@ def save_server_url(url: str) -> Path:
     (comments, order, other keys and tables) as it was."""
     path = locations.config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    import tomlkit  # only login writes the file: not on every start
+
     try:
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
         doc = tomlkit.parse(old)
-    except tomlkit.exceptions.ParseError as exc:
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.ParseError) as exc:
         raise ConfigError(f"Cannot update the config file {path}: {one_line(str(exc), 200)}. Fix or remove it.") from None
     if "server_url" in doc:
         doc["server_url"] = url  # in place: its comment and position stay

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlmodel import SQLModel
 
 from storage import models
@@ -86,7 +86,7 @@ def write_tx(engine: Engine, durable: bool = True):
 def make_engine(path: Path) -> Engine:
     _create_private(path)
     engine = create_engine(
-        f"sqlite:///{path}",
+        URL.create("sqlite", database=str(path)),  # not an f-string URL: a '?' in the path would start a query
         connect_args={"check_same_thread": False, "timeout": 10},
     )
     event.listen(engine, "connect", _on_connect)

@@ -9,6 +9,7 @@ library's sqlite3 (the command line answering a look-up it already has, without 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from pathlib import Path
@@ -34,9 +35,14 @@ class LookupCache:
         self.pending_ttl = pending_ttl
         self.clock = clock
 
+    def _connect(self) -> sqlite3.Connection:
+        # never creates the file (a missing cache is the ORM's to make, private and migrated)
+        assert self.path is not None
+        return sqlite3.connect(self.path.resolve().as_uri() + "?mode=rw", uri=True, timeout=5, isolation_level=None)
+
     def _read(self, sql: str, params: tuple) -> Optional[tuple]:
         if self.path is not None:
-            with sqlite3.connect(self.path, timeout=5) as db:
+            with contextlib.closing(self._connect()) as db:
                 return db.execute(sql, params).fetchone()
         with self.engine.connect() as conn:
             row = conn.exec_driver_sql(sql, params).first()
@@ -45,16 +51,15 @@ class LookupCache:
     def _write(self, statements: list[tuple[str, tuple]]) -> int:
         """Run the statements in one transaction; the rows the first one changed."""
         if self.path is not None:
-            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                counts = [db.execute(sql, params).rowcount for sql, params in statements]
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK") if db.in_transaction else None
-                raise
-            finally:
-                db.close()
+            with contextlib.closing(self._connect()) as db:
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    counts = [db.execute(sql, params).rowcount for sql, params in statements]
+                    db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
+                        db.execute("ROLLBACK")
+                    raise
             return int(counts[0] or 0) if counts else 0
         from storage.db import write_tx
 

@@ -6,6 +6,7 @@ which creates, migrates or rebuilds it.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Optional
@@ -18,6 +19,11 @@ from storage.paths import SCHEMA_VERSION
 __all__ = ["QuickCache"]
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    # a file: URI from the path itself, so '?', '#' or '%' in it cannot change which file is opened
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+
+
 class QuickCache:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -27,7 +33,7 @@ class QuickCache:
         try:
             if not path.is_file():
                 return None
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+            with contextlib.closing(_read_only(path)) as db:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                     return None
                 db.execute("SELECT 1 FROM lookup_results LIMIT 1").fetchall()
@@ -37,7 +43,7 @@ class QuickCache:
         return cls(path)
 
     def asset_config(self) -> dict:
-        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5) as db:
+        with contextlib.closing(_read_only(self.path)) as db:
             rows = db.execute("SELECT body FROM asset_config ORDER BY network").fetchall()
         return {"networks": [orjson.loads(r[0]) for r in rows]}
 

@@ -242,3 +242,19 @@ def test_a_cached_lookup_is_answered_without_loading_the_orm(tmp_path):
     assert first.stdout and first.stdout == again.stdout, (first.stderr, again.stderr)
     assert server.httpd.hits == hits  # from the cache
     assert "ORM True" in first.stderr and "ORM False" in again.stderr
+
+
+def test_the_fast_cache_reader_opens_the_file_named_even_with_uri_characters(tmp_path):
+    """storage.quick and storage.lookups open the cache by a file: URI built from the path: a '?', '#'
+    or '%' in a directory name must not open (or create) another file."""
+    from storage.cache import Cache
+    from storage.quick import QuickCache
+
+    odd = tmp_path / "a?b#c%41" / "cache.db"
+    Cache.open(odd).close()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    quick = QuickCache.open_if_current(odd)
+    assert quick is not None and quick.asset_config() == {"networks": []}
+    assert quick.lookup_cache().get("nothing|x|y") is None
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing else was created
+    assert QuickCache.open_if_current(tmp_path / "missing.db") is None and not (tmp_path / "missing.db").exists()

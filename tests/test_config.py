@@ -72,3 +72,15 @@ def test_login_refuses_to_rewrite_a_file_it_cannot_parse():
     with pytest.raises(config.ConfigError):
         config.save_server_url("https://desk.example.com")
     assert "# keep me" in locations.config_file().read_text(encoding="utf-8")
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_and_login_leaves_it_alone():
+    p = locations.config_file()
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(b'theme = "agent-light"\n# caf\xff\n')
+    with pytest.raises(config.ConfigError) as err:
+        config.load()
+    assert "\n" not in str(err.value) and str(p) in str(err.value)
+    with pytest.raises(config.ConfigError):
+        config.save_server_url("https://desk.example.com")
+    assert p.read_bytes().endswith(b"\xff\n")
