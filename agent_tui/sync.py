@@ -140,6 +140,7 @@ class SyncReport:
     outbox: int = 0
     waiting: list[dict] = field(default_factory=list)  # the first few queued changes waiting for a retry
     deferred: set[str] = field(default_factory=set, repr=False)  # change ids that failed this round: not tried again in it
+    bad_answer: str = ""  # the first answer to a change this client could not store: the round says so at its end
 
     def line(self) -> str:
         p = self.pulled
@@ -428,6 +429,15 @@ class SyncEngine:
                     raise
                 held |= writes
                 continue
+            except BadAnswer as exc:
+                # an answer this client cannot store (a redirect, a partial ticket): the change stays
+                # queued and waits, the changes of other tickets go on, and the round ends with the line
+                wait = self.backoff.delay(change["attempts"] + 1)
+                await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, change["attempts"])
+                report.deferred.add(change["change_id"])
+                report.bad_answer = report.bad_answer or str(exc)
+                held |= writes
+                continue
             except Refused as exc:
                 is_macro = change["kind"] in MACRO_KINDS
                 try:
@@ -465,7 +475,10 @@ class SyncEngine:
             return copy
         if change["kind"] == "macro":  # nothing to fetch; ask the server something it needs its database for
             if failed:
-                await self.request("GET", "/me")
+                try:
+                    await self.request("GET", "/me")
+                except (Refused, BadAnswer):
+                    pass  # it answers, so it works: the change is to blame
             return None
         path = f"/macros/{quote(change['payload']['id'], safe='')}" if is_macro else f"/tickets/{change['ticket_id']}"
         try:
@@ -488,6 +501,8 @@ class SyncEngine:
                 await self.push(report)
                 await self.pull(report)
                 await self.push(report)  # anything queued while we pulled
+                if report.bad_answer:
+                    raise BadAnswer(report.bad_answer)
             except Unauthorized as exc:
                 self.state, self.last_error = "unauthorized", str(exc)
                 raise

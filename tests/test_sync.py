@@ -519,3 +519,18 @@ def test_one_retry_policy_reads_retry_after_in_both_forms():
     assert transport._retry_after("7") == 7.0  # the look-ups read it the same way
     b = Backoff(base=1.0, cap=4.0)
     assert all(0 <= b.delay(n) <= 4.0 for n in range(10)) and b.delay(3, retry_after=500) == b.max_retry_after
+
+
+async def test_an_answer_that_cannot_be_stored_holds_only_its_own_ticket(sqlite_backend, cache):
+    """A change whose answer this client cannot store waits, and says so in the round's one line; the
+    changes of other tickets behind it still go out in that round (it used to stop the whole push)."""
+    await sync(cache, sqlite_backend)
+    a, b = two_open_tickets(cache)
+    stuck = cache.queue_reply(a, "Answered with a redirect.", internal=False, agent_id=1, agent_name="Alex")
+    cache.queue_reply(b, "Behind it, on another ticket.", internal=False, agent_id=1, agent_name="Alex")
+    sqlite_backend.fault(f"/api/v1/tickets/{a}/messages", "answer", status=302, body="", count=100)
+    with pytest.raises(SyncError) as err:
+        await sync(cache, sqlite_backend)
+    assert "HTTP 302" in str(err.value) and "\n" not in str(err.value)
+    assert [r["change_id"] for r in cache.outbox()] == [stuck] and not cache.rejections()
+    assert "Behind it, on another ticket." in [m["body"] for m in server_ticket(sqlite_backend, b)["messages"]]
