@@ -99,6 +99,7 @@ class LedgerOut(BaseModel):
 
 
 TXID_PATTERN = r"^(0[xX])?[0-9a-fA-F]{64}$"
+LEDGER_ROW_LIMIT = 1000  # rows one txid may have in the answer (a client takes more as a broken answer)
 
 
 class PresenceIn(BaseModel):
@@ -481,7 +482,7 @@ def create_app(database_url: str, *, faults: bool = False, simulator: Any = None
         """The deposit ledger's rows for one transaction, whoever's account they credited: what a look-up
         consults before it calls a deposit uncredited. The txid matches with or without 0x, in any case."""
         bare = txid.lower().removeprefix("0x")
-        q = select(S.deposits).where(func.lower(S.deposits.c.txid).in_([bare, "0x" + bare]))
+        q = select(S.deposits).where(func.lower(S.deposits.c.txid).in_([bare, "0x" + bare])).limit(LEDGER_ROW_LIMIT)
         if network:
             q = q.where(func.lower(S.deposits.c.network) == network.lower())
         with engine.connect() as conn:

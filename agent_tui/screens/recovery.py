@@ -43,7 +43,6 @@ from widgets.verdict import CODE_STYLE
 __all__ = ["RecoveryScreen"]
 
 DEFAULT_CONCURRENCY = 8  # look-ups in flight at once (each fans out to its candidate networks)
-HISTORY_LIMIT = 500
 FLUSH_EVERY = 0.1  # seconds between repaints of answered rows while a batch runs
 
 

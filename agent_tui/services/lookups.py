@@ -21,14 +21,13 @@ from agent_tui.chains import (
     lookup,
 )
 from agent_tui.chains.addresses import parse_txid
-from agent_tui.chains.ledger import LedgerSource, server_ledger
+from agent_tui.chains.ledger import LEDGER_KEYS, LedgerSource, server_ledger
 from agent_tui.chains.transport import Limits
 from agent_tui.textsafe import one_line
 
 __all__ = ["BatchItem", "HISTORY_LIMIT", "LEDGER_KEYS", "MAX_BATCH", "asset_config_of", "customer_context", "endpoints_of",
            "ledger_of", "parse_batch", "recent_lookups", "run_one"]
 
-LEDGER_KEYS = ("txid", "network", "asset", "amount", "output_index", "status")
 MAX_BATCH = 1000  # lines looked up per run; more are reported, not run
 HISTORY_LIMIT = 500
 
@@ -65,7 +64,9 @@ def customer_context(customer: Optional[dict]) -> Optional[dict]:
         return None
     addrs = [{"network": a.get("network"), "asset": a.get("asset"), "address": a.get("address"), "memo": a.get("memo")}
              for a in customer.get("addresses") or []]
-    ledger = [{k: d.get(k) for k in LEDGER_KEYS} for d in customer.get("deposits") or []]
+    # the cached slice is this customer's own: the rows say so, as the server's ledger rows do
+    ledger = [{**{k: d.get(k) for k in LEDGER_KEYS}, "customer_id": d.get("customer_id") or customer.get("id")}
+              for d in customer.get("deposits") or []]
     return {"id": customer.get("id"), "addresses": addrs, "ledger": ledger}
 
 
