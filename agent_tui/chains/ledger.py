@@ -10,23 +10,11 @@ from typing import Awaitable, Callable, Optional
 import httpx
 
 from .errors import ChainError, clean
+from .transport import verified_context
 
 LedgerSource = Callable[[str], Awaitable[list[dict]]]  # bare lower-case txid hex -> ledger rows
 LEDGER_KEYS = ("txid", "network", "asset", "amount", "output_index", "status", "customer_id")
 MAX_ROWS = 1000
-
-
-_TLS: list = []  # one verifying TLS context for every client (loading the CA bundle is most of a client's cost)
-
-
-def _tls():
-    if not _TLS:
-        import ssl
-
-        import certifi
-
-        _TLS.append(ssl.create_default_context(cafile=certifi.where()))
-    return _TLS[0]
 
 
 class LedgerUnavailable(ChainError):
@@ -45,7 +33,7 @@ def server_ledger(url: str, token: str, *, timeout: float = 5.0, transport: Opti
         if down:
             raise LedgerUnavailable(down[0] + " (earlier in this run; not tried again)")
         try:
-            async with httpx.AsyncClient(timeout=timeout, trust_env=False, transport=transport, verify=_tls()) as client:
+            async with httpx.AsyncClient(timeout=timeout, trust_env=False, transport=transport, verify=verified_context()) as client:
                 r = await client.get(f"{base}/api/v1/ledger", params={"txid": txid}, headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as e:
             down.append(f"the ledger at {clean(base, 80)} could not be reached ({e.__class__.__name__})")

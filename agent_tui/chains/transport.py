@@ -37,7 +37,7 @@ def _retry_after(value: Optional[str]) -> Optional[float]:
 
 
 @functools.lru_cache(maxsize=1)
-def _verified_context() -> ssl.SSLContext:
+def verified_context() -> ssl.SSLContext:
     """One verifying TLS context per process: loading the CA bundle costs tens of ms per client."""
     try:
         import certifi
@@ -54,7 +54,7 @@ class Http:
         self.limits = limits or Limits()
         self._own = client is None
         self.client = client or httpx.AsyncClient(
-            verify=_verified_context() if self.limits.verify else False,
+            verify=verified_context() if self.limits.verify else False,
             timeout=httpx.Timeout(self.limits.timeout, connect=self.limits.connect_timeout),
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
