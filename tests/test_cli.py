@@ -258,3 +258,17 @@ def test_the_fast_cache_reader_opens_the_file_named_even_with_uri_characters(tmp
     assert quick.lookup_cache().get("nothing|x|y") is None
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing else was created
     assert QuickCache.open_if_current(tmp_path / "missing.db") is None and not (tmp_path / "missing.db").exists()
+
+
+def test_a_lookup_with_a_broken_config_says_what_to_fix(tmp_path):
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    (cfg / "config.toml").write_text("rpc = [broken\n")
+    env = {**os.environ, "AGENT_TUI_CONFIG_DIR": str(cfg), "AGENT_TUI_DATA_DIR": str(tmp_path / "data"),
+           "AGENT_TUI_LOG_DIR": str(tmp_path / "log")}
+    env.pop("AGENT_TUI_TOKEN", None)
+    p = subprocess.run([sys.executable, "-m", "agent_tui.cli", "lookup", "ab" * 32, "--network", "bitcoin", "--json"],
+                       cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert p.returncode != 0 and p.stdout == "" and len(lines) == 1, p.stderr
+    assert "config" in lines[0].lower() and "Traceback" not in p.stderr and "(ConfigError)" not in lines[0]

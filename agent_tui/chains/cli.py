@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import click
 
+from agent_tui.errors import ConfigError
 from agent_tui.textsafe import json_text
 
 from .config import default_asset_config, load_endpoints
@@ -85,8 +86,14 @@ def make_lookup_command(
         except ChainError as e:
             click.echo(f"error: {e}", err=True)
             raise SystemExit(1) from None
-        except Exception as e:  # never a traceback to the user
-            click.echo(f"error: look-up failed unexpectedly ({clean(e.__class__.__name__, 60)})", err=True)
+        except ConfigError as e:  # the config or the cache file: its own one line says what to fix
+            click.echo(f"error: {clean(str(e), 300)}", err=True)
+            raise SystemExit(2) from None
+        except Exception as e:  # never a traceback to the user; the details go to the crash log
+            from agent_tui.crash import crash_log
+
+            click.echo(f"error: look-up failed unexpectedly ({clean(e.__class__.__name__, 60)}); details in {crash_log(e)}",
+                       err=True)
             raise SystemExit(1) from None
         if as_json:
             click.echo(json_text(verdict.to_dict()))
