@@ -25,6 +25,7 @@ from sqlalchemy import text as _text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from agent_tui.changes import payload_of
 from agent_tui.rows import QueueRow
 from agent_tui.vocabulary import TICKET_FIELDS, TICKET_JSON_FIELDS
 from agent_tui.textsafe import clean, scrub
@@ -636,9 +637,7 @@ class Cache:
         the version the change was based on (a pulled server copy is already right). One
         transaction. Returns the fields restored, or None if the change already left the outbox."""
         restored: dict[str, Any] = {}
-        bad = [k for k in changes if k not in self.UPDATABLE]
-        if bad:
-            raise ValueError(f"cannot change {bad[0]!r} on a ticket")
+        self._check_changes(changes)  # the field names go into the SQL below
         with write_tx(self.engine) as conn:
             row = conn.exec_driver_sql("SELECT seq, base_version FROM outbox WHERE change_id = ?", (change_id,)).first()
             if row is None:
@@ -841,13 +840,7 @@ class Cache:
         if r is None:
             raise LookupError("that refusal was already dealt with")
         d = dict(r)
-        try:
-            d["payload"] = orjson.loads(d["payload"])
-        except orjson.JSONDecodeError:
-            d["payload"] = {}
-        if not isinstance(d["payload"], dict):
-            d["payload"] = {}
-        return d
+        return {**d, "payload": payload_of(d)}
 
     def edit_rejection(self, rejection_id: int) -> int:
         """A refused reply or note goes back into its ticket's reply box to be edited and sent again:
