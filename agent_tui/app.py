@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -17,7 +18,9 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from agent_tui.messages import (
+    ChangesQueued,
     CountsReady,
+    PendingCounts,
     RejectionDone,
     RejectionsRead,
     SyncFinished,
@@ -92,6 +95,7 @@ class AgentApp(App):
         self.engine: Optional[SyncEngine] = None
         self.last_verdicts: dict[int, dict] = {}  # ticket id -> the last look-up verdict (suggests a macro)
         self._unsaved: dict[int, tuple] = {}  # ticket id -> reply box text not saved as a draft yet
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")  # see _write
         theme = self.settings.theme or DEFAULT_THEME
         if theme not in THEMES:  # setting an unregistered name would raise
             self.call_later(self.notify, f"Unknown theme {clean(str(theme))!r}; using {DEFAULT_THEME}.", severity="warning")
@@ -134,6 +138,7 @@ class AgentApp(App):
         try:
             return super().run(*args, **kwargs)
         finally:
+            self._writer.shutdown(wait=True)  # the changes the agent made are in the outbox before exit
             self._flush_unsaved()
             report = buffer.getvalue()
             if report.strip():
@@ -257,9 +262,14 @@ class AgentApp(App):
         if self.engine:
             self.engine.kick()
 
+    @work(exclusive=True, group="status", thread=True, exit_on_error=False)
     def refresh_status(self) -> None:
+        """The outbox and refusal counts, read in a thread and painted by on_pending_counts."""
         outbox, rejections = self.cache.pending_counts()
-        self._paint_status(outbox, rejections)
+        self.post_message(PendingCounts(outbox, rejections))
+
+    def on_pending_counts(self, msg: PendingCounts) -> None:
+        self._paint_status(msg.outbox, msg.rejections)
 
     def _paint_status(self, outbox: int, rejections: int, state: Optional[str] = None, error: Optional[str] = None) -> None:
         """Every status strip: the counts given, the sync state (the engine's unless given), when it last synced."""
@@ -323,27 +333,51 @@ class AgentApp(App):
         if self.me_id is None:
             self.notify("Not signed in yet; claim again once connected.", severity="warning")
             return
-        claimed = 0
-        for tid in ticket_ids:
-            try:
-                self.cache.queue_claim(tid, self.me_id)
-                claimed += 1
-            except LookupError as exc:  # deleted or merged on the server meanwhile
-                self.notify(f"Not claimed: {exc}.", severity="warning")
-        if claimed:
-            self.notify(f"Claimed {claimed} ticket(s).")
-        self.after_change()
+        me = self.me_id
+
+        def write() -> None:
+            notes, claimed = [], 0
+            for tid in ticket_ids:
+                try:
+                    self.cache.queue_claim(tid, me)
+                    claimed += 1
+                except LookupError as exc:  # deleted or merged on the server meanwhile
+                    notes.append((f"Not claimed: {exc}.", "warning"))
+            self.post_message(ChangesQueued(notes, claimed))
+
+        self._write(write)
 
     def change(self, ticket_ids: list[int], changes: dict) -> None:
         self.change_each({tid: changes for tid in ticket_ids})
 
     def change_each(self, changes_by_ticket: dict[int, dict]) -> None:
         """Each ticket's own changes to the outbox, then one refresh and one sync kick for all."""
-        for tid, changes in changes_by_ticket.items():
-            try:
-                self.cache.queue_update(tid, changes)
-            except (ValueError, LookupError) as exc:
-                self.notify(str(exc), severity="error")
+        def write() -> None:
+            notes = []
+            for tid, changes in changes_by_ticket.items():
+                try:
+                    self.cache.queue_update(tid, changes)
+                except (ValueError, LookupError) as exc:
+                    notes.append((str(exc), "error"))
+            self.post_message(ChangesQueued(notes))
+
+        self._write(write)
+
+    def _write(self, job) -> None:
+        """A write to the cache, in the one writer thread: in the order the agent made them, never on
+        the event loop, and finished before the app exits (run() waits for the writer)."""
+        def done(future) -> None:
+            exc = future.exception()
+            if exc is not None:
+                self.post_message(ChangesQueued([(f"Not saved: {clean(str(exc))[:200]}. Try again.", "error")]))
+
+        self._writer.submit(job).add_done_callback(done)
+
+    def on_changes_queued(self, msg: ChangesQueued) -> None:
+        for note, severity in msg.notes:
+            self.notify(note, severity=severity, markup=False)
+        if msg.claimed:
+            self.notify(f"Claimed {msg.claimed} ticket(s).")
         self.after_change()
 
     def open_ticket(self, ticket_id: int) -> None:
@@ -461,7 +495,8 @@ class AgentApp(App):
             except (LookupError, ValueError) as exc:
                 self.post_message(RejectionDone(f"Not done: {exc}.", error=True, reopen=True))
                 return
-            self.post_message(RejectionDone(note, reopen=choice.action in ("resend", "ack")))
+            left = self.cache.pending_counts()[1]
+            self.post_message(RejectionDone(note, reopen=choice.action in ("resend", "ack"), left=left))
 
         self.run_worker(do, thread=True, group="rejections", exit_on_error=False)
 
@@ -475,7 +510,7 @@ class AgentApp(App):
                 screen.restore_draft(focus=True)  # already open: the box takes the draft with the refused text
             else:
                 self.open_ticket(msg.open_ticket)
-        elif msg.reopen and self.cache.pending_counts()[1]:
+        elif msg.reopen and msg.left:
             self.action_rejections()
 
 

@@ -20,6 +20,22 @@ class CountsReady(Message):
         self.counts = counts
 
 
+class PendingCounts(Message):
+    """The outbox and refusal counts for the status strips, read in a thread."""
+
+    def __init__(self, outbox: int, rejections: int) -> None:
+        super().__init__()
+        self.outbox, self.rejections = outbox, rejections
+
+
+class ChangesQueued(Message):
+    """Local changes went to the outbox (in the cache's writer thread); the notes say what was not done."""
+
+    def __init__(self, notes: list[tuple[str, str]], claimed: int = 0) -> None:
+        super().__init__()
+        self.notes, self.claimed = notes, claimed
+
+
 class RejectionsRead(Message):
     def __init__(self, rows: list[dict]) -> None:
         super().__init__()
@@ -27,9 +43,11 @@ class RejectionsRead(Message):
 
 
 class RejectionDone(Message):
-    def __init__(self, note: str, *, error: bool = False, reopen: bool = False, open_ticket: Optional[int] = None) -> None:
+    def __init__(self, note: str, *, error: bool = False, reopen: bool = False, open_ticket: Optional[int] = None,
+                 left: int = 0) -> None:
         super().__init__()
         self.note, self.error, self.reopen, self.open_ticket = note, error, reopen, open_ticket
+        self.left = left  # refusals still waiting
 
 
 class PickerReady(Message):
