@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
@@ -16,6 +17,7 @@ from agent_tui import sla as sla_mod
 from agent_tui.macros.actions import describe_actions
 from agent_tui.screens.contract import DeskApp
 from agent_tui.screens.reply import ReplyActions
+from agent_tui.services.tickets import TicketView, ticket_view
 from agent_tui.textsafe import clean, one_line, safe_text
 from agent_tui.vocabulary import step_priority
 from widgets.composer import Composer, insert_paragraph  # noqa: F401  (re-exported)
@@ -102,8 +104,9 @@ class TicketScreen(ReplyActions, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.seen: Optional[tuple[Optional[int], int]] = None  # set by the first read: what the agent had in front of them
+        self._read_generation = 0
         self.reload()
-        self.seen = self._state()  # what the agent had in front of them when they started
         self.restore_draft()
         self.app.refresh_status()
 
@@ -120,13 +123,36 @@ class TicketScreen(ReplyActions, Screen):
         self._title_composer()
 
     def reload(self) -> None:
+        """Read the ticket, its thread and customer in a thread; `on_ticket_screen_read` shows them."""
+        cache, ticket_id = self.app.cache, self.ticket_id
+        self._read_generation += 1
+        generation = self._read_generation
+
+        def read() -> None:
+            self.post_message(self.Read(ticket_view(cache, ticket_id), generation))
+
+        self.run_worker(read, thread=True, group="ticket-read", exit_on_error=False)
+
+    class Read(Message):
+        def __init__(self, view: TicketView, generation: int) -> None:
+            super().__init__()
+            self.view, self.generation = view, generation
+
+    def on_ticket_screen_read(self, msg: "TicketScreen.Read") -> None:
+        if msg.generation != self._read_generation:
+            return  # overtaken by a later read (a sync, a change of ours)
+        self._paint(msg.view)
+
+    def _paint(self, view: TicketView) -> None:
         app: DeskApp = self.app  # type: ignore[assignment]
-        self.ticket = app.cache.ticket(self.ticket_id)
+        self.ticket = view.ticket
         if self.ticket is None:
             self.query_one("#ticket-head", Static).update(f"Ticket #{self.ticket_id} is gone (deleted or merged on the server).")
             return
         t = self.ticket
-        agents = app.cache.agents()
+        if self.seen is None:
+            self.seen = (t["assignee_id"], len(view.thread))
+        agents = view.agents
         assignee = agents.get(t["assignee_id"], {}).get("name", "unassigned") if t["assignee_id"] else "unassigned"
         viewers = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != app.me_id]
         head = safe_text(f"#{t['id']}  {one_line(t['subject'], 300)}\n")
@@ -136,12 +162,12 @@ class TicketScreen(ReplyActions, Screen):
         if viewers:
             head.append(f"\n👁 also here: {one_line(', '.join(viewers), 160)}", style="bold")
         self.query_one("#ticket-head", Static).update(head)
-        thread = app.cache.thread(self.ticket_id)
+        thread = view.thread
         thread_key = tuple((m["id"], m["pending"]) for m in thread)
         if thread_key != self._thread_key:  # rebuild the messages only when they changed, not on every sync
             self._thread_key = thread_key
             self._show_thread(thread)
-        cust = app.cache.customer(t["requester_id"]) or {}
+        cust = view.customer
         f = lambda v, width=80: one_line(str(v), width)  # noqa: E731  (each fact on its line, however long)
         lines = [f"Customer: {f(cust.get('name', '?'))}",
                  f"tier {f(cust.get('tier', '?'), 20)} · {f(cust.get('language', '?'), 20)} · KYC {f(cust.get('kyc_status', '?'), 20)}",
@@ -174,6 +200,8 @@ class TicketScreen(ReplyActions, Screen):
     def changes_since_seen(self) -> list[str]:
         """What others changed on the ticket since the agent opened it (or last sent): new messages
         from someone else, or a new assignee who is not us. Our own claims and edits don't count."""
+        if self.seen is None:  # not read yet: nothing was in front of the agent to compare with
+            return []
         assignee, count = self._state()
         seen_assignee, seen_count = self.seen
         me = self.app.me_id
