@@ -36,6 +36,8 @@ class Settings(BaseSettings):
                                        description="domains a public reply may link to")
     macro_favourites: list[str] = Field(default_factory=list, description="macro keys on 1-9 in the picker (default: most used)")
     guard_lexicon: dict[str, Any] = Field(default_factory=dict, description="extra phrases for the reply guard, merged over the default")
+    guard_lexicon_paths: list[str] = Field(default_factory=list,
+                                           description="reply-guard lexicon files (<lang>.toml) or directories of them, merged over the default")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

@@ -389,3 +389,45 @@ def test_override_needs_findings_agent_and_reason(report, agent, reason, message
 def test_the_customers_address_in_another_encoding_is_still_theirs(theirs, quoted):
     report = check_reply(f"Your deposit address is {quoted}.", customer_addresses=[theirs])
     assert "unknown_address" not in report.codes
+
+
+# --- the lexicon is data, extensible from the desk's config ------------------------------------------------
+
+
+def test_default_lexicon_is_one_file_per_language():
+    from agent_tui.macros.guard import LEXICON_DIR
+
+    files = {p.stem for p in LEXICON_DIR.glob("*.toml")}
+    assert files == set(DEFAULT_LEXICON)
+    assert {"en", "ru", "uk", "es", "tr", "zh"} <= files
+
+
+def test_config_lexicon_files_and_table_extend_the_guard(tmp_path):
+    from agent_tui.config import Settings
+    from agent_tui.macros.guard import settings_lexicon
+
+    text = "Stuur ons uw wachtwoord."  # Dutch
+    assert not check_reply(text).blocked
+    (tmp_path / "nl.toml").write_text("requests = ['\\bstuur\\s+ons\\b']\n[secrets]\npassword = ['\\bwachtwoord']\n",
+                                      encoding="utf-8")
+    settings = Settings(guard_lexicon_paths=[str(tmp_path)])
+    assert check_reply(text, lexicon=settings_lexicon(settings)).codes == ["asks_for_password"]
+    assert check_reply("Please send us your password.", lexicon=settings_lexicon(settings)).blocked
+    # a table in the config appends over the files
+    extra = {"en": {"secrets": {"seed_phrase+": [r"\bmagic\s+words\b"]}}}
+    settings = Settings(guard_lexicon_paths=[str(tmp_path / "nl.toml")], guard_lexicon=extra)
+    lexicon = settings_lexicon(settings)
+    assert check_reply("Please send us the magic words.", lexicon=lexicon).codes == ["asks_for_seed_phrase"]
+    assert check_reply(text, lexicon=lexicon).blocked
+    assert settings_lexicon(Settings()) is None
+
+
+def test_a_missing_lexicon_file_is_one_clear_error(tmp_path):
+    from agent_tui.config import Settings
+    from agent_tui.macros.guard import settings_lexicon
+
+    with pytest.raises(ValueError, match="lexicon file .*nope.toml: not found"):
+        settings_lexicon(Settings(guard_lexicon_paths=[str(tmp_path / "nope.toml")]))
+    (tmp_path / "bad.toml").write_text("requests = [", encoding="utf-8")
+    with pytest.raises(ValueError, match="lexicon file .*bad.toml"):
+        settings_lexicon(Settings(guard_lexicon_paths=[str(tmp_path / "bad.toml")]))

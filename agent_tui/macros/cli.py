@@ -36,7 +36,7 @@ import orjson
 
 from agent_tui.config import ConfigError
 from agent_tui.macros.context import build_context, guard_reply, last_lookup
-from agent_tui.macros.guard import GuardReport
+from agent_tui.macros.guard import GuardReport, settings_lexicon
 from agent_tui.macros.model import Macro
 from agent_tui.macros.render import MacroTemplateError, render, shortcut_index
 from agent_tui.macros.store import describe_actions, load_macros, plan_changes
@@ -90,8 +90,9 @@ def make_macro_commands(
     """(`macro` group, `check-reply` command), reading the cache and settings through the hooks.
 
     `cache_factory()` returns a storage.cache.Cache (opened lazily, only when a command runs);
-    `settings_factory()` returns agent_tui.config.Settings (for `allowed_domains`; an optional
-    `guard_lexicon` attribute extends the guard's lexicon)."""
+    `settings_factory()` returns agent_tui.config.Settings (for `allowed_domains`; optional
+    `guard_lexicon` and `guard_lexicon_paths` attributes extend the guard's lexicon, read by
+    guard.settings_lexicon as the app does)."""
 
     def open_cache() -> Any:
         try:
@@ -101,7 +102,11 @@ def make_macro_commands(
 
     def guard_settings() -> tuple[list[str], Any]:
         settings = settings_factory()
-        return list(getattr(settings, "allowed_domains", None) or []), getattr(settings, "guard_lexicon", None)
+        try:
+            lexicon = settings_lexicon(settings)
+        except ValueError as exc:
+            raise _Fail(f"{one_line(str(exc), 200)}; fix guard_lexicon_paths in the config") from None
+        return list(getattr(settings, "allowed_domains", None) or []), lexicon
 
     def ticket_or_fail(cache: Any, ticket_id: int) -> dict:
         t = cache.ticket(ticket_id)

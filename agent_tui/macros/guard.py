@@ -1,8 +1,8 @@
 """The reply safety guard: run on the rendered text before any public reply is sent.
 
 BLOCK  the reply asks the customer for a seed/recovery phrase, a private key, a 2FA/SMS/
-       authenticator code or a password (en, ru, uk, es, tr, zh; the lexicon is data and can be
-       extended from config). A warning such as "we will never ask for your seed phrase" is not
+       authenticator code or a password (the lexicon is data: one TOML file per language in
+       lexicons/, extended from the desk's config). A warning such as "we will never ask for your seed phrase" is not
        a request: negations and scam-warning sentences are recognised per language.
 WARN   a link outside the allowed domains (look-alikes named as such), a crypto address that is
        neither the customer's nor the exchange's, an unfilled placeholder.
@@ -19,9 +19,11 @@ import hashlib
 import json
 import re
 import time
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -37,223 +39,74 @@ SECRET_LABELS = {
 
 # --- the lexicon ----------------------------------------------------------------------------------
 #
-# Per language:
-#   secrets       {kind: [regex]}  what must never be asked for
-#   exclusions    [regex]          phrases that contain a secret noun but are not one ("password reset link")
-#   requests      [regex]          asking the customer to give something ("send us", "请提供")
-#   negations     [regex]          weak negation: cancels a request close before it in the same clause
-#   strong_negations [regex]       "never", "nunca", "никогда", "绝不": also across commas
-#   warnings      [regex]          a sentence about scams/phishing is a warning, never a request
-#   window, strong_window, proximity: distances in characters
-# Patterns are case-insensitive. A `lexicon` argument merges over this: dicts merge, a list
-# replaces the default list, and a key ending in "+" ("requests+") appends to it.
+# The lexicon is data: one TOML file per language in agent_tui/macros/lexicons/ (<code>.toml; the
+# format is documented in lexicons/README.md), read once when this module is imported. A desk
+# extends it from its config: `guard_lexicon` (a table, same shape) and `guard_lexicon_paths` (TOML
+# files, or directories of <code>.toml files), merged over the defaults by `desk_lexicon`.
+# Merging: dicts merge, a list replaces the default list, and a key ending in "+" ("requests+")
+# appends to it.
 
-DEFAULT_LEXICON: dict[str, dict[str, Any]] = {
-    "en": {
-        "secrets": {
-            "seed_phrase": [
-                r"\bseed(\s*|-)(phrase|words?)\b",
-                r"\brecovery\s+(phrase|words?|seed)\b",
-                r"\bmnemonic(\s+phrase)?\b",
-                r"\bsecret\s+(recovery\s+)?phrase\b",
-                r"\bbackup\s+phrase\b",
-                r"\bwallet\s+seed\b",
-                r"\b(12|24|twelve|twenty[-\s]four)[-\s]words?\b",
-            ],
-            "private_key": [r"\bprivate\s+keys?\b", r"\bapi\s+secret(\s+key)?\b", r"\bsecret\s+key\b"],
-            "otp_code": [
-                r"\b(2fa|mfa|two[-\s]factor|authenticator|google\s+authenticator|sms|otp|totp|verification|"
-                r"security|one[-\s]time|confirmation)\s+(code|pin|token)s?\b",
-                r"\botp\b",
-                r"\bone[-\s]time\s+pass(word|code)\b",
-                r"\b6[-\s]digit\s+code\b",
-            ],
-            "password": [r"\bpass(word|code|phrase)s?\b", r"\blogin\s+credentials\b"],
-        },
-        "exclusions": [
-            r"\bpass(word|code)\s+(reset|change|recovery|manager|strength|policy|requirements|rules|settings|page|link)\b",
-            r"\b(reset|change|forgot|forgotten|update|recover)\s+(your\s+|the\s+|a\s+)?pass(word|code)\b",
-        ],
-        "requests": [
-            r"\b(send|forward|share|provide|give|tell|submit|upload|paste|dictate|disclose|reveal|supply)\b"
-            r"(?!\s+(you|a\s+(new\s+)?link|an?\s+e-?mail)\b)",
-            r"\b(email|e-mail|text|message|dm)\s+(us|me|it)\b",
-            r"\b(reply|respond|answer)\s+with\b",
-            r"\bread\s+(it\s+|them\s+)?(out|back)\b",
-            r"\bask(s|ed|ing)?\s+(you\s+)?(for|to)\b",
-            r"\brequest(s|ed|ing)?\s+(your|the|that\s+you)\b",
-            r"\b(we|i)\s*('ll|'d|\s+will|\s+would|\s+do|\s+also|\s+still)?\s+(need|require)\b",
-            r"\bwhat('s|\s+is|\s+are|\s+was)\s+(your|the)\b",
-            r"\blet\s+(us|me)\s+know\b",
-            r"\b(can|could|may)\s+(we|i)\s+(have|get|see)\b",
-            r"\b(type|enter|write|input)\b[^.?!\n]{0,40}?\b(here|below|in\s+(this|the)\s+(chat|reply|conversation|ticket))\b",
-        ],
-        "negations": [r"\bnot\b", r"n't\b", r"\bno\b", r"\bnobody\b", r"\bno\s+one\b", r"\bwithout\b",
-                      r"\bnor\b", r"\bneither\b", r"\bavoid\b", r"\brefrain\s+from\b"],
-        "strong_negations": [r"\bnever\b", r"\bunder\s+no\s+circumstances?\b", r"\bat\s+no\s+(time|point)\b"],
-        "warnings": [r"\bscam", r"\bfraud", r"\bphish", r"\bimpersonat", r"\bfake\b", r"\bsuspicious\b"],
-        "window": 30,
-        "strong_window": 60,
-        "proximity": 120,
-    },
-    "ru": {
-        "secrets": {
-            "seed_phrase": [
-                r"\b(сид|seed)[-\s]?фраз\w*",
-                r"\bмнемони\w*(\s+фраз\w*)?",
-                r"\bфраз\w*\s+(для\s+)?восстановлени\w*",
-                r"\b(секретн|резервн|кодов)\w*\s+фраз\w*",
-                r"\b(12|24|двенадцать|двадцать\s+четыре)\s+слов\w*",
-            ],
-            "private_key": [r"\b(приватн|закрыт|секретн)\w*\s+ключ\w*"],
-            "otp_code": [
-                r"\bкод\w*\s+(из\s+|по\s+)?(смс|sms|2fa|двухфакторн|аутентификатор|подтвержден|верификац|google|гугл|безопасност)\w*",
-                r"\b(смс|sms|2fa|одноразов\w*|проверочн\w*)[-\s]?код\w*",
-                r"\bодноразов\w*\s+парол\w*",
-            ],
-            "password": [r"\bпарол\w*"],
-        },
-        "exclusions": [r"\b(сброс|смен|восстановлен|изменен|забыл)\w*\s+(вашего\s+|своего\s+|ваш\s+|свой\s+)?парол\w*"],
-        "requests": [
-            r"\b(отправьте|отправь|пришлите|пришли|вышлите|скиньте|сообщите|сообщи|предоставьте|укажите|скажите|"
-            r"назовите|передайте|напишите|продиктуйте|поделитесь)\b",
-            r"\b(отправить|прислать|выслать|сообщить|предоставить|назвать|передать|продиктовать)\b",
-            r"\bвведите\s+(его\s+|их\s+)?(сюда|здесь|в\s+чат\w*)",
-            r"\b(просим|прошу)\b",
-            r"\bзапрашива\w*",
-            r"\bнам\s+(нуж\w+|необходим\w*|потребуется)",
-            r"\bкакой\s+у\s+вас\b",
-        ],
-        "negations": [r"\bне\b", r"\bни\b", r"\bнельзя\b", r"\bникому\b", r"\bникто\b", r"\bбез\b"],
-        "strong_negations": [r"\bникогда\b", r"\bни\s+в\s+коем\s+случае\b", r"\bзапрещ\w*"],
-        "warnings": [r"\bмошенни\w*", r"\bфишинг\w*", r"\bаферист\w*", r"\bподдельн\w*", r"\bобман\w*"],
-        "window": 30,
-        "strong_window": 60,
-        "proximity": 120,
-    },
-    "uk": {
-        "secrets": {
-            "seed_phrase": [
-                r"\b(сід|сид|seed)[-\s]?фраз\w*",
-                r"\bмнемоні\w*(\s+фраз\w*)?",
-                r"\bфраз\w*\s+(для\s+)?відновлен\w*",
-                r"\bсекретн\w*\s+фраз\w*",
-                r"\b(12|24)\s+слів\b",
-            ],
-            "private_key": [r"\b(приватн|закрит|секретн)\w*\s+ключ\w*"],
-            "otp_code": [
-                r"\bкод\w*\s+(з\s+|із\s+)?(смс|sms|2fa|двофакторн|автентифікатор|підтвердженн|верифікац|google|безпеки)\w*",
-                r"\b(смс|sms|2fa|одноразов\w*)[-\s]?код\w*",
-            ],
-            "password": [r"\bпарол\w*"],
-        },
-        "exclusions": [r"\b(скидан|скину|змін|відновлен|забули)\w*\s+(вашого\s+|свого\s+|ваш\s+|свій\s+)?парол\w*"],
-        "requests": [
-            r"\b(надішліть|надішли|відправте|пришліть|повідомте|повідом|надайте|вкажіть|скажіть|назвіть|"
-            r"передайте|напишіть|продиктуйте|поділіться)\b",
-            r"\b(надіслати|відправити|повідомити|надати|назвати|передати|продиктувати)\b",
-            r"\b(просимо|прошу)\b",
-            r"\bзапиту\w*",
-            r"\bнам\s+(потрібн\w*|необхідн\w*)",
-        ],
-        "negations": [r"\bне\b", r"\bні\b", r"\bнікому\b", r"\bніхто\b", r"\bбез\b"],
-        "strong_negations": [r"\bніколи\b", r"\bв\s+жодному\s+разі\b", r"\bзаборон\w*"],
-        "warnings": [r"\bшахра\w*", r"\bфішинг\w*", r"\bпідробн\w*"],
-        "window": 30,
-        "strong_window": 60,
-        "proximity": 120,
-    },
-    "es": {
-        "secrets": {
-            "seed_phrase": [
-                r"\bfrase\s+(semilla|de\s+recuperaci[oó]n|secreta|mnem[oó]nica|de\s+respaldo)\b",
-                r"\bsemilla\b",
-                r"\b(12|24|doce|veinticuatro)\s+palabras\b",
-                r"\bmnem[oó]nic[ao]s?\b",
-            ],
-            "private_key": [r"\b(clave|llave)s?\s+privadas?\b"],
-            "otp_code": [
-                r"\bc[oó]digos?\s+(de\s+|del\s+)?(2fa|sms|otp|autenticaci[oó]n|autenticador|verificaci[oó]n|seguridad|"
-                r"google\s+authenticator|confirmaci[oó]n|un\s+solo\s+uso)\b",
-            ],
-            "password": [r"\bcontrase[nñ]as?\b", r"\bclave\s+de\s+acceso\b"],
-        },
-        "exclusions": [r"\b(restablec|cambi|recuper|olvid|reinici)\w*\s+(su\s+|tu\s+|la\s+)?contrase[nñ]a"],
-        "requests": [
-            r"\b(env[ií]en?|env[ií]a|m[aá]nde|m[aá]nda|comp[aá]rta|comp[aá]rte|proporci[oó]ne|proporci[oó]na|"
-            r"facil[ií]te|ind[ií]que|escr[ií]ba|rev[eé]le|reenv[ií]e)(nos|me)?\b",
-            r"\b(d[ií]ganos|d[ií]game|dinos|dime|d[eé]nos|danos)\b",
-            r"\b(puede|podr[ií]a|necesita|debe|tiene\s+que|favor\s+de|pedimos\s+que)\s+(env[ií]ar|compartir|"
-            r"proporcionar|facilitar|indicar|decir|mandar|escribir)(nos|me)?\b",
-            r"\b(necesitamos|solicitamos|requerimos)\b",
-            r"\b(le|te)\s+(pedimos|pediremos|pedir[aá]|solicitamos|solicitaremos|solicitar[aá])\b",
-            r"\bcu[aá]l\s+es\s+(su|tu)\b",
-        ],
-        "negations": [r"\bno\b", r"\bni\b", r"\bnadie\b", r"\bning[uú]n\w*", r"\bsin\b"],
-        "strong_negations": [r"\bnunca\b", r"\bjam[aá]s\b", r"\bbajo\s+ning[uú]n\s+concepto\b", r"\ben\s+ning[uú]n\s+caso\b"],
-        "warnings": [r"\bestaf\w*", r"\bfraud\w*", r"\bphishing\b", r"\bsuplant\w*", r"\bfals[oa]s?\b"],
-        "window": 30,
-        "strong_window": 60,
-        "proximity": 120,
-    },
-    "tr": {
-        "secrets": {
-            "seed_phrase": [
-                r"\b(kurtarma|gizli|yedek|tohum|anımsatıcı|hatırlatıcı|geri\s+yükleme)\s+(ifade|cümle|kelime|sözcük)\w*",
-                r"\bseed\s+ifade\w*",
-                r"\b(12|24|on\s+iki|yirmi\s+dört)\s+(kelime|sözcük)\w*",
-            ],
-            "private_key": [r"\b(özel|gizli)\s+anahtar\w*"],
-            "otp_code": [
-                r"\b(2fa|sms|doğrulama|onay|authenticator|google\s+authenticator|tek\s+kullanımlık|güvenlik|"
-                r"iki\s+faktörlü(\s+kimlik)?\s+doğrulama)\s+kod\w*",
-                r"\bsms\s+ile\s+gelen\s+kod\w*",
-            ],
-            "password": [r"\bşifre\w*", r"\bparola\w*"],
-        },
-        "exclusions": [r"\b(şifre|parola)\w*\s+(sıfırla|değiştir|yenile|güncelle)\w*"],
-        "requests": [
-            r"\b(gönder|ilet|bildir|ver)(in|iniz|ir\s+misiniz|meniz\w*|ebilir\s+misiniz)\b",
-            r"\b(paylaş|yaz)(ın|ınız|ır\s+mısınız|ar\s+mısınız|manız\w*|abilir\s+misiniz)\b",
-            r"\bsöyle(yin|yiniz|r\s+misiniz|meniz\w*|yebilir\s+misiniz)\b",
-            r"\b(ihtiyacımız\s+var|rica\s+ediyoruz|rica\s+ederiz|talep\s+ediyoruz|istiyoruz|isteriz|isteyeceğiz|"
-            r"soruyoruz|sorarız)\b",
-        ],
-        "negations": [r"\bdeğil\b", r"\bkimse\w*", r"\bhiç\b"],
-        "strong_negations": [r"\basla\b", r"\bhiçbir\s+(zaman|koşulda|şekilde)\b"],
-        "warnings": [r"\bdolandırıc\w*", r"\bsahte\b", r"\boltalama\w*", r"\bphishing\b"],
-        "window": 30,
-        "strong_window": 60,
-        "proximity": 120,
-    },
-    "zh": {
-        "secrets": {
-            "seed_phrase": [
-                r"助记词|助記詞|种子短语|種子短語|种子词|恢复短语|恢復短語|恢复词|助记短语|备份短语|備份短語",
-                r"(12|24|十二|二十四)\s*个?(英文)?(单词|單詞|词)",
-            ],
-            "private_key": [r"私钥|私鑰"],
-            "otp_code": [r"验证码|驗證碼|动态码|動態碼|动态口令|(谷歌|google|身份)验证器?(代码|码)|短信码|校验码"],
-            "password": [r"密码|密碼"],
-        },
-        "exclusions": [r"(重置|修改|找回|更改|忘记|忘記|设置|設置)(您的|你的|登录|登錄|资金|資金)?密[码碼]", r"密[码碼](重置|修改|找回)"],
-        "requests": [
-            r"请(您)?(发送|發送|发给|發給|提供|告诉|告訴|分享|透露|回复|回覆|输入|輸入|提交|报|報|说|說|填写|填寫)",
-            r"(发送|發送|发|發|提供|告诉|告訴|分享|透露|提交)(给|給)?(我们|我們|我|客服)",
-            r"(把|将|將)(您|你)的.{0,12}?(发|發|给|給|告诉|告訴|提供)",
-            r"(需要|索要|索取)(您|你)(的|提供)",
-            r"索要|索取",
-            r"(您|你)的.{0,10}?是(多少|什么|什麼)",
-            r"麻烦(您|你)?(发|提供|告诉)",
-        ],
-        "negations": [r"不|没|沒|无|無|别|別|勿"],
-        "strong_negations": [r"绝不|絕不|决不|決不|从不|從不|永远不|永遠不|切勿|请勿|請勿|禁止|千万不要|千萬不要"],
-        "warnings": [r"诈骗|詐騙|骗子|騙子|钓鱼|釣魚|冒充|假冒"],
-        "window": 10,
-        "strong_window": 20,
-        "proximity": 40,
-    },
-}
+LEXICON_DIR = Path(__file__).with_name("lexicons")
+_LANG_CODE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")  # a file named like a language holds that language
+
+
+def _read_lexicon_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"lexicon file {path}: {' '.join(str(exc).split())}") from None
+
+
+def read_lexicon_dir(directory: Path) -> dict[str, dict[str, Any]]:
+    """{code: entry} for every <code>.toml in `directory`, in name order."""
+    return {p.stem: _read_lexicon_file(p) for p in sorted(Path(directory).glob("*.toml"))}
+
+
+def _lexicon_layers(paths: Iterable[Any]) -> list[dict[str, Any]]:
+    """Lexicon overrides from files: a directory holds <code>.toml files (one language each, the
+    package's own format); a single file named <code>.toml is that language; any other .toml file
+    maps language codes to entries ([de] with requests+ = [...])."""
+    layers: list[dict[str, Any]] = []
+    for raw in paths or ():
+        path = Path(str(raw)).expanduser()
+        if path.is_dir():
+            layers.append(read_lexicon_dir(path))
+        elif not path.is_file():
+            raise ValueError(f"lexicon file {path}: not found")
+        elif _LANG_CODE.fullmatch(path.stem):
+            layers.append({path.stem: _read_lexicon_file(path)})
+        else:
+            layers.append(_read_lexicon_file(path))
+    return layers
+
+DEFAULT_LEXICON: dict[str, dict[str, Any]] = read_lexicon_dir(LEXICON_DIR)
+
+
+def desk_lexicon(table: Optional[Mapping[str, Any]] = None, paths: Iterable[Any] = ()) -> Optional[dict[str, Any]]:
+    """The whole lexicon a desk's config asks for: the defaults, its lexicon files over them in
+    order, then its `guard_lexicon` table. None when the config adds nothing (the defaults apply).
+    Raises ValueError (one line) for a file that cannot be read."""
+    layers = _lexicon_layers(paths)
+    if table:
+        layers.append(dict(table))
+    if not layers:
+        return None
+    merged = DEFAULT_LEXICON
+    for layer in layers:
+        merged = merge_lexicon(layer, merged)
+    return merged
+
+
+def settings_lexicon(settings: Any) -> Optional[dict[str, Any]]:
+    """The lexicon a Settings object asks for (`guard_lexicon`, `guard_lexicon_paths`): what the app and
+    `agent-tui check-reply` both pass to the guard, so the two never disagree."""
+    table = getattr(settings, "guard_lexicon", None) or None
+    paths = tuple(str(p) for p in (getattr(settings, "guard_lexicon_paths", None) or ()))
+    if not table and not paths:
+        return None
+    return desk_lexicon(table, paths)
+
 
 _LIST_KEYS = ("exclusions", "requests", "negations", "strong_negations", "warnings")
 _NUMBER_KEYS = ("window", "strong_window", "proximity")
@@ -261,7 +114,7 @@ _NUMBER_KEYS = ("window", "strong_window", "proximity")
 
 def merge_lexicon(overrides: Optional[Mapping[str, Any]], base: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
     """The default lexicon with `overrides` merged over it (dicts merge, lists replace, "key+" appends)."""
-    merged = copy.deepcopy(dict(base or DEFAULT_LEXICON))
+    merged = copy.deepcopy(dict(DEFAULT_LEXICON if base is None else base))
 
     def merge(dst: dict[str, Any], src: Mapping[str, Any], where: str) -> None:
         for key, value in src.items():
@@ -336,12 +189,19 @@ def _compile_lexicon(lexicon: Mapping[str, Any]) -> tuple[_Lang, ...]:
     return tuple(langs)
 
 
+@lru_cache(maxsize=1)
+def _default_langs() -> tuple[_Lang, ...]:
+    return _compile_lexicon(DEFAULT_LEXICON)
+
+
 @lru_cache(maxsize=32)
 def _compiled(lexicon_json: str) -> tuple[_Lang, ...]:
     return _compile_lexicon(json.loads(lexicon_json))
 
 
 def _lexicon_for(lexicon: Optional[Mapping[str, Any]]) -> tuple[_Lang, ...]:
+    if not lexicon:
+        return _default_langs()
     merged = merge_lexicon(lexicon)
     return _compiled(json.dumps(merged, sort_keys=True, ensure_ascii=False))
 

@@ -97,8 +97,15 @@ class ReplyActions:
         from agent_tui.macros.store import log_override
         from widgets.guard_override import GuardOverrideScreen
 
-        report = guard_reply(self.app.cache, t["id"], body, allowed_domains=self.app.settings.allowed_domains,
-                             lexicon=self.app.settings.guard_lexicon or None)
+        from agent_tui.macros.guard import settings_lexicon
+
+        try:
+            report = guard_reply(self.app.cache, t["id"], body, allowed_domains=self.app.settings.allowed_domains,
+                                 lexicon=settings_lexicon(self.app.settings))
+        except ValueError as exc:
+            self.notify(f"Not sent: the reply guard's lexicon is broken ({clean(str(exc))}). Fix guard_lexicon in the config.",
+                        severity="error")
+            return
         if report.ok:
             collisions()
             return
