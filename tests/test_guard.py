@@ -431,3 +431,45 @@ def test_a_missing_lexicon_file_is_one_clear_error(tmp_path):
     (tmp_path / "bad.toml").write_text("requests = [", encoding="utf-8")
     with pytest.raises(ValueError, match="lexicon file .*bad.toml"):
         settings_lexicon(Settings(guard_lexicon_paths=[str(tmp_path / "bad.toml")]))
+
+
+# --- normalisation against evasion ---------------------------------------------------------------------
+
+EVASIONS = [
+    ("Please send us your S E E D phrase.", "asks_for_seed_phrase"),  # spaced letters
+    ("Please send us your s.e.e.d p.h.r.a.s.e", "asks_for_seed_phrase"),
+    ("Kindly share your seed-phrase with me.", "asks_for_seed_phrase"),  # hyphenated
+    ("Please send us your private_key.", "asks_for_private_key"),
+    ("Please send us your s\u0435\u0435d phrase.", "asks_for_seed_phrase"),  # Cyrillic е in a Latin word
+    ("Please send us your \u0455\u0435\u0435\u0501 phrase.", "asks_for_seed_phrase"),  # every letter a look-alike
+    ("Please send us your pri\u03bdate key.", "asks_for_private_key"),  # Greek ν
+    ("Пришлите ваш п\u0061роль.", "asks_for_password"),  # Latin a in a Cyrillic word
+    ("Send me your p4ssw0rd now.", "asks_for_password"),  # digits for letters
+    ("PLEASE SEND US YOUR PRIVATE KEY", "asks_for_private_key"),
+    ("Please send us your pass\u2060word.", "asks_for_password"),  # word joiner
+    ("Please send us your pass\u202eword.", "asks_for_password"),  # bidi override
+    ("Please send us your ＰＡＳＳＷＯＲＤ.", "asks_for_password"),  # full width
+    ("Lütfen ŞİFRENİZİ İLETİN.", "asks_for_password"),  # Turkish dotted capitals fold
+]
+
+
+@pytest.mark.parametrize("text, code", EVASIONS)
+def test_simple_evasion_still_blocks(text, code):
+    assert code in check_reply(text).codes, text
+
+
+@pytest.mark.parametrize("text", [
+    "Please send us the TXID 0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060.",
+    "Use a strong passphrase manager? No: please reset your password in the app.",
+    "Мы никогда не просим пароль.",
+    "Send us the screenshot of the e-mail, please.",
+])
+def test_normalisation_does_not_invent_requests(text):
+    assert not check_reply(text).blocked, check_reply(text).lines()
+
+
+def test_links_and_addresses_keep_their_case():
+    # the lexical form is only for the secrets: a checksummed address is still read as written
+    report = check_reply("Your deposit address is 0x52908400098527886E0F7030069857D2E4169EE7.",
+                         customer_addresses=["0x52908400098527886E0F7030069857D2E4169EE7"])
+    assert report.ok

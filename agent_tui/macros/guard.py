@@ -288,7 +288,9 @@ def record_override(report: GuardReport, agent_id: Any, reason: str, *, now: Opt
 
 # --- text helpers --------------------------------------------------------------------------------------
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"), None)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"
+                                       "\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u202a\u202b\u202c\u202d\u202e"
+                                       "\u2066\u2067\u2068\u2069\u3164\uffa0"), None)
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+|[\n\r。！？!?]+")
 _CLAUSE_BREAK = re.compile(r"[,;，；、]|\b(but|however|pero|sino|но|однако|але|проте|ama|fakat|ancak)\b|但是?|不过|然而", re.I)
@@ -296,6 +298,57 @@ _CLAUSE_BREAK = re.compile(r"[,;，；、]|\b(but|however|pero|sino|но|одн�
 
 def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_QUOTES)
+
+
+# What the lexicons are matched against, built from the normalised text: case folded (NFKC again
+# after it, and Turkish İ's dot dropped), letters joined across a hyphen/underscore ("seed-phrase"
+# -> "seed phrase"), spaced-out letters joined ("s e e d" -> "seed"), and in a word that mixes
+# scripts the look-alike letters mapped to the word's own script ("sеed" with a Cyrillic е ->
+# "seed"; "пaроль" with a Latin a -> "пароль"); digits standing for letters inside a Latin word
+# ("p4ssw0rd") too. Only the secrets check reads it: links and addresses keep their case.
+
+_TO_LATIN = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
+    "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ѕ": "s", "ԛ": "q", "ԝ": "w", "ӏ": "l", "һ": "h",
+    "ԍ": "g", "ѵ": "v", "ү": "y", "ɡ": "g",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+    "χ": "x", "ω": "w", "ϲ": "c", "μ": "u", "ς": "s", "ϳ": "j",
+}
+_TO_CYRILLIC = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "k": "к", "m": "м", "t": "т",
+                "h": "н", "b": "в", "i": "і"}
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_JOINER = re.compile(r"(?<=[^\W\d_])[-_‐‑‒–—]+(?=[^\W_])|(?<=\d)[-_‐‑‒–—]+(?=[^\W\d_])")
+_SPACED = re.compile(r"(?<![^\W_])(?:[a-zа-яёіїєґα-ω][ \t._*·•'-]{1,2}){2,}[a-zа-яёіїєґα-ω](?![^\W_])")
+_SPACED_GAP = re.compile(r"[ \t._*·•'-]")
+_ONLY_LOOKALIKE = "ѕԁԛԝӏһԍѵүјϲϳ"  # Cyrillic/Greek letters no Russian, Ukrainian or Greek word needs: a disguise
+_MIXED_WORD = re.compile(r"[\w@$]*(?:[\u0370-\u052f][\w@$]*[a-z]|[a-z][\w@$]*[\u0370-\u052f]|[" + _ONLY_LOOKALIKE + r"]|"
+                         r"[a-z][a-z@$]*[013457@$][a-z0-9@$]*[a-z]|[a-z][013457@$]+(?![\w@$]))[\w@$]*")
+
+
+def _script_word(m: re.Match[str]) -> str:
+    word = m.group(0)
+    if not any("\u0370" <= c <= "\u052f" for c in word):  # Latin with digits for letters: p4ssw0rd, s33d
+        if sum(c.isdigit() for c in word) * 2 > len(word):
+            return word
+        return word.translate(_LEET)
+    foreign = [c for c in word if "\u0370" <= c <= "\u052f"]
+    latin = [c for c in word if "a" <= c <= "z"]
+    disguised = any(c in _ONLY_LOOKALIKE for c in foreign)
+    if all(c in _TO_LATIN for c in foreign) and (disguised or len(latin) >= len(foreign)
+                                                  or not all(c in _TO_CYRILLIC for c in latin)):
+        return "".join(_TO_LATIN.get(c, c) for c in word)
+    if all(c in _TO_CYRILLIC for c in latin):
+        return "".join(_TO_CYRILLIC.get(c, c) for c in word)
+    return word
+
+
+def _lexical(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text.casefold()).replace("i\u0307", "i")
+    s = _JOINER.sub(" ", s)
+    s = _SPACED.sub(lambda m: _SPACED_GAP.sub("", m.group(0)), s)
+    return _MIXED_WORD.sub(_script_word, s)
 
 
 def _sentences(text: str) -> list[str]:
@@ -666,7 +719,7 @@ def check_reply(
     if not isinstance(text, str):
         raise TypeError("check_reply needs the reply text")
     norm = _normalise(text)
-    findings = _secret_findings(norm, _lexicon_for(lexicon))
+    findings = _secret_findings(_lexical(norm), _lexicon_for(lexicon))
     findings += _link_findings(norm, allowed_domains)
     findings += _address_findings(norm, customer_addresses, exchange_addresses)
     findings += _placeholder_findings(norm)
