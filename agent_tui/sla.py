@@ -103,9 +103,10 @@ class Calendar:
 
     Local times are converted with zoneinfo per day, so a business day that contains a DST
     change is exactly as long as the wall clock says (a 00:00-24:00 day lasts 23 h or 25 h).
-    A local time inside a skipped hour (spring forward) is read with the offset from before
-    the change (02:30 becomes 03:30 summer time), as Python does; an ambiguous time (fall
-    back) means its first occurrence.
+    A range runs from the first instant the wall clock reads its start to the first instant it
+    reads its end. So a local time inside a skipped hour (spring forward) means the instant of
+    the change (02:30 becomes 03:00 summer time, and a range 02:30-03:00 on that day is empty),
+    and an ambiguous time (fall back) means its first occurrence.
     """
 
     tz: str = "UTC"
@@ -227,10 +228,28 @@ def _day_intervals(cal: Calendar, ordinal: int) -> tuple[tuple[float, float], ..
 
 
 def _local_epoch(d: date, minutes: int, zone: ZoneInfo) -> float:
+    """The first instant at which the zone's wall clock reads `minutes` after midnight of `d`
+    (or later): an ambiguous time (fall back) is its first occurrence, and a time the clock
+    skips (spring forward) is the instant of the change, so that no range ends before it starts."""
     days, m = divmod(minutes, _DAY)
     if days:
         d = d + timedelta(days=days)
-    return datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=zone).timestamp()
+    wall = datetime(d.year, d.month, d.day, m // 60, m % 60)
+    before = wall.replace(tzinfo=zone).timestamp()  # fold=0: read with the offset before a change
+    if datetime.fromtimestamp(before, zone).replace(tzinfo=None) == wall:
+        return before  # the wall time exists
+    # Skipped: the change lies between the reading with the offset after it (earlier) and the
+    # reading with the offset before it. Changes fall on whole seconds: bisect for the first
+    # second whose wall time is at or past `wall`.
+    lo = int(wall.replace(tzinfo=zone, fold=1).timestamp())  # reads before the change
+    hi = int(before)  # reads after it
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, zone).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)
 
 
 # --- policies -------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ BERLIN_ALWAYS = Calendar("Europe/Berlin")  # 24/7
 BERLIN_ALWAYS_HOLIDAY = Calendar("Europe/Berlin", holidays=frozenset({"2026-03-29"}))
 SPLIT_SHIFT = Calendar("UTC", {0: [("13:00", "17:00"), ("08:00", "12:00")]})  # Mondays, given out of order
 OVERLAPPING = Calendar("UTC", {0: [("08:00", "12:00"), ("10:00", "14:00")]})
+# Ranges starting in the hour New York skips on Sunday 8 Mar 2026 (02:00 EST -> 03:00 EDT)
+NY_SKIPPED_RANGE = Calendar("America/New_York", {6: [("02:30", "03:00")], 0: [("09:00", "10:00")]})
+NY_FROM_SKIPPED = Calendar("America/New_York", {6: [("02:30", "05:00")]})
 
 
 # 2026-03-02 is a Monday; 2026-03-06 a Friday. Europe/Berlin: CET (+1) until 2026-03-29 02:00,
@@ -88,6 +91,10 @@ ADD_CASES = [
     ("split-shift", SPLIT_SHIFT, utc(2026, 3, 2, 11), 2 * H, utc(2026, 3, 2, 14)),
     ("overlaps-count-once", OVERLAPPING, utc(2026, 3, 2, 8), 5 * H, utc(2026, 3, 2, 13)),
     ("overlaps-next-week", OVERLAPPING, utc(2026, 3, 2, 8), 7 * H, utc(2026, 3, 9, 9)),
+    # 02:30-03:00 does not exist on 8 Mar: from Sun 00:00 EST (05:00Z) the hour is Mon 09:00-10:00 EDT
+    ("range-inside-skipped-hour-is-empty", NY_SKIPPED_RANGE, utc(2026, 3, 8, 5), 1 * H, utc(2026, 3, 9, 14)),
+    # 02:30-05:00 on 8 Mar opens at the change, 03:00 EDT (07:00Z): one hour later is 08:00Z
+    ("range-from-skipped-hour-opens-at-change", NY_FROM_SKIPPED, utc(2026, 3, 8, 5), 1 * H, utc(2026, 3, 8, 8)),
 ]
 
 
@@ -109,6 +116,9 @@ BETWEEN_CASES = [
     ("always-open-holiday-dst", BERLIN_ALWAYS_HOLIDAY, utc(2026, 3, 28, 12), utc(2026, 3, 30, 12), 25 * H),
     ("berlin-office-dst-week", BERLIN_OFFICE, utc(2026, 3, 23), utc(2026, 3, 30, 12), 40 * H + 5 * H),
     ("overlaps-count-once", OVERLAPPING, utc(2026, 3, 2), utc(2026, 3, 3), 6 * H),
+    # Sun 8 Mar 00:00 EST (05:00Z) to Mon 00:00 EDT (04:00Z): 02:30-03:00 does not exist, nor is it negative
+    ("range-inside-skipped-hour-is-empty", NY_SKIPPED_RANGE, utc(2026, 3, 8, 5), utc(2026, 3, 9, 4), 0.0),
+    ("range-from-skipped-hour-opens-at-change", NY_FROM_SKIPPED, utc(2026, 3, 8, 5), utc(2026, 3, 9, 4), 2 * H),
 ]
 
 
