@@ -22,6 +22,10 @@ Choices (details in `evaluate` and `MetricState`):
   breach of any cycle, so "missed this target on this ticket" is `breached_at is not None`.
 * `SlaResult.next_due` includes running clocks that already breached (their deadline is in
   the past), so a breached ticket sorts first and shows a negative countdown.
+* A breached deadline does not move: a clock that resumes over budget shows the deadline that
+  lies its overrun before the resume, the overrun counted in the clock's own (business) time
+  (`Calendar.business_seconds_before`). Through a pause of no length, or one outside business
+  hours, that is the deadline it breached; only time the clock was really stopped is left out.
 * A deadline reached exactly is met; breached means the deadline < the achieving event (or
   `now`), like Zendesk's breach_at < now.
 """
@@ -191,6 +195,23 @@ class Calendar:
             left -= span
             cursor = b
         raise AssertionError("unreachable")  # pragma: no cover - _intervals is endless
+
+    def business_seconds_before(self, end: float, seconds: float) -> float:
+        """The earliest wall-clock epoch from which exactly `seconds` (>= 0) of business time
+        elapse up to `end`: the inverse of add_business_seconds, so the deadline a clock
+        reached is found again from any later instant and the business time run since. With 0
+        seconds it is the end of the last business time before `end` (or `end` itself)."""
+        if seconds < 0:
+            raise ValueError(f"business seconds before an instant cannot be negative, got {seconds!r}")
+        if self._always:
+            return end - seconds
+        back = 86400.0
+        while True:  # look back far enough to hold more than `seconds` of business time
+            start = end - back
+            total = self.business_seconds_between(start, end)
+            if total > seconds:
+                return self.add_business_seconds(start, total - seconds)
+            back *= 2
 
     def business_seconds_between(self, start: float, end: float) -> float:
         """Business seconds in [start, end); 0 when end <= start."""
@@ -515,8 +536,15 @@ class _Cycle:
             return
         self.since = t
         left = self.budget - self.used
-        # Over budget (paused after breaching): keep the overrun visible as a past deadline.
-        self.due = self.cal.add_business_seconds(t, left) if left > 0 else t + left
+        if left > 0:
+            self.due = self.cal.add_business_seconds(t, left)
+        elif self.breached_at is None:
+            self.due = t  # the budget was used up exactly at the pause: in time until now
+        else:
+            # Paused after breaching: the deadline is the overrun, counted in the clock's own
+            # (business) time, before t. The time the clock ran is what it was, so a clock that
+            # went through a pause of no length keeps the deadline it breached.
+            self.due = self.cal.business_seconds_before(t, -left)
 
     def pause(self, t: float) -> None:
         if self.since is None:

@@ -132,6 +132,25 @@ def test_add_then_between_round_trips(cal: Calendar, start: float, seconds: floa
     assert cal.business_seconds_between(start, cal.add_business_seconds(start, seconds)) == seconds
 
 
+@pytest.mark.parametrize("cal,start,seconds", [(c[1], c[2], c[3]) for c in ADD_CASES], ids=[c[0] for c in ADD_CASES])
+def test_business_seconds_before_is_the_earliest_inverse(cal: Calendar, start: float, seconds: float) -> None:
+    end = cal.add_business_seconds(start, seconds)
+    got = cal.business_seconds_before(end, seconds)
+    assert got <= start or cal.business_seconds_between(start, got) == 0
+    assert cal.business_seconds_between(got, end) == seconds
+    assert cal.business_seconds_between(got - 60, end) > seconds  # just before it is business time
+
+
+def test_business_seconds_before_hand_cases() -> None:
+    assert UTC_OFFICE.business_seconds_before(utc(2026, 3, 3, 9), 7 * H) == utc(2026, 3, 2, 10)
+    assert UTC_OFFICE.business_seconds_before(utc(2026, 3, 9, 10), 2 * H) == utc(2026, 3, 6, 16)  # over the weekend
+    assert UTC_OFFICE.business_seconds_before(utc(2026, 3, 2, 18), 0.0) == utc(2026, 3, 2, 17)  # back to closing
+    assert UTC_OFFICE.business_seconds_before(utc(2026, 3, 2, 12), 0.0) == utc(2026, 3, 2, 12)
+    assert Calendar().business_seconds_before(utc(2026, 3, 2, 12), H) == utc(2026, 3, 2, 11)
+    with pytest.raises(ValueError):
+        UTC_OFFICE.business_seconds_before(utc(2026, 3, 2, 12), -1.0)
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -294,6 +313,10 @@ def business(cal: Calendar) -> Policy:
 
 
 UTC_BIZ = business(UTC_OFFICE_XMAS)
+BIZ_RESOLUTION_60 = Policy(
+    3, "office resolution", 0, targets=(Target("resolution", 60, business_hours=True),), calendar=UTC_OFFICE_XMAS,
+    pause_statuses={"resolution": ("pending", "on_hold")},
+)
 BERLIN_BIZ = business(BERLIN_OFFICE)
 
 
@@ -433,6 +456,15 @@ METRIC_CASES = [
     # solved at 19:00 after an 18:00 deadline (9 h used of 8), reopened: still breached, the
     # 1 h overrun shows as a deadline 1 h before the reopen
     ("resolution-breach-survives-reopen", WALL, [created(mon(10)), status(mon(19), "solved"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(18), due=tue(8))),
+    # A breached deadline does not move through a pause: the overrun is business time, also
+    # when it is turned back into a deadline. The case: 60 business minutes from Mon
+    # 09:00 is Mon 10:00; pending and back to open on Tue 09:00 keeps Mon 10:00 (not Tue 02:00).
+    ("breached-deadline-kept-through-zero-pause", BIZ_RESOLUTION_60, [created(mon(9)), status(tue(9), "pending"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(10), due=mon(10))),
+    # the same with the deadline at closing time and the pause at night: Mon 17:00 stays
+    ("breached-at-close-kept-through-night-pause", BIZ_RESOLUTION_60, [created(mon(16)), status(mon(18), "pending"), status(mon(18), "open")], mon(19), breached("resolution", mon(17), due=mon(17))),
+    # a real pause Mon 12:00 -> Tue 09:00 after the breach: 3 business hours ran (2 h over), so
+    # the deadline is 2 business hours before Tue 09:00, Mon 15:00 (not Tue 07:00)
+    ("breached-overrun-in-business-time", BIZ_RESOLUTION_60, [created(mon(9)), status(mon(12), "pending"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(10), due=mon(15))),
     # events before creation and out of order are sorted and clamped to creation
     ("unsorted-events", WALL, [status(mon(13), "open"), created(mon(10)), status(mon(11), "pending")], mon(13), active("resolution", mon(20))),
 ]

@@ -161,6 +161,16 @@ def test_calendar_agrees_with_a_minute_stepping_referee_around_dst() -> None:
                 cases += 1
                 if got != want:
                     mismatches.append(f"between {cal!r} {start} {end}: engine {got}, referee {want}")
+                # the earliest instant from which x business minutes run up to `end` (when the
+                # window holds business time before it, so the answer is inside the window)
+                x = rng.randint(0, prefix[e])
+                j = bisect.bisect_left(prefix, prefix[e] - x)
+                if j > 0:
+                    want_from = w.t0 + j * 60
+                    got_from = cal.business_seconds_before(end, x * 60)
+                    cases += 1
+                    if got_from != want_from:
+                        mismatches.append(f"before {cal!r} {end} -{x} min: engine {got_from}, referee {want_from}")
                 available = prefix[w.n] - prefix[s]
                 if available <= 0:
                     continue
