@@ -13,8 +13,10 @@ Unix epoch seconds (float, UTC) everywhere.
 * `metric_stage`, `format_countdown`, `countdown_state`: computed by the UI at draw time.
 
 Choices (details in `evaluate` and `MetricState`):
-* Default pauses: first_reply pauses only in on_hold; the other metrics pause in pending and
-  on_hold (DEFAULT_PAUSE_STATUSES). A policy's pause_statuses are laid over the defaults.
+* Default pauses: none, as in Zendesk (first reply time, next reply time, periodic update and
+  total resolution time never pause). Pausing is the policy's explicit choice: its
+  pause_statuses, or a target named after the Zendesk metric that pauses (pausable_update,
+  requester_wait_time, agent_work_time; ZENDESK_METRICS).
 * Solved/closed stops every clock: resolution is achieved; any other open cycle ends as
   achieved at the solve. A reopen resumes resolution with its used time, starts a fresh
   periodic_update, never brings first_reply back.
@@ -282,32 +284,59 @@ MESSAGE_EVENT_KINDS = {"customer": "customer_message", "reply": "agent_reply", "
 CLOSED_STATUSES = _CLOSED
 
 # Where each metric's clock stops. pending = waiting on the customer, on_hold = waiting on a
-# third party (another team, a chain node). first_reply does not pause in pending: setting a
-# ticket to pending without having answered must not stop the first-reply clock. Zendesk's
-# agent_work_time / pausable_update pause the same way.
-DEFAULT_PAUSE_STATUSES: dict[str, tuple[str, ...]] = {
-    "first_reply": ("on_hold",),
-    "next_reply": ("pending", "on_hold"),
-    "periodic_update": ("pending", "on_hold"),
-    "resolution": ("pending", "on_hold"),
+# third party (another team, a chain node). By default no clock stops, as in Zendesk: its first
+# reply time, next reply time, periodic update and total resolution time never pause, so setting
+# a status cannot keep a reply or an update from breaching. Pausing is a per-policy choice
+# (Policy.pause_statuses), and ZENDESK_METRICS names the ones Zendesk offers.
+DEFAULT_PAUSE_STATUSES: dict[str, tuple[str, ...]] = {m: () for m in METRICS}
+
+# Zendesk's SLA metrics by its own names: (the metric here, the statuses its clock stops in).
+# A Target may name one of them instead of a metric; the Policy then pauses that metric so.
+# periodic_update never pauses; pausable_update pauses in pending only (not on hold). For the
+# time to solve, total_resolution never pauses, requester_wait_time pauses in pending (the
+# requester is not waiting then), agent_work_time pauses in pending and on_hold.
+ZENDESK_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "first_reply_time": ("first_reply", ()),
+    "next_reply_time": ("next_reply", ()),
+    "periodic_update": ("periodic_update", ()),
+    "pausable_update": ("periodic_update", ("pending",)),
+    "total_resolution": ("resolution", ()),
+    "requester_wait_time": ("resolution", ("pending",)),
+    "agent_work_time": ("resolution", ("pending", "on_hold")),
 }
+
+
+def zendesk_metric(metric: str, pauses: Iterable[str]) -> str | None:
+    """The Zendesk metric that `metric` pausing in `pauses` is (e.g. resolution pausing in
+    pending and on_hold is agent_work_time), or None for a pausing Zendesk has no name for."""
+    want = set(pauses)
+    for name, (ours, stops) in ZENDESK_METRICS.items():
+        if ours == metric and set(stops) == want:
+            return name
+    return None
 
 
 @dataclass(frozen=True)
 class Target:
+    """One metric's target. `metric` is one of METRICS or a Zendesk name (ZENDESK_METRICS), which
+    becomes its metric here and stays in `zendesk`, for the policy's pauses."""
+
     metric: str  # first_reply | next_reply | periodic_update | resolution
     minutes: float
     business_hours: bool = False  # count only the policy calendar's business time
+    zendesk: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.metric in ZENDESK_METRICS and (self.metric not in METRICS or not self.zendesk):
+            object.__setattr__(self, "zendesk", self.metric)
+            object.__setattr__(self, "metric", ZENDESK_METRICS[self.metric][0])
         if self.metric not in METRICS:
-            raise ValueError(f"unknown SLA metric {self.metric!r}; one of {', '.join(METRICS)}")
+            names = ", ".join((*METRICS, *(n for n in ZENDESK_METRICS if n not in METRICS)))
+            raise ValueError(f"unknown SLA metric {self.metric!r}; one of {names}")
+        if self.zendesk and ZENDESK_METRICS.get(self.zendesk, ("",))[0] != self.metric:
+            raise ValueError(f"{self.zendesk!r} is not a Zendesk name for the {self.metric} metric")
         if not self.minutes > 0:
             raise ValueError(f"an SLA target needs minutes > 0, got {self.minutes!r}")
-
-
-def _default_pauses() -> dict[str, tuple[str, ...]]:
-    return dict(DEFAULT_PAUSE_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -315,8 +344,10 @@ class Policy:
     """An SLA policy. Empty `queues` / `priorities` / `channels` match anything.
 
     `pause_statuses` maps a metric to the statuses in which its clock stops. What is given is
-    laid over DEFAULT_PAUSE_STATUSES (so `{"resolution": ()}` only makes resolution never
-    pause); the stored value is always the full, normalised mapping.
+    laid over DEFAULT_PAUSE_STATUSES (no clock stops) and over the pausing of the Zendesk
+    metrics the targets name (so `Target("agent_work_time", 480)` makes resolution pause in
+    pending and on_hold, and `{"resolution": ("on_hold",)}` only in on_hold); the stored value
+    is always the full, normalised mapping, so a stored policy keeps the pausing it was saved with.
     """
 
     id: int
@@ -327,7 +358,7 @@ class Policy:
     channels: tuple[str, ...] = ()
     targets: tuple[Target, ...] = ()
     calendar: Calendar = Calendar()
-    pause_statuses: dict[str, tuple[str, ...]] = field(default_factory=_default_pauses)
+    pause_statuses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # normalised: every metric
     at_risk_minutes: float = AT_RISK_SECONDS / 60
 
     def __post_init__(self) -> None:
@@ -342,6 +373,9 @@ class Policy:
             raise ValueError(f"policy {self.name!r} has more than one target for a metric: {seen}")
         object.__setattr__(self, "targets", targets)
         pauses = dict(DEFAULT_PAUSE_STATUSES)
+        for t in targets:
+            if t.zendesk:
+                pauses[t.metric] = ZENDESK_METRICS[t.zendesk][1]
         for metric, statuses in (self.pause_statuses or {}).items():
             if metric not in METRICS:
                 raise ValueError(f"unknown SLA metric in pause_statuses: {metric!r}")

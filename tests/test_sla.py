@@ -23,6 +23,7 @@ from agent_tui.sla import (
     metric_stage,
     policy_from_dict,
     policy_to_dict,
+    zendesk_metric,
 )
 from storage.models import NO_DUE
 
@@ -222,7 +223,9 @@ FULL_POLICY = Policy(
         Target("resolution", 240, business_hours=True),
     ),
     calendar=Calendar("Europe/Berlin", {0: [("09:00", "12:00"), ("13:00", "18:00")], 5: [("22:00", "06:00")]}, frozenset({"2026-12-25", "2026-12-24"})),
-    pause_statuses={"resolution": ("on_hold",), "first_reply": ()},
+    # next_reply and periodic_update ask for pausing in pending and on_hold explicitly (it was
+    # the default once): the shape below shows every metric's pausing
+    pause_statuses={"resolution": ("on_hold",), "first_reply": (), "next_reply": ("pending", "on_hold"), "periodic_update": ("pending", "on_hold")},
     at_risk_minutes=5,
 )
 
@@ -273,7 +276,7 @@ def test_policy_from_sparse_dict_takes_defaults() -> None:
     p = policy_from_dict({"id": 4, "name": "sparse", "targets": [{"metric": "resolution", "minutes": 60}]})
     assert p == Policy(4, "sparse", 0, targets=(Target("resolution", 60.0),))
     assert p.pause_statuses == DEFAULT_PAUSE_STATUSES
-    assert p.pause_statuses["first_reply"] == ("on_hold",)
+    assert p.pause_statuses["first_reply"] == ()  # Zendesk's first reply time never pauses
     assert p.calendar == Calendar()
     assert p.at_risk_seconds == 15 * 60
 
@@ -297,10 +300,21 @@ def test_policy_from_dict_rejects_malformed(d: dict) -> None:
 # --- evaluation -----------------------------------------------------------------------------
 # Wall-clock policy: first reply 60 min, next reply 30 min, periodic update 120 min,
 # resolution 480 min. Business policies: the same targets counted in business hours.
+# These policies ask for pausing explicitly (first reply in on_hold, the others in pending and
+# on_hold; the engine's defaults once), so the cases below check the pause mechanism; the
+# defaults, which never pause, are checked by the Zendesk cases further down.
+
+PAUSING = {
+    "first_reply": ("on_hold",),
+    "next_reply": ("pending", "on_hold"),
+    "periodic_update": ("pending", "on_hold"),
+    "resolution": ("pending", "on_hold"),
+}
 
 WALL = Policy(
     1, "24/7", 0,
     targets=(Target("first_reply", 60), Target("next_reply", 30), Target("periodic_update", 120), Target("resolution", 480)),
+    pause_statuses=PAUSING,
 )
 
 
@@ -309,6 +323,7 @@ def business(cal: Calendar) -> Policy:
         2, "office", 0,
         targets=tuple(Target(t.metric, t.minutes, business_hours=True) for t in WALL.targets),
         calendar=cal,
+        pause_statuses=PAUSING,
     )
 
 
@@ -571,3 +586,91 @@ def test_engine_stays_free_of_the_ui() -> None:
     root = __file__.rsplit("/tests/", 1)[0]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout.strip()
     assert out == "[]"
+
+
+# --- Zendesk's semantics by default ---------------------------------------------------------
+# A policy that asks for no pausing gets Zendesk's metrics: first reply time, next reply time,
+# periodic update and total resolution time never pause. The pausing Zendesk metrics are asked
+# for by name.
+
+DEFAULTS = Policy(
+    20, "defaults", 0,
+    targets=(Target("first_reply", 60), Target("next_reply", 30), Target("periodic_update", 120), Target("resolution", 480)),
+)
+PAUSABLE = Policy(21, "pausable", 0, targets=(Target("pausable_update", 120),))
+REQUESTER_WAIT = Policy(22, "requester wait", 0, targets=(Target("requester_wait_time", 480),))
+AGENT_WORK = Policy(23, "agent work", 0, targets=(Target("agent_work_time", 480),))
+
+ZENDESK_CASES = [
+    # The issue's cases. A customer writes at 11:00 (30 min), the agent sets pending at 11:05
+    # without replying, reopens and replies at 15:10: breached at 11:30.
+    ("next-reply-pending-does-not-hide-a-breach", DEFAULTS, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), status(mon(11, 5), "pending"), status(mon(15, 10), "open"), reply(mon(15, 10))], mon(16), breached("next_reply", mon(11, 30), achieved_at=mon(15, 10))),
+    # Created 10:00, on hold 10:20-12:00, reply 12:10, 60 min: breached at 11:00.
+    ("first-reply-on-hold-does-not-hide-a-breach", DEFAULTS, [created(mon(10)), status(mon(10, 20), "on_hold"), status(mon(12), "open"), reply(mon(12, 10))], mon(13), breached("first_reply", mon(11), achieved_at=mon(12, 10))),
+    ("first-reply-runs-on-hold", DEFAULTS, [created(mon(10)), status(mon(10, 20), "on_hold")], mon(10, 30), active("first_reply", mon(11))),
+    ("next-reply-runs-pending", DEFAULTS, [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), status(mon(11, 5), "pending")], mon(11, 10), active("next_reply", mon(11, 30))),
+    # periodic update never pauses
+    ("periodic-runs-pending", DEFAULTS, [created(mon(10)), status(mon(11), "pending")], mon(12, 30), breached("periodic_update", mon(12), due=mon(12))),
+    ("periodic-runs-on-hold", DEFAULTS, [created(mon(10)), status(mon(11), "on_hold")], mon(11, 30), active("periodic_update", mon(12))),
+    # pausable update pauses in pending only: pending 11:00-15:00 leaves 1 h from 15:00
+    ("pausable-update-pauses-pending", PAUSABLE, [created(mon(10)), status(mon(11), "pending"), status(mon(15), "open")], mon(15), active("periodic_update", mon(16))),
+    ("pausable-update-runs-on-hold", PAUSABLE, [created(mon(10)), status(mon(11), "on_hold")], mon(12, 30), breached("periodic_update", mon(12), due=mon(12))),
+    # total resolution time never pauses
+    ("total-resolution-runs-pending", DEFAULTS, [created(mon(10)), status(mon(11), "pending")], mon(19), breached("resolution", mon(18), due=mon(18))),
+    ("total-resolution-runs-on-hold", DEFAULTS, [created(mon(10)), status(mon(11), "on_hold")], mon(12), active("resolution", mon(18))),
+    # requester wait time pauses in pending (2 h), not on hold
+    ("requester-wait-pauses-pending", REQUESTER_WAIT, [created(mon(10)), status(mon(11), "pending"), status(mon(13), "open")], mon(13), active("resolution", mon(20))),
+    ("requester-wait-runs-on-hold", REQUESTER_WAIT, [created(mon(10)), status(mon(11), "on_hold"), status(mon(13), "open")], mon(13), active("resolution", mon(18))),
+    # agent work time pauses in both
+    ("agent-work-pauses-pending", AGENT_WORK, [created(mon(10)), status(mon(11), "pending"), status(mon(13), "open")], mon(13), active("resolution", mon(20))),
+    ("agent-work-pauses-on-hold", AGENT_WORK, [created(mon(10)), status(mon(11), "on_hold")], mon(13), paused("resolution", 7 * H)),
+]
+
+
+@pytest.mark.parametrize("policy,events,now,expected", [c[1:] for c in ZENDESK_CASES], ids=[c[0] for c in ZENDESK_CASES])
+def test_evaluate_like_zendesk(policy: Policy, events: list[TicketEvent], now: float, expected: MetricState) -> None:
+    got = {m.metric: m for m in evaluate(policy, events, now).metrics}
+    assert got.get(expected.metric) == expected
+
+
+def test_zendesk_names_choose_the_pausing() -> None:
+    assert DEFAULT_PAUSE_STATUSES == {m: () for m in ("first_reply", "next_reply", "periodic_update", "resolution")}
+    assert AGENT_WORK.targets == (Target("resolution", 480),)
+    assert AGENT_WORK.pause_statuses["resolution"] == ("pending", "on_hold")
+    assert REQUESTER_WAIT.pause_statuses["resolution"] == ("pending",)
+    assert PAUSABLE.pause_statuses["periodic_update"] == ("pending",)
+    assert Policy(1, "x", 0, targets=(Target("first_reply_time", 5), Target("total_resolution", 60))).pause_statuses == DEFAULT_PAUSE_STATUSES
+    # explicit pause_statuses still win over a name
+    assert Policy(1, "x", 0, targets=(Target("agent_work_time", 60),), pause_statuses={"resolution": ("on_hold",)}).pause_statuses["resolution"] == ("on_hold",)
+    assert [zendesk_metric(m, s) for m, s in [
+        ("first_reply", ()), ("next_reply", ()), ("periodic_update", ()), ("periodic_update", ("pending",)),
+        ("resolution", ()), ("resolution", ("pending",)), ("resolution", ("on_hold", "pending")), ("first_reply", ("on_hold",)),
+    ]] == ["first_reply_time", "next_reply_time", "periodic_update", "pausable_update",
+           "total_resolution", "requester_wait_time", "agent_work_time", None]
+    with pytest.raises(ValueError):
+        Target("resolution", 60, zendesk="pausable_update")
+
+
+def test_zendesk_named_policy_round_trips_with_its_pausing() -> None:
+    wire = json.loads(json.dumps(policy_to_dict(AGENT_WORK)))
+    assert wire["targets"] == [{"metric": "resolution", "minutes": 480, "business_hours": False}]
+    back = policy_from_dict(wire)
+    assert back == AGENT_WORK and back.pause_statuses["resolution"] == ("pending", "on_hold")
+    sparse = policy_from_dict({"id": 4, "name": "sparse", "targets": [{"metric": "requester_wait_time", "minutes": 60}]})
+    assert sparse.pause_statuses["resolution"] == ("pending",)
+
+
+def test_a_policy_stored_with_the_old_defaults_keeps_its_pausing() -> None:
+    """policy_to_dict always wrote the full pausing, so the backend's stored policies load
+    as they were saved: their pausing is theirs, not the new defaults."""
+    stored = {
+        "id": 9, "name": "stored in 2025", "position": 1, "queues": [], "priorities": [], "channels": [],
+        "targets": [{"metric": "next_reply", "minutes": 30, "business_hours": False}],
+        "calendar": {"tz": "UTC", "hours": None, "holidays": []},
+        "pause_statuses": {"first_reply": ["on_hold"], "next_reply": ["pending", "on_hold"], "periodic_update": ["pending", "on_hold"], "resolution": ["pending", "on_hold"]},
+        "at_risk_minutes": 15,
+    }
+    p = policy_from_dict(stored)
+    assert p.pause_statuses == PAUSING
+    events = [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), status(mon(11, 10), "pending")]
+    assert {m.metric: m for m in evaluate(p, events, mon(16)).metrics}["next_reply"] == paused("next_reply", 20 * M)
