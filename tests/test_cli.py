@@ -111,7 +111,7 @@ def test_demo_on_a_port_in_use_is_one_line():
 def test_an_unexpected_cli_error_is_one_inert_line_and_logged(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from agent_tui import cli
+    from agent_tui.cli import root as cli
 
     monkeypatch.setenv("AGENT_TUI_LOG_DIR", str(tmp_path / "log"))
 

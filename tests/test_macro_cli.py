@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent_tui.config import ConfigError, Settings
-from agent_tui.macros.cli import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_WARNINGS, make_macro_commands
+from agent_tui.cli.macros import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_WARNINGS, make_macro_commands
 from tests.desk import seeded_cache
 
 ALLOWED = ["desk.example", "exchange.example"]

@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from agent_tui.chains import ChainError, default_asset_config, load_endpoints, lookup
-from agent_tui.chains.cli import make_lookup_command
 from agent_tui.chains.config import Endpoint, networks_from
+from agent_tui.cli.lookup import make_lookup_command
 from storage.lookups import LookupCache
 
 ETH_TX = "0x382dc93eae2df291bd5e885499778ac871babba3e2c5dcbf308be7c06be84739"

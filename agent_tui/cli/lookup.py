@@ -3,7 +3,10 @@
 Exit 0 with a verdict; exit 1 with one line on stderr when no verdict could be reached (endpoint
 unreachable, rate-limited, malformed answers), exit 2 for bad input (txid, address, network).
 Endpoints: AGENT_TUI_RPC_<NETWORK> environment variables, or a JSON file named by AGENT_TUI_CHAINS_CONFIG
-({"endpoints": {"ethereum": "https://...", ...}}).
+({"endpoints": {"ethereum": "https://...", ...}}), else the config file's [rpc] table.
+
+`make_lookup_command` is the command alone, its sources given as hooks; `commands()` wires it to the
+config (endpoints), the backend (customer, ledger) and the local cache (asset configuration, results).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from typing import Any, Callable, Mapping, Optional
 
 import click
 
+from agent_tui.auth import AuthError, server_and_token
+from agent_tui.chains.config import default_asset_config, load_endpoints
+from agent_tui.chains.errors import ChainError, InvalidInput, clean
+from agent_tui.chains.lookup import lookup
+from agent_tui.cli import root
 from agent_tui.errors import ConfigError
 from agent_tui.textsafe import json_text
-
-from .config import default_asset_config, load_endpoints
-from .errors import ChainError, InvalidInput, clean
-from .lookup import lookup
 
 CONFIG_ENV = "AGENT_TUI_CHAINS_CONFIG"
 
@@ -103,7 +107,57 @@ def make_lookup_command(
     return lookup_cmd
 
 
-lookup_command = make_lookup_command()
 
-if __name__ == "__main__":
-    lookup_command()
+def commands() -> list[click.Command]:
+    """`agent-tui lookup`, wired to the config (endpoints), the backend (customer, ledger, asset
+    configuration) and the cache (look-up results)."""
+
+    def customer(customer_id: str) -> dict:
+        import httpx
+
+        try:
+            cid = int(customer_id)
+        except ValueError:
+            raise ChainError(f"customer id {customer_id!r} is not a number") from None
+        local = root._cache().customer(cid)
+        if local is not None and local.get("addresses"):
+            ledger = [dict(d, customer_id=cid) for d in local["deposits"]]
+            return {"id": cid, "addresses": local["addresses"], "ledger": ledger}
+        try:
+            url, token = server_and_token(root._settings())
+        except (AuthError, ConfigError) as exc:
+            raise ChainError(f"customer {cid} is not in the cache and the backend is not reachable: {exc}") from None
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            c = httpx.get(f"{url}/api/v1/customers/{cid}", headers=headers, timeout=10)
+            d = httpx.get(f"{url}/api/v1/customers/{cid}/deposits", headers=headers, timeout=10)
+        except httpx.HTTPError as exc:
+            raise ChainError(f"cannot reach {url} for customer {cid} ({type(exc).__name__}); use --address") from None
+        if c.status_code == 404:
+            raise ChainError(f"customer {cid} does not exist on {url}")
+        if c.status_code != 200 or d.status_code != 200:
+            raise ChainError(f"{url} answered HTTP {c.status_code} for customer {cid}; use --address")
+        return {"id": cid, "addresses": c.json()["addresses"], "ledger": d.json()["deposits"]}
+
+    def asset_config() -> dict:
+        cfg = root._reader().asset_config()
+        return cfg if cfg["networks"] else default_asset_config()
+
+    def endpoints():
+        configured = dict(root._settings().rpc)
+        path = os.environ.get(CONFIG_ENV)
+        if path:
+            return load_endpoints(path)
+        return load_endpoints(configured or None)
+
+    def ledger():
+        from agent_tui.chains.ledger import server_ledger
+
+        try:
+            url, token = server_and_token(root._settings())
+        except (AuthError, ConfigError):
+            return None  # not signed in: the verdict says the ledger was not checked
+        return server_ledger(url, token)
+
+    return [make_lookup_command(customer_loader=customer, asset_config_loader=asset_config, endpoints_loader=endpoints,
+                                cache_factory=lambda: root._reader().lookup_cache(), ledger_loader=ledger)]
