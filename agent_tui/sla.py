@@ -10,7 +10,8 @@ Unix epoch seconds (float, UTC) everywhere.
   policies; the first matching policy by position applies.
 * `evaluate(policy, events, now)`: replays a ticket's events and returns the state of each
   metric (`MetricState`) and the ticket's earliest running deadline (`SlaResult.next_due`).
-* `metric_stage`, `format_countdown`, `countdown_state`: computed by the UI at draw time.
+* `metric_stage`, `format_countdown`, `countdown_state`, `describe_metric` (with `pause_text`,
+  which says what stops a paused clock): computed by the UI at draw time.
 
 Choices (details in `evaluate` and `MetricState`):
 * Default pauses: none, as in Zendesk (first reply time, next reply time, periodic update and
@@ -536,6 +537,42 @@ def metric_stage(m: MetricState, now: float) -> str:
     if m.stage == "active" and m.due_at is not None and m.due_at < now:
         return "breached"
     return m.stage
+
+
+# The statuses that can stop a clock, as a person reads them
+PAUSE_REASONS = {"pending": "pending", "on_hold": "on hold"}
+
+
+def pause_text(m: MetricState, status: str | None) -> str | None:
+    """`paused: pending` while the metric's clock is stopped (also after it breached), naming
+    the ticket's status, which is what stops it (a clock is stopped exactly while the status
+    is one its policy pauses it in); plain `paused` when the status does not say why (the sla
+    was computed before a status change not yet synced). None while the clock runs or is done."""
+    if m.remaining is None:  # set exactly while an unfinished clock is stopped
+        return None
+    reason = PAUSE_REASONS.get(status or "")
+    return f"paused: {reason}" if reason else "paused"
+
+
+def describe_metric(m: MetricState, status: str | None, now: float, at_risk_seconds: float = AT_RISK_SECONDS) -> tuple[str, str]:
+    """(glyph, text) of one metric for the SLA panel at `now`: `● 12m 04s`, `▲` under the at-risk
+    threshold, `✖ breached -3m 10s` (still running), `✖ breached · paused: pending`,
+    `‖ paused: on hold (45m 00s left)`, `✔ achieved`. The text is built from this module's
+    words and numbers only."""
+    stage = metric_stage(m, now)
+    paused = pause_text(m, status)
+    if stage == "active" and m.due_at is not None:
+        left = m.due_at - now
+        return ("▲" if left <= at_risk_seconds else "●"), format_countdown(left)
+    if stage == "breached":
+        if paused:
+            return "✖", f"breached · {paused}"
+        if m.due_at is not None and m.achieved_at is None:
+            return "✖", f"breached {format_countdown(m.due_at - now)}"
+        return "✖", "breached"
+    if stage == "paused":
+        return "‖", f"{paused or 'paused'} ({format_countdown(m.remaining or 0)} left)"
+    return "✔", "achieved"
 
 
 _ALWAYS = Calendar()

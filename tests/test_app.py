@@ -526,3 +526,20 @@ async def test_a_demo_desk_says_so_in_the_status_bar(frozen_cache):
         app.open_ticket(7)  # and on every screen's strip, without a refresh asked for
         await pilot.pause(0.3)
         assert "DEMO desk" in str(app.screen.query_one("#status").render())
+
+
+async def test_the_sla_panel_says_which_status_pauses_a_clock(frozen_cache):
+    """A seeded pending ticket's agent-work-time resolution clock is stopped: the panel says so
+    and why, with the time left."""
+    tid = next(i for i in range(1, 301) if (t := frozen_cache.ticket(i)) and t["status"] == "pending"
+               and any(m["stage"] == "paused" for m in t["sla"]))
+    app = frozen_app(frozen_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_ticket(tid)
+        def panel() -> str:
+            found = app.screen.query("#sla-panel") if isinstance(app.screen, TicketScreen) else []
+            return str(found[0].render()) if found else ""
+
+        await wait_until(pilot, lambda: "resolution" in panel())
+        text = panel()
+        assert "‖ resolution       paused: pending (" in text and " left)" in text

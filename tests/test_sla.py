@@ -18,9 +18,11 @@ from agent_tui.sla import (
     Target,
     TicketEvent,
     countdown_state,
+    describe_metric,
     evaluate,
     match_policy,
     metric_stage,
+    pause_text,
     policy_from_dict,
     policy_to_dict,
     zendesk_metric,
@@ -674,3 +676,32 @@ def test_a_policy_stored_with_the_old_defaults_keeps_its_pausing() -> None:
     assert p.pause_statuses == PAUSING
     events = [created(mon(10)), reply(mon(10, 30)), customer(mon(11)), status(mon(11, 10), "pending")]
     assert {m.metric: m for m in evaluate(p, events, mon(16)).metrics}["next_reply"] == paused("next_reply", 20 * M)
+
+
+# --- the SLA panel's words ------------------------------------------------------------------
+
+DESCRIBE_CASES = [
+    # id, state, ticket status, now, (glyph, text)
+    ("running", active("first_reply", mon(11)), "open", mon(10), ("●", "1h 00m")),
+    ("at-risk", active("first_reply", mon(11)), "open", mon(10, 50), ("▲", "10m 00s")),
+    ("breached-running", active("first_reply", mon(11)), "open", mon(11, 3), ("✖", "breached -3m 00s")),
+    ("breached-achieved", breached("first_reply", mon(11), achieved_at=mon(12)), "open", mon(13), ("✖", "breached")),
+    ("paused-pending", paused("resolution", 45 * M), "pending", mon(13), ("‖", "paused: pending (45m 00s left)")),
+    ("paused-on-hold", paused("resolution", 45 * M), "on_hold", mon(13), ("‖", "paused: on hold (45m 00s left)")),
+    # the sla was computed before a local status change: no reason rather than a wrong one
+    ("paused-status-moved-on", paused("resolution", 45 * M), "open", mon(13), ("‖", "paused (45m 00s left)")),
+    ("breached-then-paused", breached("first_reply", mon(11), remaining=-30 * M), "on_hold", mon(13), ("✖", "breached · paused: on hold")),
+    ("achieved", achieved("first_reply", mon(10, 30)), "solved", mon(13), ("✔", "achieved")),
+]
+
+
+@pytest.mark.parametrize("state,status,now,expected", [c[1:] for c in DESCRIBE_CASES], ids=[c[0] for c in DESCRIBE_CASES])
+def test_describe_metric_says_why_a_clock_is_paused(state: MetricState, status: str, now: float, expected: tuple[str, str]) -> None:
+    assert describe_metric(state, status, now) == expected
+
+
+def test_pause_text_from_an_evaluated_ticket() -> None:
+    result = evaluate(AGENT_WORK, [created(mon(10)), status(mon(11), "on_hold")], mon(12))
+    (m,) = result.metrics
+    assert result.paused and pause_text(m, "on_hold") == "paused: on hold"
+    assert pause_text(evaluate(AGENT_WORK, [created(mon(10))], mon(12)).metrics[0], "open") is None

@@ -219,21 +219,11 @@ class TicketScreen(ReplyActions, Screen):
         if not self.ticket:
             return
         lines = ["SLA"]
+        status = self.ticket.get("status")
         for m in self.ticket["sla"]:
             ms = sla_mod.MetricState.from_dict(m)
-            m = {**m, "metric": one_line(str(m.get("metric", "")), 24)}
-            stage = sla_mod.metric_stage(ms, now)
-            if stage == "active" and ms.due_at is not None:
-                left = ms.due_at - now
-                glyph = "▲" if left <= self.app.at_risk else "●"
-                lines.append(f"  {glyph} {m['metric']:<16} {sla_mod.format_countdown(left)}")
-            elif stage == "breached":
-                over = (now - ms.due_at) if ms.due_at else None
-                lines.append(f"  ✖ {m['metric']:<16} breached" + (f" {sla_mod.format_countdown(-over)}" if over is not None and ms.achieved_at is None else ""))
-            elif stage == "paused":
-                lines.append(f"  ‖ {m['metric']:<16} paused ({sla_mod.format_countdown(ms.remaining or 0)} left)")
-            else:
-                lines.append(f"  ✔ {m['metric']:<16} achieved")
+            glyph, text = sla_mod.describe_metric(ms, status, now, self.app.at_risk)
+            lines.append(f"  {glyph} {one_line(str(m.get('metric', '')), 24):<16} {one_line(text)}")
         if len(lines) == 1:
             lines.append("  no SLA policy applies")
         self.query_one("#sla-panel", Static).update("\n".join(lines))
