@@ -473,3 +473,69 @@ def test_links_and_addresses_keep_their_case():
     report = check_reply("Your deposit address is 0x52908400098527886E0F7030069857D2E4169EE7.",
                          customer_addresses=["0x52908400098527886E0F7030069857D2E4169EE7"])
     assert report.ok
+
+
+# --- remote access, fund moves, and warnings told from requests ---------------------------------------------
+
+REMOTE_AND_FUNDS = [
+    ("Please install AnyDesk and send me the 9-digit code.", "asks_for_remote_access"),
+    ("Download TeamViewer so our engineer can fix the withdrawal.", "asks_for_remote_access"),
+    ("What is your AnyDesk ID?", "asks_for_remote_access"),
+    ("Open RustDesk and tell me the number it shows.", "asks_for_remote_access"),
+    ("Please set up Chrome Remote Desktop and share the access code.", "asks_for_remote_access"),
+    ("UltraViewer ID: ______", "asks_for_remote_access"),
+    ("Установите AnyDesk и продиктуйте код.", "asks_for_remote_access"),
+    ("Por favor, descargue TeamViewer y envíenos su ID.", "asks_for_remote_access"),
+    ("请下载向日葵远程控制软件并告诉我们识别码。", "asks_for_remote_access"),
+    (f"Please move your funds to this safe wallet: {EVM}", "asks_to_move_funds"),
+    (f"Transfer all your USDT to {EVM} to protect it.", "asks_to_move_funds"),
+    ("To unlock your account, make a verification transfer of 0.01 BTC.", "asks_to_move_funds"),
+    ("Send your coins to our secure wallet until the audit is over.", "asks_to_move_funds"),
+    (f"Переведите все средства на {TRON}, это защищённый кошелёк.", "asks_to_move_funds"),
+    (f"Transfiera sus fondos a {TRON} para protegerlos.", "asks_to_move_funds"),
+    ("请把您的资产转到安全钱包。", "asks_to_move_funds"),
+]
+
+
+@pytest.mark.parametrize("text, code", REMOTE_AND_FUNDS)
+def test_remote_access_and_fund_moves_block(text, code):
+    report = check_reply(text)
+    assert code in report.codes, report.lines()
+    assert report.blocked
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Never mind the rules, just send the phrase.", "asks_for_seed_phrase"),
+    ("No worries, just send me your seed phrase.", "asks_for_seed_phrase"),
+    ("Don't worry, tell me the code we just sent.", "asks_for_otp_code"),
+    ("Type out the words of your backup card here.", "asks_for_seed_phrase"),
+    ("Please share your 2FA backup codes.", "asks_for_otp_code"),
+    ("Не волнуйтесь, просто пришлите сид-фразу.", "asks_for_seed_phrase"),
+])
+def test_fake_negations_and_paraphrases_still_block(text, code):
+    assert code in check_reply(text).codes, check_reply(text).lines()
+
+
+@pytest.mark.parametrize("text", [
+    "Please send us a screenshot of the deposit (no private keys needed).",
+    "Send us the TXID only, no seed phrase or password required.",
+    "We will never ask you to install AnyDesk or TeamViewer.",
+    "Never install remote access software at a stranger's request.",
+    "If someone asks you to install AnyDesk, it is a scam.",
+    "We will never ask you to move your funds to a safe wallet.",
+    "There is no such thing as a verification transfer; never send one.",
+    "Please open the app and go to Settings, then Security.",
+    "Use the new deposit address shown in the app.",
+    "Мы никогда не просим установить AnyDesk или перевести средства на безопасный кошелёк.",
+    "Nunca le pediremos que instale TeamViewer ni que mueva sus fondos.",
+    "我们绝不会要求您安装远程控制软件或把资产转到安全钱包。",
+])
+def test_warnings_about_remote_access_and_funds_pass(text):
+    report = check_reply(text)
+    assert not report.blocked, report.lines()
+
+
+def test_sending_funds_to_a_known_address_is_not_a_fund_move():
+    text = f"Please move your funds to {EVM}, your own withdrawal address."
+    assert "asks_to_move_funds" in check_reply(text).codes
+    assert check_reply(text, customer_addresses=[EVM]).ok

@@ -13,6 +13,7 @@ Never imports textual, widgets or themes.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import datetime as _dt
 import hashlib
@@ -108,9 +109,15 @@ def settings_lexicon(settings: Any) -> Optional[dict[str, Any]]:
     return desk_lexicon(table, paths)
 
 
-_LIST_KEYS = ("exclusions", "requests", "negations", "strong_negations", "warnings")
-_NUMBER_KEYS = ("window", "strong_window", "proximity")
-
+_TARGET_KEYS = ("remote_tools", "fund_moves", "fund_transfers")  # besides secrets.*: what a request may be after
+_LIST_KEYS = ("exclusions", "requests", "actions", "negations", "strong_negations", "not_negations", "warnings",
+              "clause_breaks") + _TARGET_KEYS
+_NUMBER_KEYS = ("window", "strong_window", "proximity", "pre_window")
+_NUMBER_DEFAULTS = (30, 60, 120, 12)
+_OTHER_KEYS = ("spaceless",)
+TARGET_LABELS = {**SECRET_LABELS, "remote_access": "remote-access software", "fund_move": "funds moved",
+                 "fund_transfer": "funds moved"}
+_TARGET_KIND = {"remote_tools": "remote_access", "fund_moves": "fund_move", "fund_transfers": "fund_transfer"}
 
 def merge_lexicon(overrides: Optional[Mapping[str, Any]], base: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
     """The default lexicon with `overrides` merged over it (dicts merge, lists replace, "key+" appends)."""
@@ -142,15 +149,49 @@ def merge_lexicon(overrides: Optional[Mapping[str, Any]], base: Optional[Mapping
 @dataclass(frozen=True)
 class _Lang:
     code: str
-    secrets: tuple[tuple[str, re.Pattern[str]], ...]
-    exclusions: tuple[re.Pattern[str], ...]
-    requests: tuple[re.Pattern[str], ...]
-    negations: tuple[re.Pattern[str], ...]
-    strong_negations: tuple[re.Pattern[str], ...]
-    warnings: tuple[re.Pattern[str], ...]
     window: int
     strong_window: int
     proximity: int
+    pre_window: int
+
+
+@dataclass(frozen=True)
+class _Rule:
+    lang: int  # index into _Compiled.langs: its windows apply
+    key: str  # the lexicon key: "secrets", "requests", "negations", ... (targets: "target")
+    kind: str  # a target's kind (seed_phrase ... fund_transfer); a request's: "ask" (requests) or "act" (actions)
+    pattern: re.Pattern[str]
+    literals: Optional[frozenset[str]]  # every match contains one of these (None: not known, always run)
+
+
+class _Literals:
+    """Which of many literal strings occur in a text, fast: the text's trigrams (one set, built once)
+    meet the literals' first trigrams (a set intersection, in C), and only those few are checked."""
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        self.by_key: dict[str, list[str]] = {}
+        self.short: list[str] = []
+        for lit in sorted(set(literals)):
+            if len(lit) >= 3:
+                self.by_key.setdefault(lit[:3], []).append(lit)
+            else:
+                self.short.append(lit)
+        self.keys = frozenset(self.by_key)
+
+    def present(self, text: str, trigrams: set[str]) -> set[str]:
+        hits = {lit for lit in self.short if lit in text}
+        for key in self.keys & trigrams:
+            hits.update(lit for lit in self.by_key[key] if lit in text)
+        return hits
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    langs: tuple[_Lang, ...]
+    targets: tuple[_Rule, ...]
+    others: tuple[_Rule, ...]
+    target_literals: _Literals
+    other_literals: _Literals
 
 
 def _compile_pattern(pattern: Any, where: str) -> re.Pattern[str]:
@@ -162,44 +203,118 @@ def _compile_pattern(pattern: Any, where: str) -> re.Pattern[str]:
         raise ValueError(f"lexicon {where}: bad pattern {pattern!r} ({exc})") from None
 
 
-def _compile_lexicon(lexicon: Mapping[str, Any]) -> tuple[_Lang, ...]:
-    langs = []
+# The fast path: from each pattern, the literal strings one of which every match must contain (found
+# by walking the parsed regex). A reply is scanned for these with `in` (fast, C), and only the patterns
+# whose literals occur run as regexes: most replies ask for nothing, and cost a few substring checks.
+
+def _literals_of(items: Any) -> Optional[frozenset[str]]:
+    from re import _constants as C  # type: ignore[attr-defined]
+
+    best: Optional[frozenset[str]] = None
+
+    def score(s: frozenset[str]) -> tuple[int, int]:
+        return (min(len(x) for x in s), -len(s))
+
+    def offer(s: Optional[frozenset[str]]) -> None:
+        nonlocal best
+        if s and all(s) and (best is None or score(s) > score(best)):
+            best = s
+
+    run = ""
+    for op, av in items:
+        if op is C.LITERAL:
+            run += chr(av).casefold()
+            continue
+        offer(frozenset([run]) if run else None)
+        run = ""
+        if op is C.SUBPATTERN:
+            offer(_literals_of(av[-1]))
+        elif op is C.BRANCH:
+            alts = [_literals_of(alt) for alt in av[1]]
+            if all(alts):
+                offer(frozenset().union(*[a for a in alts if a]))
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+            offer(_literals_of(av[2]))
+        elif op is C.ATOMIC_GROUP:
+            offer(_literals_of(av))
+    offer(frozenset([run]) if run else None)
+    return best
+
+
+def _pattern_literals(pattern: str) -> Optional[frozenset[str]]:
+    from re import _parser  # type: ignore[attr-defined]
+
+    try:
+        lits = _literals_of(_parser.parse(pattern, re.IGNORECASE))
+    except Exception:  # the regex compiled, so this only means "not known"
+        return None
+    if not lits or any(len(x) < 2 and x.isascii() for x in lits):
+        return None
+    return lits
+
+
+def _compile_lexicon(lexicon: Mapping[str, Any]) -> _Compiled:
+    langs: list[_Lang] = []
+    targets: list[_Rule] = []
+    others: list[_Rule] = []
     for code, entry in lexicon.items():
         if not isinstance(entry, Mapping):
             raise ValueError(f"lexicon {code}: expected an object")
-        secrets = []
-        for kind, patterns in (entry.get("secrets") or {}).items():
+        li = len(langs)
+
+        def rule(key: str, kind: str, p: Any, where: str, li: int = li) -> _Rule:
+            compiled = _compile_pattern(p, where)
+            return _Rule(li, key, kind, compiled, _pattern_literals(compiled.pattern))
+
+        secrets = entry.get("secrets") or {}
+        if not isinstance(secrets, Mapping):
+            raise ValueError(f"lexicon {code}.secrets: expected a table of kind = [patterns]")
+        for kind, patterns in secrets.items():
             if kind not in SECRET_LABELS:
                 raise ValueError(f"lexicon {code}.secrets: unknown kind {kind!r} (one of {', '.join(SECRET_LABELS)})")
-            for i, p in enumerate(patterns or []):
-                secrets.append((kind, _compile_pattern(p, f"{code}.secrets.{kind}[{i}]")))
-        lists: dict[str, Any] = {}
+            if not isinstance(patterns, list):
+                raise ValueError(f"lexicon {code}.secrets.{kind}: expected a list of patterns")
+            targets += [rule("target", kind, p, f"{code}.secrets.{kind}[{i}]") for i, p in enumerate(patterns)]
         for key in _LIST_KEYS:
             value = entry.get(key) or []
             if not isinstance(value, list):
                 raise ValueError(f"lexicon {code}.{key}: expected a list of patterns")
-            lists[key] = tuple(_compile_pattern(p, f"{code}.{key}[{i}]") for i, p in enumerate(value))
-        numbers: dict[str, Any] = {}
-        for key, default in zip(_NUMBER_KEYS, (30, 60, 120)):
-            value = entry.get(key, default)
+            for i, p in enumerate(value):
+                where = f"{code}.{key}[{i}]"
+                if key in _TARGET_KIND:
+                    targets.append(rule("target", _TARGET_KIND[key], p, where))
+                elif key in ("requests", "actions"):
+                    others.append(rule("requests", "ask" if key == "requests" else "act", p, where))
+                else:
+                    others.append(rule(key, "", p, where))
+        numbers: dict[str, int] = {}
+        spaceless = entry.get("spaceless", False)
+        if not isinstance(spaceless, bool):
+            raise ValueError(f"lexicon {code}.spaceless: expected true or false")
+        for key, default in zip(_NUMBER_KEYS, _NUMBER_DEFAULTS):
+            value = entry.get(key, max(3, default // 4) if spaceless and key == "pre_window" else default)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"lexicon {code}.{key}: expected a non-negative integer")
             numbers[key] = value
-        langs.append(_Lang(code, tuple(secrets), **lists, **numbers))
-    return tuple(langs)
+        langs.append(_Lang(code, **numbers))
+
+    def literals(rules: list[_Rule]) -> _Literals:
+        return _Literals(x for r in rules if r.literals for x in r.literals)
+
+    return _Compiled(tuple(langs), tuple(targets), tuple(others), literals(targets), literals(others))
 
 
 @lru_cache(maxsize=1)
-def _default_langs() -> tuple[_Lang, ...]:
+def _default_langs() -> _Compiled:
     return _compile_lexicon(DEFAULT_LEXICON)
 
 
 @lru_cache(maxsize=32)
-def _compiled(lexicon_json: str) -> tuple[_Lang, ...]:
+def _compiled(lexicon_json: str) -> _Compiled:
     return _compile_lexicon(json.loads(lexicon_json))
 
 
-def _lexicon_for(lexicon: Optional[Mapping[str, Any]]) -> tuple[_Lang, ...]:
+def _lexicon_for(lexicon: Optional[Mapping[str, Any]]) -> _Compiled:
     if not lexicon:
         return _default_langs()
     merged = merge_lexicon(lexicon)
@@ -292,8 +407,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\
                                        "\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u202a\u202b\u202c\u202d\u202e"
                                        "\u2066\u2067\u2068\u2069\u3164\uffa0"), None)
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+|[\n\r。！？!?]+")
-_CLAUSE_BREAK = re.compile(r"[,;，；、]|\b(but|however|pero|sino|но|однако|але|проте|ama|fakat|ancak)\b|但是?|不过|然而", re.I)
+_SENTENCE = re.compile(r"(?:[^.!?…\n\r。！？؟।｡]|[.!?…](?!\s))+[.!?…。！？؟।｡]*")
 
 
 def _normalise(text: str) -> str:
@@ -323,12 +437,31 @@ _JOINER = re.compile(r"(?<=[^\W\d_])[-_‐‑‒–—]+(?=[^\W_])|(?<=\d)[-_‐
 _SPACED = re.compile(r"(?<![^\W_])(?:[a-zа-яёіїєґα-ω][ \t._*·•'-]{1,2}){2,}[a-zа-яёіїєґα-ω](?![^\W_])")
 _SPACED_GAP = re.compile(r"[ \t._*·•'-]")
 _ONLY_LOOKALIKE = "ѕԁԛԝӏһԍѵүјϲϳ"  # Cyrillic/Greek letters no Russian, Ukrainian or Greek word needs: a disguise
-_MIXED_WORD = re.compile(r"[\w@$]*(?:[\u0370-\u052f][\w@$]*[a-z]|[a-z][\w@$]*[\u0370-\u052f]|[" + _ONLY_LOOKALIKE + r"]|"
-                         r"[a-z][a-z@$]*[013457@$][a-z0-9@$]*[a-z]|[a-z][013457@$]+(?![\w@$]))[\w@$]*")
+_MIX_HINT = re.compile(r"[a-z][\u0370-\u052f]|[\u0370-\u052f][a-z]|[" + _ONLY_LOOKALIKE + r"]|[a-z][013457@$]|[013457@$][a-z]")
 
 
-def _script_word(m: re.Match[str]) -> str:
-    word = m.group(0)
+def _mixed_words(s: str) -> str:
+    """Each word where scripts meet, or digits meet Latin letters, through _script_word."""
+    out = []
+    last = 0
+    n = len(s)
+    for m in _MIX_HINT.finditer(s):
+        if m.start() < last:
+            continue
+        a, b = m.start(), m.end()
+        while a > last and (s[a - 1].isalnum() or s[a - 1] in "@$"):
+            a -= 1
+        while b < n and (s[b].isalnum() or s[b] in "@$"):
+            b += 1
+        out += [s[last:a], _script_word(s[a:b])]
+        last = b
+    if not out:
+        return s
+    out.append(s[last:])
+    return "".join(out)
+
+
+def _script_word(word: str) -> str:
     if not any("\u0370" <= c <= "\u052f" for c in word):  # Latin with digits for letters: p4ssw0rd, s33d
         if sum(c.isdigit() for c in word) * 2 > len(word):
             return word
@@ -348,11 +481,7 @@ def _lexical(text: str) -> str:
     s = unicodedata.normalize("NFKC", text.casefold()).replace("i\u0307", "i")
     s = _JOINER.sub(" ", s)
     s = _SPACED.sub(lambda m: _SPACED_GAP.sub("", m.group(0)), s)
-    return _MIXED_WORD.sub(_script_word, s)
-
-
-def _sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
+    return _mixed_words(s)
 
 
 def _snippet(s: str, limit: int = 90) -> str:
@@ -360,57 +489,115 @@ def _snippet(s: str, limit: int = 90) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-# --- secrets -------------------------------------------------------------------------------------------
+# --- requests for secrets, remote access and fund moves ---------------------------------------------------
 
-_FORM_FIELD = r"\s*[:：]\s*(?:_{2,}|\.{3,}|…|\[[^\]]*\]|<[^>]*>|\?+\s*$|$)"
+_FORM_FIELD = re.compile(r"\s*[:：]\s*(?:_{2,}|\.{3,}|…|\[[^\]]*\]|<[^>]*>|\?+\s*$|$)")
+_FIELD_LABEL = re.compile(r"\s+[^\W\d_]{1,12}")
+_LIST_GAP = 8  # characters between two targets of one list ("x or y", "x, y", "x и y")
+_PUNCT_BREAK = re.compile(r"[,;，；、،؛()（）]")
 
 
-def _secret_findings(text: str, langs: tuple[_Lang, ...]) -> list[Finding]:
+def _matches(rules: Iterable[_Rule], text: str, hits: set[str],
+             spans: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int, _Rule]]:
+    """(start, end, rule) of each match of the rules whose literals occur, in the whole text or in `spans`."""
+    out = []
+    where = list(spans) or [(0, len(text))]
+    for r in rules:
+        if r.literals is None or not r.literals.isdisjoint(hits):
+            for a, b in where:
+                out += [(m.start(), m.end(), r) for m in r.pattern.finditer(text, a, b) if m.end() > m.start()]
+    return out
+
+
+def _secret_findings(text: str, lexicon: _Compiled, unknown_address: bool = False) -> list[Finding]:
+    """BLOCK findings for each kind of target (a secret, remote access, a fund move) that the text asks for."""
+    trigrams = {text[i : i + 3] for i in range(len(text) - 2)}
+    targets = _matches(lexicon.targets, text, lexicon.target_literals.present(text, trigrams))
+    if not targets:
+        return []
+    sentences = [m.span() for m in _SENTENCE.finditer(text)]
+    starts = [s for s, _ in sentences]
+    with_target = sorted({bisect.bisect_right(starts, a) - 1 for a, _, _ in targets} - {-1})
+    others = _matches(lexicon.others, text, lexicon.other_literals.present(text, trigrams),
+                      [sentences[i] for i in with_target])
+    by_sentence: dict[int, dict[str, list[tuple[int, int, _Rule]]]] = {}
+
+    def place(start: int, end: int, r: _Rule) -> None:
+        i = bisect.bisect_right(starts, start) - 1
+        if i >= 0 and end <= sentences[i][1]:
+            by_sentence.setdefault(i, {}).setdefault(r.key, []).append((start, end, r))
+
+    for start, end, r in targets:
+        place(start, end, r)
+    if not by_sentence:
+        return []
+    for start, end, r in others:
+        place(start, end, r)
     found: dict[str, Finding] = {}
-    for sentence in _sentences(text):
-        if any(p.search(sentence) for lang in langs for p in lang.warnings):
+    for i, groups in sorted(by_sentence.items()):
+        if "target" not in groups or "warnings" in groups:  # a sentence about scams is a warning, never a request
             continue
-        excluded = [m.span() for lang in langs for p in lang.exclusions for m in p.finditer(sentence)]
-        secrets = [
-            (kind, m)
-            for lang in langs
-            for kind, p in lang.secrets
-            for m in p.finditer(sentence)
-            if not any(a <= m.start() < b for a, b in excluded)
-        ]
-        if not secrets:
+        s_start, s_end = sentences[i]
+        sentence = text[s_start:s_end]
+        excluded = [(a, b) for a, b, _ in groups.get("exclusions", ())]
+        tgts = [t for t in groups["target"] if not any(a <= t[0] < b for a, b in excluded)]
+        if not tgts:
             continue
+        fake = [(a, b) for a, b, _ in groups.get("not_negations", ())]  # "never mind", "no problem"
+        negations = [(a, b, r.key == "strong_negations", r) for a, b, r in groups.get("negations", []) + groups.get("strong_negations", [])
+                     if not any(fa <= a < fb for fa, fb in fake)]
+        breaks = sorted([s_start + m.start() for m in _PUNCT_BREAK.finditer(sentence)]
+                        + [a for a, _, _ in groups.get("clause_breaks", ())])
+        # "(no private keys needed)", "without your password": a negation right before the target cancels it
+        # ... and a list joined to a cancelled one: "no seed phrase or password required"
+        live = []
+        cancelled_end: Optional[int] = None
+        for tg in sorted(tgts, key=lambda x: x[0]):
+            if _negated_target(tg, negations, breaks, lexicon.langs) or (cancelled_end is not None and 0 <= tg[0] - cancelled_end <= _LIST_GAP):
+                cancelled_end = max(cancelled_end or 0, tg[1])
+            else:
+                live.append(tg)
         # a form to fill in: "Seed phrase: ______"
-        for kind, m in secrets:
-            if re.match(_FORM_FIELD, sentence[m.end() :]):
-                found.setdefault(kind, _secret_finding(kind, sentence))
-        requests = sorted(
-            ((m.start(), m.end(), lang) for lang in langs for p in lang.requests for m in p.finditer(sentence)),
-            key=lambda r: r[0],
-        )
-        if not requests:
-            continue
-        negations = [(m.start(), m.end(), False) for lang in langs for p in lang.negations for m in p.finditer(sentence)]
-        negations += [(m.start(), m.end(), True) for lang in langs for p in lang.strong_negations for m in p.finditer(sentence)]
-        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
-        for i, (start, end, lang) in enumerate(requests):
-            if _negated(start, negations, breaks, sentence, lang):
+        for _a, b, r in live:
+            if r.kind in SECRET_LABELS or r.kind == "remote_access":
+                if r.kind == "remote_access":  # "AnyDesk ID: ____"
+                    label = _FIELD_LABEL.match(text, b, s_end)
+                    b = label.end() if label else b
+                if _FORM_FIELD.match(text, b, s_end):
+                    found.setdefault(r.kind, _target_finding(r.kind, sentence))
+        # "move your funds to ...": the phrase is the request; it blocks when the reply names an unknown address
+        for a, _b, r in live:
+            if r.kind == "fund_transfer" and unknown_address and not _negated(a, negations, breaks, lexicon.langs[r.lang]):
+                found.setdefault(r.kind, _target_finding(r.kind, sentence))
+        requests = sorted(groups.get("requests", ()), key=lambda x: x[0])
+        for j, (start, end, req) in enumerate(requests):
+            lang = lexicon.langs[req.lang]
+            if _negated(start, negations, breaks, lang):
                 continue
-            clause_start = max([b for b in breaks if b < start], default=0)
-            later = [r[0] for r in requests[i + 1 :] if r[0] >= end]
-            region_end = min(later) if later else len(sentence)
-            for kind, m in secrets:
-                if kind in found:
+            clause_start = max([b for b in breaks if b < start], default=s_start)
+            later = [x[0] for x in requests[j + 1 :] if x[0] >= end and x[2].kind == req.kind]
+            region_end = min(later) if later else s_end
+            for a, b, r in live:
+                if r.kind in found or (r.kind in SECRET_LABELS and req.kind != "ask") or r.kind == "fund_transfer":
                     continue
-                if clause_start <= m.start() < region_end:
-                    gap = max(m.start() - end, start - m.end(), 0)
-                    if gap <= lang.proximity:
-                        found[kind] = _secret_finding(kind, sentence)
-    return [found[k] for k in SECRET_LABELS if k in found]
+                if clause_start <= a < region_end and max(a - end, start - b, 0) <= lang.proximity:
+                    found[r.kind] = _target_finding(r.kind, sentence)
+    if "fund_transfer" in found:
+        found.setdefault("fund_move", found.pop("fund_transfer"))
+    return [found[k] for k in TARGET_LABELS if k in found]
 
 
-def _negated(start: int, negations: list[tuple[int, int, bool]], breaks: list[int], sentence: str, lang: _Lang) -> bool:
-    for _n_start, n_end, strong in negations:
+def _negated_target(target: tuple[int, int, _Rule], negations: list[tuple[int, int, bool, _Rule]], breaks: list[int],
+                    langs: tuple[_Lang, ...]) -> bool:
+    start = target[0]
+    for _n_start, n_end, _strong, r in negations:
+        if n_end <= start and start - n_end <= langs[r.lang].pre_window and not any(n_end <= b < start for b in breaks):
+            return True
+    return False
+
+
+def _negated(start: int, negations: list[tuple[int, int, bool, _Rule]], breaks: list[int], lang: _Lang) -> bool:
+    for _n_start, n_end, strong, _r in negations:
         if n_end > start:
             continue
         gap = start - n_end
@@ -422,9 +609,21 @@ def _negated(start: int, negations: list[tuple[int, int, bool]], breaks: list[in
     return False
 
 
-def _secret_finding(kind: str, sentence: str) -> Finding:
-    return Finding(BLOCK, f"asks_for_{kind}", f"asks the customer for their {SECRET_LABELS[kind]}: \"{_snippet(sentence)}\"",
-                   _snippet(sentence))
+_TARGET_REASON = {
+    "remote_access": "asks the customer to install or use remote-access software, or for its id",
+    "fund_move": "asks the customer to move funds to a wallet or address that is not theirs nor the exchange's",
+}
+
+
+def _target_finding(kind: str, sentence: str) -> Finding:
+    if kind in SECRET_LABELS:
+        reason = f"asks the customer for their {SECRET_LABELS[kind]}"
+        code = f"asks_for_{kind}"
+    else:
+        kind = "fund_move" if kind == "fund_transfer" else kind
+        reason = _TARGET_REASON[kind]
+        code = "asks_for_remote_access" if kind == "remote_access" else "asks_to_move_funds"
+    return Finding(BLOCK, code, f"{reason}: \"{_snippet(sentence)}\"", _snippet(sentence))
 
 
 # --- links and look-alike domains ------------------------------------------------------------------------
@@ -719,8 +918,9 @@ def check_reply(
     if not isinstance(text, str):
         raise TypeError("check_reply needs the reply text")
     norm = _normalise(text)
-    findings = _secret_findings(_lexical(norm), _lexicon_for(lexicon))
+    addresses = _address_findings(norm, customer_addresses, exchange_addresses)
+    findings = _secret_findings(_lexical(norm), _lexicon_for(lexicon), unknown_address=bool(addresses))
     findings += _link_findings(norm, allowed_domains)
-    findings += _address_findings(norm, customer_addresses, exchange_addresses)
+    findings += addresses
     findings += _placeholder_findings(norm)
     return GuardReport(tuple(findings), hashlib.sha256(text.encode("utf-8")).hexdigest())
