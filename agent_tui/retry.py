@@ -1,17 +1,21 @@
 """The one retry policy of the client, for the sync engine and the chain look-ups alike: capped
-exponential backoff with full jitter, and the server's Retry-After (seconds or an HTTP date) when it
-gives one. Pure: no HTTP, no Textual.
+exponential backoff with full jitter, the server's Retry-After (seconds or an HTTP date) when it
+gives one, and the loop that tries again (RetryPolicy.run). No HTTP, no Textual: what is worth
+retrying is the caller's exception type.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Awaitable, Callable, Optional, TypeVar
 
-__all__ = ["Backoff", "parse_retry_after"]
+__all__ = ["Backoff", "RetryPolicy", "parse_retry_after"]
+
+T = TypeVar("T")
 
 
 def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
@@ -47,3 +51,38 @@ class Backoff:
         if retry_after is not None:
             return min(max(0.0, retry_after), self.max_retry_after)
         return self.rng.uniform(0, min(self.cap, self.base * (2 ** attempt)))
+
+
+def _retry_after_of(exc: BaseException) -> Optional[float]:
+    value = getattr(exc, "retry_after", None)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+@dataclass
+class RetryPolicy:
+    """Try a call up to `attempts` times in all, sleeping `backoff` between tries (the failure's own
+    `retry_after`, when it has one, wins). A wait longer than `max_wait` is not waited for: the
+    failure passes up at once, for the caller to report."""
+
+    attempts: int = 5
+    backoff: Backoff = field(default_factory=Backoff)
+    max_wait: Optional[float] = None
+
+    async def run(self, once: Callable[[], Awaitable[T]], retry_on: type[BaseException] | tuple[type[BaseException], ...],
+                  on_failure: Optional[Callable[[BaseException], None]] = None) -> T:
+        """once() until it returns. A `retry_on` failure is told to `on_failure` first (which may
+        raise to stop the tries), then retried while tries are left; anything else passes straight up."""
+        attempt = 0
+        while True:
+            try:
+                return await once()
+            except retry_on as exc:
+                if on_failure is not None:
+                    on_failure(exc)
+                attempt += 1
+                if attempt >= self.attempts:
+                    raise
+                wait = self.backoff.delay(attempt - 1, _retry_after_of(exc))
+                if self.max_wait is not None and wait > self.max_wait:
+                    raise
+                await asyncio.sleep(wait)

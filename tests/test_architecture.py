@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORE = ["storage", "backend", "agent_tui/sync.py", "agent_tui/sla.py", "agent_tui/chains", "agent_tui/macros",
+CORE = ["storage", "backend", "agent_tui/sync", "agent_tui/retry.py", "agent_tui/sla.py", "agent_tui/chains", "agent_tui/macros",
         "agent_tui/config.py", "agent_tui/auth.py", "agent_tui/locations.py", "agent_tui/textsafe.py",
         "agent_tui/kpi.py", "agent_tui/crash.py", "agent_tui/report.py", "agent_tui/cli"]
 UI = ("textual", "widgets", "themes")

@@ -1,4 +1,6 @@
-"""The sync engine: cursor pull, ordered outbox push, retries, conflicts and the live poke. No textual.
+"""The sync engine: cursor pull, ordered outbox push, conflicts, and the loop that runs them on
+every poke. The HTTP client and its errors are in client.py, the live stream in sse.py, the retry
+policy in agent_tui.retry. No textual.
 
 Rules (../shared/notes/storage-and-sync.md):
 - Pull with a cursor saved in the same SQLite transaction as the page; upserts by version make a
@@ -27,56 +29,15 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from agent_tui.changes import MACRO_KINDS, describe_change  # noqa: F401  (re-exported)
-from agent_tui.retry import Backoff, parse_retry_after  # noqa: F401  (Backoff re-exported)
+from agent_tui.changes import MACRO_KINDS, describe_change
+from agent_tui.errors import SyncError
+from agent_tui.retry import Backoff, RetryPolicy
+from agent_tui.sync.client import BackendClient, BadAnswer, Refused, Transient, Unauthorized, quoted
+from agent_tui.sync.sse import EventStream
 from storage.cache import Cache, PageStats
-from storage.wire import BadPage, NotJson, WrongShape, decode_answer, decode_page, decode_refusal
+from storage.wire import BadPage
 
-API = "/api/v1"
-
-
-from agent_tui.errors import SyncError  # noqa: E402,F401  (re-exported: callers catch it from here)
-
-
-class Unauthorized(SyncError):
-    pass
-
-
-# 5xx that say the server (or a proxy in front of it) is down or overloaded, not that this request is bad
-UNAVAILABLE = (502, 503, 504)
-
-
-class Transient(Exception):
-    """Worth retrying: connection trouble, timeouts, 5xx, 429, in-flight 409, a garbled body.
-
-    `status` and `body` are the server's answer, when there was one."""
-
-    def __init__(self, message: str, retry_after: Optional[float] = None, status: Optional[int] = None, body: bytes = b""):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.status = status
-        self.body = body
-
-    @property
-    def server_failed(self) -> bool:
-        """The server answered this very request with a failure of its own (a 500, not a 503 or a
-        timeout): the kind of failure a change can cause, so it counts against that change."""
-        return self.status is not None and self.status >= 500 and self.status not in UNAVAILABLE
-
-
-class Refused(Exception):
-    """The server said no (4xx): retrying the same request cannot help."""
-
-    def __init__(self, status: int, code: str, message: str, body: dict):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.body = body
-
-
-class BadAnswer(Exception):
-    """The server answered, but with something this client cannot use (a feed that does not move
-    on, a redirect, a body of the wrong shape): retrying will not help and nothing is stored."""
+__all__ = ["ServerFailures", "SyncEngine", "SyncReport"]
 
 
 def _advances(old: str, new: str) -> bool:
@@ -85,10 +46,6 @@ def _advances(old: str, new: str) -> bool:
     if old.isdigit() and new.isdigit():
         return int(new) > int(old)
     return new != old
-
-
-def _quoted(value: str) -> str:
-    return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
 class ServerFailures:
@@ -189,22 +146,6 @@ def _touches(change: dict) -> tuple[set, set]:
     return reads, {("ticket", change.get("ticket_id"))}
 
 
-def _retry_after(resp: httpx.Response) -> Optional[float]:
-    return parse_retry_after(resp.headers.get("Retry-After"))
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "the server did not answer in time"
-    if isinstance(exc, httpx.ConnectError):
-        return "cannot connect to the server"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "the server dropped the connection"
-    if isinstance(exc, httpx.TransportError):
-        return f"network error ({type(exc).__name__})"
-    return str(exc)
-
-
 class SyncEngine:
     def __init__(
         self, cache: Cache, base_url: str, token: str, *, timeout: float = 10.0, page_limit: int = 5000,
@@ -212,113 +153,41 @@ class SyncEngine:
         pull_interval: float = 30.0, max_failures: int = 5,
     ):
         self.cache = cache
-        self.base_url = base_url.rstrip("/")
-        self.token = token
-        self.timeout = timeout
         self.page_limit = page_limit
         self.attempts = attempts  # tries per request in one round
         self.max_failures = max_failures  # server failures on one change, over all rounds, before it is refused
         self.backoff = backoff or Backoff()
         self.pull_interval = pull_interval
-        self._transport = transport
-        self._client: Optional[httpx.AsyncClient] = None
+        self.http = BackendClient(base_url, token, timeout=timeout, retry=RetryPolicy(attempts, self.backoff),
+                                  transport=transport)
+        self.events = EventStream(self.http, self.backoff, self.kick)
         self._poke = asyncio.Event()
         self._lock = asyncio.Lock()
         self.state = "offline"  # online | offline | syncing | unauthorized
         self.last_error = ""
         self.last_sync_at: Optional[float] = None
-        self.last_event_id: Optional[str] = None
 
     # --- plumbing -------------------------------------------------------------------------
 
     @property
+    def base_url(self) -> str:
+        return self.http.base_url
+
+    @property
     def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url, timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
-                headers={"Authorization": f"Bearer {self.token}", "User-Agent": "agent-tui"}, transport=self._transport,
-            )
-        return self._client
+        return self.http.client
+
+    @property
+    def last_event_id(self) -> Optional[str]:
+        return self.events.last_event_id
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def _once(self, method: str, path: str, page: bool = False, need: Optional[tuple[str, ...]] = None, **kw) -> Any:
-        """One request. Its answer is checked here, at the boundary: a page must come with a 200; an
-        answer to a change (`need`: the fields it must have, e.g. ticket and message) must fit what
-        the cache stores; a redirect or an informational status is no answer at all (BadAnswer)."""
-        try:
-            resp = await self.client.request(method, API + path, **kw)
-        except httpx.TransportError as exc:
-            raise Transient(_describe(exc)) from None
-        status, asked = resp.status_code, f"{method} {path}"
-        if status < 200 or 300 <= status < 400:
-            location = resp.headers.get("Location")
-            raise BadAnswer(f"the server answered {asked} with HTTP {status}"
-                            f"{f' (a redirect to {_quoted(location)})' if location else ''} instead of data; "
-                            "check the server URL (`agent-tui login URL`)")
-        if page and 200 < status < 300:
-            raise BadAnswer(f"the server answered {asked} with HTTP {status} instead of a page of changes")
-        if need is not None and 200 <= status < 300:
-            if not resp.content:
-                if need:
-                    raise BadAnswer(f"the server answered {asked} with HTTP {status} and an empty body (missing field {need[0]})")
-                return {}
-            try:
-                return decode_answer(resp.content, need)
-            except NotJson:
-                raise Transient(f"the server sent a garbled answer (HTTP {status})") from None
-            except WrongShape as exc:
-                raise BadAnswer(f"the server answered {asked} with HTTP {status} and an answer this client cannot store "
-                                f"({exc})") from None
-        if page and resp.status_code == 200:
-            cursor = resp.headers.get("X-Next-Cursor")
-            if cursor is not None:  # decoded later, with the write, off the event loop
-                return resp.content, cursor, resp.headers.get("X-Has-More") == "true"
-            try:  # a server without the headers: decode here for the cursor
-                decoded = decode_page(resp.content)
-            except BadPage as exc:
-                raise Transient(f"the server sent a garbled page: {exc}") from None
-            if decoded.cursor is None:
-                raise Transient("the server's page has no cursor")
-            return decoded, decoded.cursor, decoded.has_more
-        if resp.status_code == 401:
-            raise Unauthorized("The server refused the token (401); sign in again with `agent-tui login URL`.")
-        failed: dict[str, Any] = dict(status=resp.status_code, body=resp.content) if resp.status_code >= 500 else {}
-        try:
-            body = orjson.loads(resp.content) if resp.content else {}
-        except orjson.JSONDecodeError:
-            if resp.status_code < 300 or resp.status_code >= 500:
-                raise Transient(f"the server sent a garbled answer (HTTP {resp.status_code})", **failed) from None
-            body = {}
-        if not isinstance(body, dict):
-            raise Transient(f"the server sent an unexpected answer (HTTP {resp.status_code})", **failed)
-        if resp.status_code in (429, 503) or resp.status_code >= 500:
-            raise Transient(f"the server is busy or failing (HTTP {resp.status_code})", _retry_after(resp), **failed)
-        if resp.status_code == 409 and body.get("error") == "in_flight":
-            raise Transient("the server is still processing this change", _retry_after(resp))
-        if resp.status_code >= 400:  # the server's copies in it only as far as they fit
-            raise Refused(resp.status_code, str(body.get("error", "")), str(body.get("message") or f"HTTP {resp.status_code}"),
-                          {**body, **decode_refusal(resp.content)})
-        return body
+        await self.http.aclose()
 
     async def request(self, method: str, path: str, *, failures: Optional[ServerFailures] = None, **kw) -> Any:
         """One API call with retries for transient trouble; Refused and Unauthorized pass straight up.
         With `failures`, a failure that is the request's own is counted there (and may refuse it)."""
-        last: Optional[Transient] = None
-        for attempt in range(self.attempts):
-            try:
-                return await self._once(method, path, **kw)
-            except Transient as exc:
-                if failures is not None:
-                    failures.note(exc)
-                last = exc
-                if attempt + 1 < self.attempts:
-                    await asyncio.sleep(self.backoff.delay(attempt, exc.retry_after))
-        assert last is not None
-        raise last
+        return await self.http.request(method, path, on_failure=failures.note if failures else None, **kw)
 
     # --- pull -----------------------------------------------------------------------------
 
@@ -339,7 +208,7 @@ class SyncEngine:
                 body, new_cursor, has_more = await fetch
                 if has_more and not _advances(cursor, new_cursor):  # following it would ask for ever
                     raise BadAnswer(f"the server's changes feed did not move on (it says there is more, but the cursor went "
-                                    f"from {_quoted(cursor)} to {_quoted(new_cursor)})")
+                                    f"from {quoted(cursor)} to {quoted(new_cursor)})")
                 if has_more:
                     fetch = asyncio.create_task(self._page(new_cursor))
                     if not cursor and not bulk and report.pages == 0:  # a first sync of more than one page
@@ -531,28 +400,7 @@ class SyncEngine:
 
     async def listen(self) -> None:
         """Follow the server's SSE stream and kick a sync on every poke; reconnect with backoff."""
-        from httpx_sse import aconnect_sse
-
-        attempt = 0
-        while True:
-            headers = {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}
-            try:
-                async with aconnect_sse(self.client, "GET", API + "/events", headers=headers,
-                                        timeout=httpx.Timeout(self.timeout, read=60.0)) as source:
-                    if source.response.status_code != 200:
-                        raise Transient(f"event stream refused (HTTP {source.response.status_code})")
-                    attempt = 0
-                    async for sse in source.aiter_sse():
-                        if sse.id:
-                            self.last_event_id = sse.id
-                        if sse.event == "change":
-                            self.kick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                pass
-            await asyncio.sleep(self.backoff.delay(attempt))
-            attempt = min(attempt + 1, 6)
+        await self.events.follow()
 
     async def run(self, on_report: Callable[[Optional[SyncReport], "SyncEngine"], Any]) -> None:
         """Sync now, then on every poke or every pull_interval; tell on_report after each round."""
