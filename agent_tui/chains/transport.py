@@ -1,4 +1,5 @@
-"""HTTP for the providers: bounded time, bounded size, TLS verified, 429 honoured within bounds.
+"""HTTP for the providers: bounded time, bounded size, TLS verified, 429 retried by the one policy
+(agent_tui.retry.RetryPolicy) within bounds.
 
 Every failure becomes an EndpointError with one line; callers never see httpx or JSON exceptions.
 """
@@ -14,7 +15,7 @@ from typing import Any, Optional
 import httpx
 import orjson
 
-from agent_tui.retry import Backoff, parse_retry_after
+from agent_tui.retry import Backoff, RetryPolicy, parse_retry_after
 
 from .config import redact
 from .errors import EndpointError
@@ -34,6 +35,14 @@ class Limits:
 
 def _retry_after(value: Optional[str]) -> Optional[float]:
     return parse_retry_after(value)
+
+
+class _RateLimited(Exception):
+    """A 429: retried by the policy, within Limits."""
+
+    def __init__(self, retry_after: Optional[float]):
+        super().__init__("HTTP 429")
+        self.retry_after = retry_after
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,8 +86,10 @@ class Http:
         shown = redact(url)
         content = orjson.dumps(json_body) if json_body is not None else None
         headers = {"content-type": "application/json"} if content is not None else {}
-        attempt = 0
-        while True:
+        policy = RetryPolicy(attempts=self.limits.retries_429 + 1, max_wait=self.limits.max_retry_wait,
+                             backoff=Backoff(base=0.5, cap=self.limits.max_retry_wait))
+
+        async def once() -> tuple[int, bytes]:
             try:
                 async with asyncio.timeout(self.limits.timeout):
                     status, body, retry_after = await self._once(method, url, content, headers, where)
@@ -88,17 +99,16 @@ class Http:
                 raise EndpointError(f"{where}cannot connect to {shown}") from None
             except httpx.HTTPError as e:
                 raise EndpointError(f"{where}{shown} failed: {e.__class__.__name__}") from None
-            if status != 429:
-                return status, body
-            wait = _retry_after(retry_after)
-            attempt += 1
-            if attempt > self.limits.retries_429:
-                raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429); try again later")
-            if wait is None:  # the same policy as the sync engine's, within this look-up's patience
-                wait = Backoff(base=0.5, cap=self.limits.max_retry_wait).delay(attempt)
-            if wait > self.limits.max_retry_wait:
-                raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429, retry after {wait:.0f} s)")
-            await asyncio.sleep(wait)
+            if status == 429:
+                raise _RateLimited(_retry_after(retry_after))
+            return status, body
+
+        try:  # the same policy as the sync engine's, within this look-up's patience
+            return await policy.run(once, _RateLimited)
+        except _RateLimited as limited:
+            if limited.retry_after is not None and limited.retry_after > self.limits.max_retry_wait:
+                raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429, retry after {limited.retry_after:.0f} s)") from None
+            raise EndpointError(f"{where}{shown} is rate-limiting us (HTTP 429); try again later") from None
 
     async def _once(self, method: str, url: str, content: Optional[bytes], headers: dict, where: str) -> tuple[int, bytes, Optional[str]]:
         async with self.client.stream(method, url, content=content, headers=headers) as resp:
