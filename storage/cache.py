@@ -811,13 +811,16 @@ class Cache:
                 conn.exec_driver_sql("DELETE FROM tickets WHERE id = ?", (ticket["id"],))
                 conn.exec_driver_sql(TICKET_UPSERT, [ticket_tuple(ticket)])
 
-    def defer(self, change: dict, error: str, next_attempt_at: float, attempts: Optional[int] = None) -> None:
+    def defer(self, change: dict, error: str, next_attempt_at: float, attempts: Optional[int] = None,
+              last_failure: str = "") -> None:
         """A change must wait: note why and when to try again (`attempts`: the failures that count
-        against it so far; by default one more)."""
+        against it so far, by default one more; `last_failure`: the digest of the server's failing
+        answer to this attempt, '' if it did not fail on the server's side)."""
         with write_tx(self.engine) as conn:
             conn.exec_driver_sql(
-                "UPDATE outbox SET attempts = coalesce(?, attempts + 1), last_error = ?, next_attempt_at = ? WHERE seq = ?",
-                (attempts, error[:500], next_attempt_at, change["seq"]),
+                "UPDATE outbox SET attempts = coalesce(?, attempts + 1), last_error = ?, next_attempt_at = ?, last_failure = ? "
+                "WHERE seq = ?",
+                (attempts, error[:500], next_attempt_at, last_failure[:64], change["seq"]),
             )
 
     def outbox_waiting(self, limit: int = 3) -> list[dict]:

@@ -43,8 +43,16 @@ def _v2_to_v3(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE drafts ADD COLUMN actions TEXT NOT NULL DEFAULT ''")
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    """outbox.last_failure: the server's last failing answer to a change, kept across sync rounds."""
+    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(outbox)")}
+    if "last_failure" not in cols:
+        conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN last_failure TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS[1] = _v1_to_v2
 MIGRATIONS[2] = _v2_to_v3
+MIGRATIONS[3] = _v3_to_v4
 
 
 def _create_private(path: Path) -> None:

@@ -185,6 +185,9 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: float = 0.0
     last_error: str = ""
+    # a digest of the server's failing answer to the change's last attempt ('' when that attempt did not
+    # fail on the server's side): the same answer on the next attempt, in any round, refuses the change
+    last_failure: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class Rejection(SQLModel, table=True):

@@ -89,6 +89,25 @@ def test_upgrade_runs_migrations_in_order_and_keeps_data(tmp_path, monkeypatch):
     assert any("upgraded" in n for n in c.notes)
 
 
+def test_a_schema_3_outbox_gains_last_failure_and_keeps_its_changes(tmp_path):
+    p = tmp_path / "c.db"
+    c = Cache.open(p)
+    c.apply_page({"tickets": [_ticket(1)]}, "3")
+    change = c.queue_reply(1, "queued before the upgrade", internal=False, agent_id=1, agent_name="A")
+    c.close()
+    con = sqlite3.connect(p)
+    con.execute("ALTER TABLE outbox DROP COLUMN last_failure")
+    con.execute("PRAGMA user_version=3")
+    con.commit()
+    con.close()
+    c = Cache.open(p)
+    [row] = c.outbox()
+    assert (row["change_id"], row["last_failure"]) == (change, "")
+    c.defer(row, "the server is busy or failing (HTTP 500)", 0.0, 1, "ab" * 16)
+    assert c.outbox()[0]["last_failure"] == "ab" * 16
+    c.close()
+
+
 @pytest.mark.parametrize("how", ["newer", "unknown_layout", "failed_migration"])
 def test_unreadable_schemas_are_rebuilt_keeping_local_work(tmp_path, monkeypatch, how):
     p = tmp_path / "c.db"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -345,6 +346,39 @@ async def test_a_change_the_server_fails_on_the_same_way_twice_is_refused_at_onc
     assert "A reply on another ticket." in bodies_on_server(backend, b)
     assert server_ticket(backend, b)["ticket"]["priority"] == "high"
     assert poison not in {m["id"] for m in cache.thread(a)}  # not shown as sent
+
+
+async def test_the_same_failing_answer_in_two_rounds_in_a_row_refuses_the_change(sqlite_backend, cache):
+    """"Twice in a row" is over the change's consecutive attempts, not only the tries of one request:
+    one try a round, the same 500 in the next round refuses it (not 5 rounds later)."""
+    await sync(cache, sqlite_backend)
+    a, b = two_open_tickets(cache)
+    poison = cache.queue_reply(a, "POISON in one try a round.", internal=False, agent_id=1, agent_name="A")
+    sqlite_backend.fault(f"/api/v1/tickets/{a}/messages", "500", count=100, body_contains="POISON")
+    report = await sync(cache, sqlite_backend, attempts=1)
+    assert not report.rejected and cache.outbox_depth() == 1  # once is not yet "every time"
+    with cache.engine.begin() as c:
+        c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
+    report = await sync(cache, sqlite_backend, attempts=1)
+    assert faults_left(sqlite_backend) == [98]
+    assert len(report.rejected) == 1 and cache.outbox_depth() == 0
+    [rej] = cache.rejections()
+    assert rej["change_id"] == poison and "twice in a row" in rej["reason"]
+
+
+async def test_an_unavailable_round_between_two_same_failures_is_not_twice_in_a_row(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    a, b = two_open_tickets(cache)
+    cache.queue_reply(a, "POISON, then a proxy's 503, then POISON.", internal=False, agent_id=1, agent_name="A")
+    path = f"/api/v1/tickets/{a}/messages"
+    for kind in ("500", "503", "500"):
+        sqlite_backend.fault(path, kind, count=1)
+        with pytest.raises(SyncError) if kind == "503" else contextlib.nullcontext():
+            await sync(cache, sqlite_backend, attempts=1)
+        with cache.engine.begin() as c:
+            c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
+    assert cache.outbox_depth() == 1 and not cache.rejections()
+    assert cache.outbox()[0]["attempts"] == 2  # the two 500s count; the 503 says nothing about the change
 
 
 async def test_a_change_failing_differently_each_time_is_refused_after_a_bounded_number_of_tries(sqlite_backend, cache):

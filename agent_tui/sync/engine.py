@@ -21,6 +21,7 @@ Rules (../shared/notes/storage-and-sync.md):
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional
@@ -48,30 +49,36 @@ def _advances(old: str, new: str) -> bool:
     return new != old
 
 
-class ServerFailures:
-    """The failures the server answered one change with, counted across sync rounds (the outbox
-    row's `attempts`). The change is refused (Refused, so it is shown to the agent and the changes
-    behind it go on) when the server gives the same failing answer twice in a row, which it will
-    give every time, or after `limit` failures in all. Unavailability (502/503/504, 429, timeouts,
-    no connection) never counts: it says nothing about the change."""
+def _digest(status: Optional[int], body: bytes) -> str:
+    return hashlib.blake2b(str(status).encode() + b"\0" + body, digest_size=16).hexdigest()
 
-    def __init__(self, count: int, limit: int):
+
+class ServerFailures:
+    """The failures the server answered one change with, over all its attempts in every sync round
+    (the outbox row's `attempts` counts them, its `last_failure` keeps the last attempt's answer).
+    The change is refused (Refused, so it is shown to the agent and the changes behind it go on)
+    when the server gives the same failing answer to two attempts in a row, in one round or in two,
+    which it will give every time, or after `limit` failures in all. Unavailability (502/503/504,
+    429, timeouts, no connection) never counts: it says nothing about the change, and the attempt
+    after it does not follow a failure."""
+
+    def __init__(self, count: int, limit: int, previous: str = ""):
         self.count = count
         self.limit = limit
-        self._previous: Optional[tuple[Optional[int], bytes]] = None
+        self.previous = previous  # the digest of the last attempt's failing answer; '' if it did not fail on the server's side
 
     def note(self, exc: Transient) -> None:
         if not exc.server_failed:
-            self._previous = None
+            self.previous = ""
             return
         self.count += 1
-        answer = (exc.status, exc.body)
-        if answer == self._previous:
+        answer = _digest(exc.status, exc.body)
+        if answer == self.previous:
             why = "the same way twice in a row"
         elif self.count >= self.limit:
             why = f"{self.count} times"
         else:
-            self._previous = answer
+            self.previous = answer
             return
         said = _server_message(exc.body)
         raise Refused(exc.status or 500, "server_failure",
@@ -287,12 +294,12 @@ class SyncEngine:
                 held |= writes
                 continue
             method, path, kw = self._call_for(change)
-            failures = ServerFailures(change["attempts"], self.max_failures)
+            failures = ServerFailures(change["attempts"], self.max_failures, change.get("last_failure") or "")
             try:
                 body = await self.request(method, path, failures=failures, **kw)
             except Transient as exc:
                 wait = self.backoff.delay(failures.count, exc.retry_after)
-                await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, failures.count)
+                await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, failures.count, failures.previous)
                 report.deferred.add(change["change_id"])
                 if not exc.server_failed:
                     raise
@@ -302,7 +309,7 @@ class SyncEngine:
                 # an answer this client cannot store (a redirect, a partial ticket): the change stays
                 # queued and waits, the changes of other tickets go on, and the round ends with the line
                 wait = self.backoff.delay(change["attempts"] + 1)
-                await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, change["attempts"])
+                await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, failures.count)
                 report.deferred.add(change["change_id"])
                 report.bad_answer = report.bad_answer or str(exc)
                 held |= writes
@@ -315,7 +322,8 @@ class SyncEngine:
                     # the server fails on more than this change (its database is down, say): the change
                     # is not to blame, so it waits for a retry, and so does everything else (the round ends)
                     wait = self.backoff.delay(failures.count, down.retry_after)
-                    await asyncio.to_thread(self.cache.defer, change, str(down), time.time() + wait, failures.count)
+                    await asyncio.to_thread(self.cache.defer, change, str(down), time.time() + wait, failures.count,
+                                        failures.previous)
                     report.deferred.add(change["change_id"])
                     raise Transient(f"the server fails on every request, not only on this change (HTTP {exc.status})",
                                     down.retry_after) from None
