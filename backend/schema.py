@@ -23,12 +23,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    event,
 )
 from sqlalchemy import create_engine as _create_engine
 from sqlalchemy import inspect as _inspect
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+
+from agent_tui import sqlite_setup
 
 metadata = MetaData()
 
@@ -287,30 +288,14 @@ demo_chain_txs = Table(
 )
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=15000")
-    cur.close()
-
-
-def _sqlite_begin(conn) -> None:
-    # Writers take the lock up front: no SQLITE_BUSY_SNAPSHOT when a read turns into a write.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
-
-
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = _create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, pool_size=8, max_overflow=8)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    else:
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
-        engine = _create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-    return engine
+        # writers say execution_options(write=True) (service.write, create_schema): BEGIN IMMEDIATE
+        return sqlite_setup.make_engine(make_url(url).database or None, busy_timeout=15, synchronous="NORMAL",
+                                        writer_option="write", private=False, pool_size=8, max_overflow=8)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return _create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
 def create_schema(engine: Engine, reset: bool = False) -> None:

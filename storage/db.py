@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from agent_tui import sqlite_setup
 from storage import models
 from storage.models import SCHEMA_VERSION
 from storage.paths import default_cache_path, resolve_cache_path  # noqa: F401  (re-exported)
@@ -55,35 +56,6 @@ MIGRATIONS[2] = _v2_to_v3
 MIGRATIONS[3] = _v3_to_v4
 
 
-def _create_private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)  # also tightens a file an older version left readable
-
-
-def _on_connect(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")  # the default; write_tx relaxes it for pulled pages
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=OFF")
-    cur.close()
-
-
-def _begin(conn: Connection) -> None:
-    # Writers take the write lock up front (no SQLITE_BUSY on a read-to-write upgrade);
-    # readers stay deferred so they never wait for the sync worker in WAL mode.
-    opts = conn.get_execution_options()
-    if opts.get("sqlite_immediate"):
-        # FULL: a local change and its outbox row survive power loss. NORMAL for pulled pages:
-        # they survive an app crash, and a page lost to a power cut is simply pulled again.
-        conn.exec_driver_sql("PRAGMA synchronous=" + ("FULL" if opts.get("sqlite_durable", True) else "NORMAL"))
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        conn.exec_driver_sql("BEGIN")
-
-
 def write_tx(engine: Engine, durable: bool = True):
     """A write transaction: `with write_tx(engine) as conn: ...` commits or rolls back.
 
@@ -92,17 +64,12 @@ def write_tx(engine: Engine, durable: bool = True):
 
 
 def make_engine(path: Path) -> Engine:
-    _create_private(path)
-    engine = create_engine(
-        URL.create("sqlite", database=str(path)),  # not an f-string URL: a '?' in the path would start a query
-        connect_args={"check_same_thread": False, "timeout": 10},
-    )
-    event.listen(engine, "connect", _on_connect)
-    # Let SQLAlchemy's transaction handling drive BEGIN, so a `with engine.begin()` is one
-    # SQLite transaction (pysqlite's own implicit BEGIN would defer it past the first SELECT).
-    event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
-    event.listen(engine, "begin", _begin)
-    return engine
+    # Writers (write_tx) take the write lock up front (no SQLITE_BUSY on a read-to-write upgrade);
+    # readers stay deferred so they never wait for the sync worker in WAL mode. FULL: a local change
+    # and its outbox row survive power loss; NORMAL for pulled pages (durable=False): they survive an
+    # app crash, and a page lost to a power cut is simply pulled again.
+    return sqlite_setup.make_engine(path, busy_timeout=10, synchronous="FULL", writer_option="sqlite_immediate",
+                                    durable_option="sqlite_durable", foreign_keys=False, private=True)
 
 
 @dataclass
