@@ -290,9 +290,10 @@ demo_chain_txs = Table(
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        # writers say execution_options(write=True) (service.write, create_schema): BEGIN IMMEDIATE
+        # writers say execution_options(write=True) (service.write, create_schema): BEGIN IMMEDIATE.
+        # private: the file (and so its -wal and -shm) is 0600, like the client's cache: it holds tokens.
         return sqlite_setup.make_engine(make_url(url).database or None, busy_timeout=15, synchronous="NORMAL",
-                                        writer_option="write", private=False, pool_size=8, max_overflow=8)
+                                        writer_option="write", private=True, pool_size=8, max_overflow=8)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return _create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
