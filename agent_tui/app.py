@@ -7,10 +7,11 @@ touch widgets. One app-level 1 Hz tick drives every countdown.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from textual import work
 from textual.app import App
@@ -95,6 +96,7 @@ class AgentApp(App):
         self.engine: Optional[SyncEngine] = None
         self.last_verdicts: dict[int, dict] = {}  # ticket id -> the last look-up verdict (suggests a macro)
         self._unsaved: dict[int, tuple] = {}  # ticket id -> reply box text not saved as a draft yet
+        self._unsaved_lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")  # see _write
         theme = self.settings.theme or DEFAULT_THEME
         if theme not in THEMES:  # setting an unregistered name would raise
@@ -148,11 +150,18 @@ class AgentApp(App):
                       file=sys.__stderr__)  # plain: never cropped or wrapped to the terminal width
 
     def remember_unsaved(self, ticket_id: int, draft: Optional[tuple]) -> None:
-        """A reply box's text as typed, until its draft is saved (None: saved)."""
-        if draft is None:
-            self._unsaved.pop(ticket_id, None)
-        else:
-            self._unsaved[ticket_id] = draft
+        """A reply box's text as typed, until its draft is saved (None: forget it)."""
+        with self._unsaved_lock:
+            if draft is None:
+                self._unsaved.pop(ticket_id, None)
+            else:
+                self._unsaved[ticket_id] = draft
+
+    def forget_unsaved(self, ticket_id: int, saved: tuple) -> None:
+        """The writer saved this draft: forget the memory of it, unless the agent typed on since."""
+        with self._unsaved_lock:  # called in the writer thread
+            if self._unsaved.get(ticket_id) == saved:
+                self._unsaved.pop(ticket_id, None)
 
     def _flush_unsaved(self) -> None:
         for ticket_id, (body, internal, macro_id, actions) in list(self._unsaved.items()):
@@ -345,7 +354,7 @@ class AgentApp(App):
                     notes.append((f"Not claimed: {exc}.", "warning"))
             self.post_message(ChangesQueued(notes, claimed))
 
-        self._write(write)
+        self.write(write)
 
     def change(self, ticket_ids: list[int], changes: dict) -> None:
         self.change_each({tid: changes for tid in ticket_ids})
@@ -361,9 +370,9 @@ class AgentApp(App):
                     notes.append((str(exc), "error"))
             self.post_message(ChangesQueued(notes))
 
-        self._write(write)
+        self.write(write)
 
-    def _write(self, job) -> None:
+    def write(self, job: Callable[[], Any]) -> None:
         """A write to the cache, in the one writer thread: in the order the agent made them, never on
         the event loop, and finished before the app exits (run() waits for the writer)."""
         def done(future) -> None:

@@ -56,3 +56,35 @@ class PickerReady(Message):
     def __init__(self, screen: Screen, inputs: Optional[dict], query: str, error: str = "") -> None:
         super().__init__()
         self.screen, self.inputs, self.query, self.error = screen, inputs, query, error
+
+
+class GuardChecked(Message):
+    """The reply guard's report on a reply about to be sent (None: the ticket is gone)."""
+
+    def __init__(self, attempt: int, body: str, report: Optional[Any], error: str = "") -> None:
+        super().__init__()
+        self.attempt, self.body, self.report, self.error = attempt, body, report, error
+
+
+class CollisionsChecked(Message):
+    """What stands between a reply and sending it (services.reply.Collisions), read in a thread."""
+
+    def __init__(self, attempt: int, body: str, collisions: Any) -> None:
+        super().__init__()
+        self.attempt, self.body, self.collisions = attempt, body, collisions
+
+
+class ReplySent(Message):
+    """The writer queued the reply (sent: services.reply.Sent) or could not (None: the text is the draft again)."""
+
+    def __init__(self, attempt: int, sent: Optional[Any]) -> None:
+        super().__init__()
+        self.attempt, self.sent = attempt, sent
+
+
+class DraftRead(Message):
+    """A ticket's saved draft, read in the writer after every save queued before it (None: no draft)."""
+
+    def __init__(self, draft: Optional[dict], focus: bool = False) -> None:
+        super().__init__()
+        self.draft, self.focus = draft, focus

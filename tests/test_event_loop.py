@@ -20,10 +20,6 @@ from tests.loopwatch import watch_sql
 STILL_ON_LOOP = {
     "widgets/queue_list.py _reload_count",  # the queue's count on a view switch (not yet through RowsReady)
     "widgets/queue_list.py get_row",  # later pages of the queue as it scrolls
-    "screens/ticket.py _state", "screens/ticket.py restore_draft",
-    "screens/ticket.py save_draft", "screens/ticket.py changes_since_seen",
-    "screens/reply.py action_send", "screens/reply.py collisions",
-    "macros/context.py guard_reply", "macros/context.py customer_addresses", "macros/context.py exchange_addresses",
     "agent_tui/app.py _views",
     "services/lookups.py recent_lookups",
 }

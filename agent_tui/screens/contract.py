@@ -38,3 +38,9 @@ class DeskApp(Protocol):
 
     def refresh_status(self) -> None: ...
 
+    def write(self, job: Any) -> None: ...  # a cache write (or a read that must follow the writes) in the one writer thread
+
+    def remember_unsaved(self, ticket_id: int, draft: Optional[tuple]) -> None: ...
+
+    def forget_unsaved(self, ticket_id: int, saved: tuple) -> None: ...
+

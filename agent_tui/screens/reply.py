@@ -12,7 +12,7 @@ import time
 from typing import Any, Optional
 
 from agent_tui.macros.actions import describe_actions
-from agent_tui.messages import PickerReady
+from agent_tui.messages import ChangesQueued, CollisionsChecked, GuardChecked, PickerReady, ReplySent
 from agent_tui.screens.modals.confirm import ConfirmScreen
 from agent_tui.screens.modals.save_macro import SaveMacroScreen
 from agent_tui.textsafe import clean, one_line
@@ -24,101 +24,163 @@ __all__ = ["ReplyActions"]
 class ReplyActions:
     """The reply box's actions on TicketScreen."""
 
+    # --- send: the guard, then the collision checks, then the writer (each read in a thread) ----
+
     def action_send(self) -> None:
-        screen = self
-        composer = screen.query_one(Composer)
-        body = composer.text
+        """ctrl+s: the reply guard and the collision checks read the cache in a thread; the send
+        itself goes through the app's one writer, after any draft save queued before it."""
+        body = self.query_one(Composer).text
         if not body.strip():
             self.notify("Nothing to send: the reply is empty.", severity="warning")
             return
-        t = self.app.cache.ticket(screen.ticket_id)
-        if t is None:
+        if self.sending:
+            self.notify("Still sending the last reply; one moment.")
+            return
+        self._send_id += 1
+        attempt, tid, internal = self._send_id, self.ticket_id, self.internal
+        cache, settings = self.app.cache, self.app.settings
+        if internal:  # notes to colleagues are not guarded
+            self._check_collisions(attempt, body)
+            return
+
+        def read() -> None:
+            from agent_tui.macros.guard import settings_lexicon
+            from agent_tui.services.reply import guard
+
+            try:
+                report = guard(cache, tid, body, allowed_domains=settings.allowed_domains, lexicon=settings_lexicon(settings))
+            except ValueError as exc:
+                self.post_message(GuardChecked(attempt, body, None, f"Not sent: the reply guard's lexicon is broken "
+                                               f"({clean(str(exc))}). Fix guard_lexicon in the config."))
+                return
+            self.post_message(GuardChecked(attempt, body, report))
+
+        self.run_worker(read, thread=True, group="send-check", exit_on_error=False)
+
+    def on_guard_checked(self, msg: GuardChecked) -> None:
+        if msg.attempt != self._send_id:
+            return  # an older ctrl+s
+        report = msg.report
+        if msg.error:
+            self.notify(msg.error, severity="error")
+            return
+        if report is None:
             self.notify("This ticket no longer exists; your text stays in the box.", severity="error")
             return
-
-        def send() -> None:
-            from agent_tui.macros.store import plan_changes
-
-            pending = None if screen.internal else screen.pending_actions
-            changes: dict = {}
-            try:
-                if pending:  # planned now, from the ticket as it is when the reply goes
-                    current = self.app.cache.ticket(screen.ticket_id) or t
-                    changes = plan_changes(current, pending["actions"], self.app.me_id, time.time(),
-                                           queues={q for q, _ in self.app.cache.queues()} or None)
-                self.app.cache.queue_reply(screen.ticket_id, body, internal=screen.internal, agent_id=self.app.me_id,
-                                       agent_name=self.app.identity.name or "me", macro_id=screen.macro_id, changes=changes or None)
-            except Exception as exc:
-                self.notify(f"Not sent: {clean(str(exc))}. The reply is still in the box; ctrl+n sends it without the macro actions.",
-                            severity="error")
-                return
-            screen.macro_id = None
-            if pending:
-                screen.pending_actions = None
-                screen._title_composer()
-            composer.load_text("")
-            if screen.internal:
-                self.notify("Internal note queued.")
-            elif changes:
-                self.notify(one_line(f"Reply queued with {', '.join(describe_actions(pending['actions']))}; "
-                                     "they go out together with the next sync. j: next ticket.", 300))
-            else:
-                self.notify("Reply queued; it goes out with the next sync. j: next ticket.")
-            self.app.after_change()
-            screen.reload()
-            screen.seen = screen._state()
-
-        def collisions() -> None:
-            changed = screen.changes_since_seen()
-            if changed:
-                def stale_ok(ok: bool) -> None:
-                    if ok:
-                        screen.seen = screen._state()
-                        collisions()
-                self.app.push_screen(ConfirmScreen(f"#{t['id']} changed since you opened it: {'; '.join(changed)}. "
-                                               "Read it first (n), or send anyway (y)?"), stale_ok)
-                return
-            agents = self.app.cache.agents()
-            others = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != self.app.me_id]
-            if t["assignee_id"] not in (None, self.app.me_id) and not screen.internal:
-                who = agents.get(t["assignee_id"], {}).get("name", "another agent")
-                self.app.push_screen(ConfirmScreen(f"#{t['id']} is claimed by {who}. Send your reply anyway?"), lambda ok: send() if ok else None)
-            elif others and not screen.internal:
-                self.app.push_screen(ConfirmScreen(f"{', '.join(others)} also has #{t['id']} open. Send anyway?"), lambda ok: send() if ok else None)
-            else:
-                send()
-
-        if screen.internal:
-            collisions()
-            return
-        # the reply guard: a phishing-shaped reply is blocked, and the agent sees why
-        from agent_tui.macros import record_override
-        from agent_tui.macros.context import guard_reply
-        from agent_tui.macros.store import log_override
-        from widgets.guard_override import GuardOverrideScreen
-
-        from agent_tui.macros.guard import settings_lexicon
-
-        try:
-            report = guard_reply(self.app.cache, t["id"], body, allowed_domains=self.app.settings.allowed_domains,
-                                 lexicon=settings_lexicon(self.app.settings))
-        except ValueError as exc:
-            self.notify(f"Not sent: the reply guard's lexicon is broken ({clean(str(exc))}). Fix guard_lexicon in the config.",
-                        severity="error")
-            return
         if report.ok:
-            collisions()
+            self._check_collisions(msg.attempt, msg.body)
             return
+        from widgets.guard_override import GuardOverrideScreen
 
         def decided(reason: Optional[str]) -> None:
             if not reason:
                 self.notify("Not sent: " + "; ".join(f.reason for f in report.blocks + report.warnings)[:300], severity="warning")
                 return
+            from agent_tui.macros import record_override
+            from agent_tui.macros.store import log_override
+
             entry = record_override(report, self.app.me_id or 0, reason)
-            log_override(self.app.cache, t["id"], entry, {"id": self.app.me_id, "name": self.app.identity.name})
-            collisions()
+            cache, tid, agent = self.app.cache, self.ticket_id, self._agent()
+            self.app.write(lambda: log_override(cache, tid, entry, agent))
+            self._check_collisions(msg.attempt, msg.body)
 
         self.app.push_screen(GuardOverrideScreen(report), decided)
+
+    def _check_collisions(self, attempt: int, body: str) -> None:
+        cache, tid, seen, me = self.app.cache, self.ticket_id, self.seen, self.app.me_id
+
+        def read() -> None:
+            from agent_tui.services.reply import collisions
+
+            self.post_message(CollisionsChecked(attempt, body, collisions(cache, tid, seen, me)))
+
+        self.run_worker(read, thread=True, group="send-check", exit_on_error=False)
+
+    def on_collisions_checked(self, msg: CollisionsChecked) -> None:
+        if msg.attempt != self._send_id:
+            return
+        c, tid = msg.collisions, self.ticket_id
+        if c.ticket is None:
+            self.notify("This ticket no longer exists; your text stays in the box.", severity="error")
+            return
+
+        def go(ok: bool) -> None:
+            if ok:
+                self._send(msg.attempt, msg.body)
+
+        if c.changed:
+            def stale_ok(ok: bool) -> None:
+                if ok:  # the agent has read it: what is there now is what they saw; check the rest again
+                    self.seen = c.state
+                    self._check_collisions(msg.attempt, msg.body)
+
+            self.app.push_screen(ConfirmScreen(f"#{tid} changed since you opened it: {'; '.join(c.changed)}. "
+                                               "Read it first (n), or send anyway (y)?"), stale_ok)
+        elif c.claimed_by and not self.internal:
+            self.app.push_screen(ConfirmScreen(f"#{tid} is claimed by {c.claimed_by}. Send your reply anyway?"), go)
+        elif c.others and not self.internal:
+            self.app.push_screen(ConfirmScreen(f"{', '.join(c.others)} also has #{tid} open. Send anyway?"), go)
+        else:
+            self._send(msg.attempt, msg.body)
+
+    def _send(self, attempt: int, body: str) -> None:
+        """The reply, its macro actions and the end of its draft, in the writer after every draft save
+        queued before it. The box is locked until it is done, so nothing typed meanwhile is lost;
+        if it fails, the text is saved as the draft again and stays in the box."""
+        if attempt != self._send_id or self.sending:
+            return
+        composer = self.query_one(Composer)
+        if composer.text != body:
+            self.notify("The reply changed while it was checked; press ctrl+s again to send it.", severity="warning")
+            return
+        app, tid, internal = self.app, self.ticket_id, self.internal
+        cache, me, name = app.cache, app.me_id, app.identity.name or "me"
+        waiting = self.pending_actions  # a note leaves them waiting for the next public reply
+        pending = None if internal else waiting
+        macro_id = self.macro_id
+        self.sending = True
+        composer.read_only = True
+        app.remember_unsaved(tid, None)  # the writer saves or sends it: the memory must not bring it back
+
+        def job() -> None:
+            from agent_tui.services.reply import send
+
+            try:
+                sent = send(cache, tid, body, internal=internal, pending=pending, me=me, name=name, macro_id=macro_id, now=time.time())
+            except Exception as exc:
+                try:  # nothing is lost: the text is the draft again, wherever the agent went meanwhile
+                    cache.save_draft(tid, body, internal, macro_id, waiting)
+                except Exception:
+                    pass
+                self.post_message(ReplySent(attempt, None))
+                app.post_message(ChangesQueued([(f"Not sent: {clean(str(exc))[:200]}. The reply is still in the box; "
+                                                 "ctrl+n sends it without the macro actions.", "error")]))
+                return
+            if internal:
+                note = "Internal note queued."
+            elif sent.changes and pending:
+                note = one_line(f"Reply queued with {', '.join(describe_actions(pending['actions']))}; "
+                                "they go out together with the next sync. j: next ticket.", 300)
+            else:
+                note = "Reply queued; it goes out with the next sync. j: next ticket."
+            self.post_message(ReplySent(attempt, sent))
+            app.post_message(ChangesQueued([(note, "information")]))
+
+        app.write(job)
+
+    def on_reply_sent(self, msg: ReplySent) -> None:
+        self.sending = False
+        composer = self.query_one(Composer)
+        composer.read_only = False
+        if msg.sent is None:
+            return
+        self.macro_id = None
+        if not self.internal:
+            self.pending_actions = None
+        self._title_composer()
+        composer.load_text("")
+        self.seen = msg.sent.state
+        self.reload()
 
     def _agent(self) -> dict:
         return {"id": self.app.me_id, "name": self.app.identity.name}

@@ -17,6 +17,8 @@ from agent_tui import sla as sla_mod
 from agent_tui.macros.actions import describe_actions
 from agent_tui.screens.contract import DeskApp
 from agent_tui.screens.reply import ReplyActions
+from agent_tui.messages import DraftRead
+from agent_tui.services.reply import state_of
 from agent_tui.services.tickets import TicketView, ticket_view
 from agent_tui.textsafe import clean, one_line, safe_text
 from agent_tui.vocabulary import step_priority
@@ -88,6 +90,8 @@ class TicketScreen(ReplyActions, Screen):
         self.pending_actions: Optional[dict] = None
         self.macro_id: Optional[str] = None  # the macro the box's text came from: one use counted when sent
         self._thread_key: tuple = ()  # (id, pending) of the messages shown
+        self.sending = False  # a reply is in the writer: the box is locked until it is queued
+        self._send_id = 0  # each ctrl+s; the checks' answers for an older one are dropped
 
     def compose(self) -> ComposeResult:
         yield Static("", id="ticket-head", markup=False)
@@ -111,15 +115,25 @@ class TicketScreen(ReplyActions, Screen):
         self.app.refresh_status()
 
     def restore_draft(self, focus: bool = False) -> None:
-        """The reply box as the saved draft has it (text, public or internal, macro, waiting actions)."""
-        draft = self.app.cache.draft(self.ticket_id)
-        if draft:
+        """The reply box as the saved draft has it (text, public or internal, macro, waiting actions),
+        read in the app's writer, so after any save queued before it; `on_draft_read` fills the box."""
+        cache, ticket_id = self.app.cache, self.ticket_id
+
+        def read() -> None:
+            self.post_message(DraftRead(cache.draft(ticket_id), focus))
+
+        self.app.write(read)
+
+    def on_draft_read(self, msg: DraftRead) -> None:
+        draft = msg.draft
+        composer = self.query_one(Composer)
+        if draft and (msg.focus or not composer.text):  # never over what the agent typed meanwhile
             self.internal = draft["internal"]
             self.macro_id = draft.get("macro_id")
             self.pending_actions = draft.get("actions")
-            self.query_one(Composer).load_text(draft["body"])
-            if focus:
-                self.set_focus(self.query_one(Composer))
+            composer.load_text(draft["body"])
+            if msg.focus:
+                self.set_focus(composer)
         self._title_composer()
 
     def reload(self) -> None:
@@ -151,7 +165,7 @@ class TicketScreen(ReplyActions, Screen):
             return
         t = self.ticket
         if self.seen is None:
-            self.seen = (t["assignee_id"], len(view.thread))
+            self.seen = state_of(t, view.thread)
         agents = view.agents
         assignee = agents.get(t["assignee_id"], {}).get("name", "unassigned") if t["assignee_id"] else "unassigned"
         viewers = [a["name"] for a in agents.values() if a.get("current_ticket_id") == t["id"] and a["id"] != app.me_id]
@@ -192,28 +206,6 @@ class TicketScreen(ReplyActions, Screen):
             classes = f"msg msg-{m['kind']}" + (" msg-pending" if m["pending"] else "")
             view.mount(Static(body, classes=classes))
         view.call_after_refresh(view.scroll_end, animate=False)
-
-    def _state(self) -> tuple[Optional[int], int]:
-        t = self.app.cache.ticket(self.ticket_id)
-        return (t["assignee_id"] if t else None, len(self.app.cache.thread(self.ticket_id)))
-
-    def changes_since_seen(self) -> list[str]:
-        """What others changed on the ticket since the agent opened it (or last sent): new messages
-        from someone else, or a new assignee who is not us. Our own claims and edits don't count."""
-        if self.seen is None:  # not read yet: nothing was in front of the agent to compare with
-            return []
-        assignee, count = self._state()
-        seen_assignee, seen_count = self.seen
-        me = self.app.me_id
-        out = []
-        for m in self.app.cache.thread(self.ticket_id)[seen_count:]:
-            if m["kind"] == "customer" or m["author_id"] != me:
-                who = m["author_name"] or ("the customer" if m["kind"] == "customer" else "someone")
-                out.append(f"a new {'customer message' if m['kind'] == 'customer' else m['kind']} from {clean(who)}")
-        if assignee != seen_assignee and assignee not in (None, me):
-            name = self.app.cache.agents().get(assignee, {}).get("name", "another agent")
-            out.append(f"it is now assigned to {clean(name)}")
-        return out
 
     def tick(self, now: float) -> None:
         if not self.ticket:
@@ -264,11 +256,19 @@ class TicketScreen(ReplyActions, Screen):
             remember(self.ticket_id, (self.query_one(Composer).text, self.internal, self.macro_id, self.pending_actions))
 
     def save_draft(self) -> None:
-        self.app.cache.save_draft(self.ticket_id, self.query_one(Composer).text, self.internal, self.macro_id,
-                                  self.pending_actions)
-        remember = getattr(self.app, "remember_unsaved", None)
-        if remember is not None:
-            remember(self.ticket_id, None)
+        """The reply box to the cache as this ticket's draft, in the app's one writer: in order with
+        the sends, so a late save can never bring back a reply that was sent. While a reply is in
+        the writer there is nothing to save: the send drops the draft, or saves it again if it fails."""
+        if self.sending:
+            return
+        draft = (self.query_one(Composer).text, self.internal, self.macro_id, self.pending_actions)
+        app, cache, ticket_id = self.app, self.app.cache, self.ticket_id
+
+        def write() -> None:
+            cache.save_draft(ticket_id, *draft)
+            app.forget_unsaved(ticket_id, draft)
+
+        app.write(write)
 
     def macro_applied(self, macro_id: Optional[str], title: str = "", actions: Sequence[dict] = ()) -> None:
         """The box now holds a macro's text: remember it (with the draft, at once) to count its use
