@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend import faults as fault_injection
 from backend import schema as S
 from backend.faults import Faults
-from backend.metrics import router as metrics_router
+from backend.routers.metrics import router as metrics_router
 from backend.responses import error_response
 from backend.routers import agents, changes, config, customers, events, ledger, macros, messages, meta, tickets
 from backend.routers import faults as faults_router

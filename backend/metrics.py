@@ -1,7 +1,6 @@
 """Supervisor metrics: the live wall and KPI reports, aggregated in SQL (SQLite and PostgreSQL).
 
-Mounted by the app with ``app.include_router(backend.metrics.router)``. Supervisor tokens only
-(401 without a valid token, 403 for other roles; errors are ServiceError JSON).
+The HTTP routes are backend/routers/metrics.py (``backend.metrics.router`` still names its router).
 
 The KPI definitions live in agent_tui/kpi.py (and the README's KPI section); this module computes the
 same numbers with GROUP BY / FILTER / window functions over the tickets table, never by looping
@@ -19,58 +18,31 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import orjson
-from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import Response
 from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from agent_tui import kpi
 from backend import schema as S
-from backend.service import ServiceError, agent_for
+from backend.service import ServiceError
 
-API = "/api/v1"
 MAX_REPORT_DAYS = 366
 T = S.tickets.c
 
-router = APIRouter(tags=["metrics"])
 
-
-def _json(body: Any) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json")
-
-
-# --- auth -------------------------------------------------------------------------------------
-
-
-def supervisor(request: Request, authorization: Optional[str] = Header(None)) -> dict:
-    """The caller's agent row; 401 without a valid Bearer token, 403 unless a supervisor."""
-    agent = agent_for(request.app.state.engine, authorization)
-    if agent["role"] != "supervisor":
-        raise ServiceError(403, "forbidden", "Metrics need a supervisor token.")
-    return agent
-
-
-def _targets(request: Request) -> dict[str, kpi.Target]:
-    """DEFAULT_TARGETS, with overrides the app put in app.state.kpi_targets ({"fcr": 0.8, ...})."""
-    return kpi.targets_with(getattr(request.app.state, "kpi_targets", None))
-
-
-def _zone(tz: str) -> ZoneInfo:
+def time_zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ServiceError(422, "invalid", f"Unknown time zone {tz!r}; use an IANA name like Europe/Malta.") from None
 
 
-def _local_midnight(d: date, zone: ZoneInfo) -> float:
+def local_midnight(d: date, zone: ZoneInfo) -> float:
     return datetime(d.year, d.month, d.day, tzinfo=zone).timestamp()
 
 
@@ -440,29 +412,18 @@ def _parallel_runner(engine, conn: Connection) -> Optional[Runner]:
     return run
 
 
-@router.get(f"{API}/metrics/wall")
-def get_wall(
-    request: Request,
-    tz: str = Query("UTC", description="IANA zone whose midnight starts 'today'"),
-    at_risk_minutes: float = Query(15, gt=0, le=24 * 60, description="An SLA due within this many minutes is at risk"),
-    trend_hours: int = Query(12, ge=1, le=72, description="Hourly backlog points going back this far"),
-    agent: dict = Depends(supervisor),
-):
-    """The supervisor wall: per queue, per agent, KPI tiles against targets, and the backlog trend."""
-    zone = _zone(tz)
-    now = time.time()
-    today = datetime.fromtimestamp(now, zone).date()
-    engine = request.app.state.engine
+def read_wall(engine: Engine, *, now: float, day_start: float, at_risk_seconds: float, trend_hours: int,
+              targets: dict[str, kpi.Target], tz: str) -> dict:
+    """wall() in one snapshot; on PostgreSQL its query groups fan out over pooled connections
+    (at most two walls at a time)."""
     fan_out = engine.dialect.name == "postgresql" and _PARALLEL_WALLS.acquire(blocking=False)
     try:
         with _snapshot_conn(engine.connect()) as conn:
-            body = wall(conn, now=now, day_start=_local_midnight(today, zone), at_risk_seconds=at_risk_minutes * 60,
-                        trend_hours=trend_hours, targets=_targets(request), tz=tz,
-                        run=_parallel_runner(engine, conn) if fan_out else None)
+            return wall(conn, now=now, day_start=day_start, at_risk_seconds=at_risk_seconds, trend_hours=trend_hours,
+                        targets=targets, tz=tz, run=_parallel_runner(engine, conn) if fan_out else None)
     finally:
         if fan_out:
             _PARALLEL_WALLS.release()
-    return _json(body)
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -477,9 +438,9 @@ def _day_key(bounds: list[float], labels: list[str]) -> KeyFn:
 
 def report(conn: Connection, *, start_day: date, end_day: date, by: str, now: float, tz: str = "UTC") -> dict:
     """KPI rows over the local days start_day..end_day (inclusive), grouped by queue, agent or day."""
-    zone = _zone(tz)
+    zone = time_zone(tz)
     days = [start_day + timedelta(days=i) for i in range((end_day - start_day).days + 1)]
-    bounds = [_local_midnight(d, zone) for d in days] + [_local_midnight(end_day + timedelta(days=1), zone)]
+    bounds = [local_midnight(d, zone) for d in days] + [local_midnight(end_day + timedelta(days=1), zone)]
     start, end = bounds[0], bounds[-1]
     if by == "queue":
         keyf: KeyFn = lambda _c: T.queue  # noqa: E731
@@ -517,31 +478,11 @@ def _zero_row(backlog: int = 0) -> dict:
     return kpi.finish_row(created=0, escalated=0, solved=0, fcr=0, rated=0, positive=0, backlog=backlog, sla=kpi.empty_sla())
 
 
-def _parse_day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ServiceError(422, "invalid", f"{name} must be a date like 2026-11-23, not {value[:40]!r}.") from None
+def __getattr__(name: str) -> Any:
+    """backend.metrics.router: the routes moved to backend/routers/metrics.py; this name stays for
+    the code that mounts them by it (tests, bench/metrics_wall.py)."""
+    if name == "router":
+        from backend.routers.metrics import router
 
-
-@router.get(f"{API}/metrics/report")
-def get_report(
-    request: Request,
-    from_: str = Query(..., alias="from", description="First local day, YYYY-MM-DD"),
-    to: str = Query(..., description="Last local day (inclusive), YYYY-MM-DD"),
-    by: str = Query("queue", description="queue | agent | day"),
-    tz: str = Query("UTC", description="IANA zone of the days"),
-    agent: dict = Depends(supervisor),
-):
-    """KPI rows for a period: FRT and resolution percentiles, SLA compliance per metric, FCR, CSAT,
-    escalation rate, and the backlog at the period's end, per queue, agent or day."""
-    start_day, end_day = _parse_day(from_, "from"), _parse_day(to, "to")
-    if end_day < start_day:
-        raise ServiceError(422, "invalid", "to is before from.")
-    if (end_day - start_day).days + 1 > MAX_REPORT_DAYS:
-        raise ServiceError(422, "invalid", f"A report covers at most {MAX_REPORT_DAYS} days.")
-    if by not in ("queue", "agent", "day"):
-        raise ServiceError(422, "invalid", f"by must be queue, agent or day, not {by[:20]!r}.")
-    with request.app.state.engine.connect() as conn:
-        body = report(conn, start_day=start_day, end_day=end_day, by=by, now=time.time(), tz=tz)
-    return _json(body)
+        return router
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

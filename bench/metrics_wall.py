@@ -39,7 +39,7 @@ from agent_tui import kpi  # noqa: E402
 from backend import schema as S  # noqa: E402
 from backend import service as svc  # noqa: E402
 from backend.app import create_app  # noqa: E402
-from backend.metrics import router  # noqa: E402
+from backend.routers.metrics import router  # noqa: E402
 from backend.seed import default_policies, seed  # noqa: E402
 from backend.server import ServerThread  # noqa: E402
 
