@@ -131,9 +131,9 @@ def test_every_language_has_lexicon_and_is_exercised():
 
 
 def test_lexicon_override_adds_words():
-    text = "Bitte senden Sie uns Ihr Passwort."
+    text = "Stuur ons alstublieft uw wachtwoord."  # Dutch: not among the default languages
     assert not check_reply(text).blocked
-    lexicon = {"de": {"secrets": {"password": [r"\bpasswort\w*"]}, "requests": [r"\bsenden\s+sie\b"]}}
+    lexicon = {"nl": {"secrets": {"password": [r"\bwachtwoord\w*"]}, "requests": [r"\bstuur\s+ons\b"]}}
     assert check_reply(text, lexicon=lexicon).codes == ["asks_for_password"]
     # the default languages are still there
     assert check_reply("Please send us your password.", lexicon=lexicon).blocked
@@ -539,3 +539,29 @@ def test_sending_funds_to_a_known_address_is_not_a_fund_move():
     text = f"Please move your funds to {EVM}, your own withdrawal address."
     assert "asks_to_move_funds" in check_reply(text).codes
     assert check_reply(text, customer_addresses=[EVM]).ok
+
+
+NEW_LANGUAGES = [
+    ("de", "Bitte senden Sie uns Ihre Seed-Phrase.", "Geben Sie Ihre Seed-Phrase niemals weiter."),
+    ("fr", "Envoyez-nous votre phrase de récupération.", "Ne communiquez jamais votre phrase de récupération."),
+    ("pt", "Por favor, envie sua frase de recuperação.", "Nunca compartilhe sua frase de recuperação."),
+    ("it", "Inviaci la tua frase di recupero.", "Non condividere mai la tua frase di recupero."),
+    ("pl", "Proszę podać kod SMS.", "Nigdy nie podawaj nikomu kodu SMS."),
+    ("vi", "Vui lòng gửi mã OTP cho chúng tôi.", "Tuyệt đối không chia sẻ mã OTP với bất kỳ ai."),
+    ("ko", "비밀번호를 알려 주세요.", "비밀번호는 절대 알려 주지 마세요."),
+    ("ja", "秘密鍵を送ってください。", "秘密鍵は絶対に誰にも教えないでください。"),
+    ("id", "Mohon kirimkan kode OTP Anda.", "Jangan pernah memberikan kode OTP kepada siapa pun."),
+    ("th", "กรุณาส่งรหัส OTP มาให้เรา", "ห้ามบอกรหัส OTP กับใครเด็ดขาด"),
+    ("ar", "أرسل لنا عبارة الاسترداد الخاصة بك.", "لا تشارك عبارة الاسترداد أبدا مع أي شخص."),
+    ("fa", "لطفاً کلید خصوصی خود را ارسال کنید.", "هرگز کلید خصوصی خود را به کسی ندهید."),
+    ("hi", "कृपया अपना ओटीपी भेजें।", "अपना ओटीपी कभी भी किसी के साथ शेयर न करें।"),
+    ("zh-Hant", "請提供您的助記詞。", "請勿向任何人透露您的助記詞。"),
+]
+
+
+@pytest.mark.parametrize("lang, request_text, warning", NEW_LANGUAGES)
+def test_twenty_languages(lang, request_text, warning):
+    assert lang in DEFAULT_LEXICON
+    assert check_reply(request_text).blocked, request_text
+    assert not check_reply(warning).blocked, check_reply(warning).lines()
+    assert len(DEFAULT_LEXICON) >= 20

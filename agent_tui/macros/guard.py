@@ -497,29 +497,55 @@ _LIST_GAP = 8  # characters between two targets of one list ("x or y", "x, y", "
 _PUNCT_BREAK = re.compile(r"[,;，；、،؛()（）]")
 
 
-def _matches(rules: Iterable[_Rule], text: str, hits: set[str],
-             spans: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int, _Rule]]:
-    """(start, end, rule) of each match of the rules whose literals occur, in the whole text or in `spans`."""
+def _matches(rules: Iterable[_Rule], text: str, hits: set[str], sentences: list[tuple[int, int]],
+             only: Optional[set[int]] = None) -> list[tuple[int, int, _Rule]]:
+    """(start, end, rule) of each match of the rules whose literals occur, searched only in the sentences
+    where one of its literals is (and, given `only`, among those)."""
+    starts = [s for s, _ in sentences]
+    where_lit: dict[str, set[int]] = {}
+
+    def sentences_of(lit: str) -> set[int]:
+        found = where_lit.get(lit)
+        if found is None:
+            found = set()
+            i = text.find(lit)
+            while i != -1:
+                found.add(bisect.bisect_right(starts, i) - 1)
+                i = text.find(lit, i + 1)
+            where_lit[lit] = found
+        return found
+
     out = []
-    where = list(spans) or [(0, len(text))]
     for r in rules:
-        if r.literals is None or not r.literals.isdisjoint(hits):
-            for a, b in where:
-                out += [(m.start(), m.end(), r) for m in r.pattern.finditer(text, a, b) if m.end() > m.start()]
+        if r.literals is None:
+            idx = set(range(len(sentences)))
+        elif r.literals.isdisjoint(hits):
+            continue
+        else:
+            idx = set().union(*[sentences_of(lit) for lit in r.literals & hits])
+        if only is not None:
+            idx &= only
+        for i in sorted(idx):
+            if i < 0:
+                continue
+            a, b = sentences[i]
+            out += [(m.start(), m.end(), r) for m in r.pattern.finditer(text, a, b) if m.end() > m.start()]
     return out
 
 
 def _secret_findings(text: str, lexicon: _Compiled, unknown_address: bool = False) -> list[Finding]:
     """BLOCK findings for each kind of target (a secret, remote access, a fund move) that the text asks for."""
     trigrams = {text[i : i + 3] for i in range(len(text) - 2)}
-    targets = _matches(lexicon.targets, text, lexicon.target_literals.present(text, trigrams))
-    if not targets:
+    hits = lexicon.target_literals.present(text, trigrams)
+    if not hits and all(r.literals is not None for r in lexicon.targets):
         return []
     sentences = [m.span() for m in _SENTENCE.finditer(text)]
     starts = [s for s, _ in sentences]
-    with_target = sorted({bisect.bisect_right(starts, a) - 1 for a, _, _ in targets} - {-1})
-    others = _matches(lexicon.others, text, lexicon.other_literals.present(text, trigrams),
-                      [sentences[i] for i in with_target])
+    targets = _matches(lexicon.targets, text, hits, sentences)
+    if not targets:
+        return []
+    with_target = {bisect.bisect_right(starts, a) - 1 for a, _, _ in targets}
+    others = _matches(lexicon.others, text, lexicon.other_literals.present(text, trigrams), sentences, with_target)
     by_sentence: dict[int, dict[str, list[tuple[int, int, _Rule]]]] = {}
 
     def place(start: int, end: int, r: _Rule) -> None:
@@ -553,7 +579,7 @@ def _secret_findings(text: str, lexicon: _Compiled, unknown_address: bool = Fals
         live = []
         cancelled_end: Optional[int] = None
         for tg in sorted(tgts, key=lambda x: x[0]):
-            if _negated_target(tg, negations, breaks, lexicon.langs) or (cancelled_end is not None and 0 <= tg[0] - cancelled_end <= _LIST_GAP):
+            if _negated_target(tg, negations, breaks, lexicon.langs) or (cancelled_end is not None and tg[0] - cancelled_end <= _LIST_GAP):
                 cancelled_end = max(cancelled_end or 0, tg[1])
             else:
                 live.append(tg)
@@ -572,7 +598,7 @@ def _secret_findings(text: str, lexicon: _Compiled, unknown_address: bool = Fals
         requests = sorted(groups.get("requests", ()), key=lambda x: x[0])
         for j, (start, end, req) in enumerate(requests):
             lang = lexicon.langs[req.lang]
-            if _negated(start, negations, breaks, lang):
+            if _negated(start, negations, breaks, lang) or _negation_follows(end, negations, breaks, lang):
                 continue
             clause_start = max([b for b in breaks if b < start], default=s_start)
             later = [x[0] for x in requests[j + 1 :] if x[0] >= end and x[2].kind == req.kind]
@@ -594,6 +620,12 @@ def _negated_target(target: tuple[int, int, _Rule], negations: list[tuple[int, i
         if n_end <= start and start - n_end <= langs[r.lang].pre_window and not any(n_end <= b < start for b in breaks):
             return True
     return False
+
+
+def _negation_follows(end: int, negations: list[tuple[int, int, bool, _Rule]], breaks: list[int], lang: _Lang) -> bool:
+    """"Please do not ...", "mohon jangan", "vui lòng không": a negation right after a polite request word."""
+    return any(end <= n_start <= end + lang.pre_window and not any(end <= b < n_start for b in breaks)
+               for n_start, _n_end, _strong, _r in negations)
 
 
 def _negated(start: int, negations: list[tuple[int, int, bool, _Rule]], breaks: list[int], lang: _Lang) -> bool:
