@@ -815,10 +815,11 @@ class Cache:
               last_failure: str = "") -> None:
         """A change must wait: note why and when to try again (`attempts`: the failures that count
         against it so far, by default one more; `last_failure`: the digest of the server's failing
-        answer to this attempt, '' if it did not fail on the server's side)."""
+        answer to this attempt, '' if it did not fail on the server's side). Its `tries` go up by one."""
         with write_tx(self.engine) as conn:
             conn.exec_driver_sql(
-                "UPDATE outbox SET attempts = coalesce(?, attempts + 1), last_error = ?, next_attempt_at = ?, last_failure = ? "
+                "UPDATE outbox SET attempts = coalesce(?, attempts + 1), last_error = ?, next_attempt_at = ?, last_failure = ?, "
+                "tries = tries + 1 "
                 "WHERE seq = ?",
                 (attempts, error[:500], next_attempt_at, last_failure[:64], change["seq"]),
             )

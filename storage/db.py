@@ -51,9 +51,17 @@ def _v3_to_v4(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN last_failure TEXT NOT NULL DEFAULT ''")
 
 
+def _v4_to_v5(conn: Connection) -> None:
+    """outbox.tries: the rounds a change was deferred in, so its retry wait grows while the server is down."""
+    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(outbox)")}
+    if "tries" not in cols:
+        conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN tries INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS[1] = _v1_to_v2
 MIGRATIONS[2] = _v2_to_v3
 MIGRATIONS[3] = _v3_to_v4
+MIGRATIONS[4] = _v4_to_v5
 
 
 def write_tx(engine: Engine, durable: bool = True):

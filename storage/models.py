@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from agent_tui.vocabulary import (  # noqa: F401  (re-exported: the cache's callers read them here)
@@ -188,6 +188,9 @@ class Outbox(SQLModel, table=True):
     # a digest of the server's failing answer to the change's last attempt ('' when that attempt did not
     # fail on the server's side): the same answer on the next attempt, in any round, refuses the change
     last_failure: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # the rounds this change was deferred in, whatever the reason (a server down counts too): its retry
+    # wait grows with them, where `attempts` counts only the failures that are the change's own
+    tries: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class Rejection(SQLModel, table=True):

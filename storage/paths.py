@@ -8,8 +8,8 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "default_cache_path", "resolve_cache_path"]
 
-SCHEMA_VERSION = 4  # 2: drafts.macro_id (the macro the box's text came from); 3: drafts.actions (what happens on send);
-# 4: outbox.last_failure (the server's last failing answer to the change)
+SCHEMA_VERSION = 5  # 2: drafts.macro_id (the macro the box's text came from); 3: drafts.actions (what happens on send);
+# 4: outbox.last_failure (the server's last failing answer to the change); 5: outbox.tries (its failed rounds)
 
 
 def default_cache_path() -> Path:

@@ -108,6 +108,26 @@ def test_a_schema_3_outbox_gains_last_failure_and_keeps_its_changes(tmp_path):
     c.close()
 
 
+def test_a_schema_4_outbox_gains_tries_and_keeps_its_changes(tmp_path):
+    p = tmp_path / "c.db"
+    c = Cache.open(p)
+    c.apply_page({"tickets": [_ticket(1)]}, "3")
+    change = c.queue_reply(1, "queued before the upgrade", internal=False, agent_id=1, agent_name="A")
+    c.close()
+    con = sqlite3.connect(p)
+    con.execute("ALTER TABLE outbox DROP COLUMN tries")
+    con.execute("PRAGMA user_version=4")
+    con.commit()
+    con.close()
+    c = Cache.open(p)
+    [row] = c.outbox()
+    assert (row["change_id"], row["tries"]) == (change, 0)
+    c.defer(row, "cannot connect to the server", 0.0, 0)
+    c.defer(c.outbox()[0], "cannot connect to the server", 0.0, 0)
+    assert (c.outbox()[0]["tries"], c.outbox()[0]["attempts"]) == (2, 0)
+    c.close()
+
+
 @pytest.mark.parametrize("how", ["newer", "unknown_layout", "failed_migration"])
 def test_unreadable_schemas_are_rebuilt_keeping_local_work(tmp_path, monkeypatch, how):
     p = tmp_path / "c.db"

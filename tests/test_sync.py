@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 import subprocess
 import sys
@@ -427,6 +428,30 @@ async def test_unavailable_server_is_never_taken_for_a_bad_change(sqlite_backend
         with cache.engine.begin() as c:
             c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
     assert cache.outbox_depth() == 1 and not cache.rejections()
+
+
+class Ceiling(random.Random):
+    """Full jitter at its ceiling: every wait is the longest the backoff allows, so its growth shows."""
+
+    def uniform(self, a, b):
+        return b
+
+
+async def test_a_changes_retry_wait_grows_while_the_server_is_unavailable(sqlite_backend, cache):
+    await sync(cache, sqlite_backend)
+    a, _b = two_open_tickets(cache)
+    cache.queue_reply(a, "Waiting out a proxy's 503.", internal=False, agent_id=1, agent_name="A")
+    sqlite_backend.fault(f"/api/v1/tickets/{a}/messages", "503", count=100)
+    waits = []
+    for _round in range(4):
+        before = time.time()
+        with pytest.raises(SyncError, match="busy or failing"):
+            await sync(cache, sqlite_backend, attempts=1, backoff=Backoff(base=1.0, cap=1000.0, rng=Ceiling()))
+        waits.append(cache.outbox()[0]["next_attempt_at"] - before)
+        with cache.engine.begin() as c:
+            c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
+    assert all(later >= 1.5 * earlier for earlier, later in zip(waits, waits[1:])), waits
+    assert cache.outbox()[0]["attempts"] == 0 and not cache.rejections()  # growing waits, still not its fault
 
 
 # --- a feed that says "more" without moving on must not be followed for ever ---------------------

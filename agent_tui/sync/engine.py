@@ -295,10 +295,11 @@ class SyncEngine:
                 continue
             method, path, kw = self._call_for(change)
             failures = ServerFailures(change["attempts"], self.max_failures, change.get("last_failure") or "")
+            tries = int(change.get("tries") or 0) + 1  # the rounds it will have waited after this one: its wait grows with them
             try:
                 body = await self.request(method, path, failures=failures, **kw)
             except Transient as exc:
-                wait = self.backoff.delay(failures.count, exc.retry_after)
+                wait = self.backoff.delay(tries, exc.retry_after)
                 await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, failures.count, failures.previous)
                 report.deferred.add(change["change_id"])
                 if not exc.server_failed:
@@ -308,7 +309,7 @@ class SyncEngine:
             except BadAnswer as exc:
                 # an answer this client cannot store (a redirect, a partial ticket): the change stays
                 # queued and waits, the changes of other tickets go on, and the round ends with the line
-                wait = self.backoff.delay(change["attempts"] + 1)
+                wait = self.backoff.delay(tries)
                 await asyncio.to_thread(self.cache.defer, change, str(exc), time.time() + wait, failures.count)
                 report.deferred.add(change["change_id"])
                 report.bad_answer = report.bad_answer or str(exc)
@@ -321,7 +322,7 @@ class SyncEngine:
                 except Transient as down:
                     # the server fails on more than this change (its database is down, say): the change
                     # is not to blame, so it waits for a retry, and so does everything else (the round ends)
-                    wait = self.backoff.delay(failures.count, down.retry_after)
+                    wait = self.backoff.delay(tries, down.retry_after)
                     await asyncio.to_thread(self.cache.defer, change, str(down), time.time() + wait, failures.count,
                                         failures.previous)
                     report.deferred.add(change["change_id"])
