@@ -287,22 +287,24 @@ def test_a_refused_reply_takes_its_counted_use_back(cache):
 
 
 def test_upgrading_a_schema_1_cache_keeps_the_outbox_and_drafts(tmp_path):
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 5
     p = tmp_path / "c.db"
     c = Cache.open(p)
     c.apply_page({"tickets": [_ticket(1)]}, "3")
     change = c.queue_reply(1, "queued before the upgrade", internal=False, agent_id=1, agent_name="A")
     c.save_draft(1, "half-written reply")
     c.close()
-    con = sqlite3.connect(p)  # what schema 1 looked like: drafts without macro_id
+    con = sqlite3.connect(p)  # what schema 1 looked like: drafts without macro_id, the outbox without its failure record
     con.execute("ALTER TABLE drafts DROP COLUMN macro_id")
     con.execute("ALTER TABLE drafts DROP COLUMN actions")
+    con.execute("ALTER TABLE outbox DROP COLUMN last_failure")
+    con.execute("ALTER TABLE outbox DROP COLUMN tries")
     con.execute("PRAGMA user_version=1")
     con.commit()
     con.close()
     c = Cache.open(p)
     try:
-        assert any("upgraded from schema 1 to 3" in n for n in c.notes), c.notes
+        assert any("upgraded from schema 1 to 5" in n for n in c.notes), c.notes
         assert [o["change_id"] for o in c.outbox()] == [change]
         assert c.draft(1) == {"body": "half-written reply", "internal": False, "macro_id": None, "actions": None}
         assert c.ticket(1)["subject"] == "t1" and c.cursor == "3"  # not rebuilt: nothing to pull again
