@@ -25,10 +25,10 @@ Choices (details in `evaluate` and `MetricState`):
   breach of any cycle, so "missed this target on this ticket" is `breached_at is not None`.
 * `SlaResult.next_due` includes running clocks that already breached (their deadline is in
   the past), so a breached ticket sorts first and shows a negative countdown.
-* A breached deadline does not move: a clock that resumes over budget shows the deadline that
-  lies its overrun before the resume, the overrun counted in the clock's own (business) time
-  (`Calendar.business_seconds_before`). Through a pause of no length, or one outside business
-  hours, that is the deadline it breached; only time the clock was really stopped is left out.
+* A breached deadline never moves: once a clock has breached, its due_at is the deadline it
+  breached (its breached_at) for good, through pauses of any length and through solved ->
+  reopened, on business-hours and wall-clock policies alike. The time it ran over is still
+  counted (`remaining` goes negative while it is paused), but it never makes a new deadline.
 * A deadline reached exactly is met; breached means the deadline < the achieving event (or
   `now`), like Zendesk's breach_at < now.
 """
@@ -485,7 +485,8 @@ class MetricState:
     stage: active (clock running, deadline not yet passed), paused, achieved, breached (the
     current cycle missed its deadline; stays breached after it is achieved late).
     due_at: the wall-clock deadline while the clock runs, also once breached (negative
-    countdown); None when paused or finished. remaining: business seconds left while paused
+    countdown; then it is the deadline the clock breached, which never moves); None when
+    paused or finished. remaining: business seconds left while paused
     (negative when it was paused after breaching); None otherwise.
     breached_at: the earliest missed deadline of this metric on this ticket, in any cycle
     (next_reply and periodic_update have cycles), so `breached_at is not None` answers
@@ -607,15 +608,16 @@ class _Cycle:
             return
         self.since = t
         left = self.budget - self.used
-        if left > 0:
+        if self.breached_at is not None:
+            # A breached deadline never moves (issue 19): through a pause of any length, and
+            # through solved -> reopened, the clock shows the deadline it breached, so the ticket
+            # keeps sorting by when it breached and its countdown does not jump. Checked before
+            # the budget, so no rounding of the used time can bring a deadline back.
+            self.due = self.breached_at
+        elif left > 0:
             self.due = self.cal.add_business_seconds(t, left)
-        elif self.breached_at is None:
-            self.due = t  # the budget was used up exactly at the pause: in time until now
         else:
-            # Paused after breaching: the deadline is the overrun, counted in the clock's own
-            # (business) time, before t. The time the clock ran is what it was, so a clock that
-            # went through a pause of no length keeps the deadline it breached.
-            self.due = self.cal.business_seconds_before(t, -left)
+            self.due = t  # the budget was used up exactly at the pause: in time until now
 
     def pause(self, t: float) -> None:
         if self.since is None:

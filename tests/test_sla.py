@@ -470,18 +470,22 @@ METRIC_CASES = [
     ("resolution-reopened-late", UTC_BIZ, [created(mon(9)), status(mon(12), "solved"), status(tue(10), "open"), status(tue(16), "solved")], tue(16), breached("resolution", tue(15), achieved_at=tue(16))),
     ("resolution-reopened-into-pending", UTC_BIZ, [created(mon(9)), status(mon(12), "solved"), status(tue(10), "pending")], tue(11), paused("resolution", 5 * H)),
     ("resolution-reopened-by-new", WALL, [created(mon(10)), status(mon(12), "solved"), status(tue(10), "new")], tue(10), active("resolution", tue(16))),
-    # solved at 19:00 after an 18:00 deadline (9 h used of 8), reopened: still breached, the
-    # 1 h overrun shows as a deadline 1 h before the reopen
-    ("resolution-breach-survives-reopen", WALL, [created(mon(10)), status(mon(19), "solved"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(18), due=tue(8))),
+    # solved at 19:00 after an 18:00 deadline (9 h used of 8), reopened: still breached, and
+    # the deadline stays Mon 18:00, when it breached (issue 19: a breached deadline never
+    # moves; it was the 1 h overrun before the reopen, Tue 08:00, which sorted it behind
+    # tickets that breached later)
+    ("resolution-breach-survives-reopen", WALL, [created(mon(10)), status(mon(19), "solved"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(18), due=mon(18))),
     # A breached deadline does not move through a pause: the overrun is business time, also
     # when it is turned back into a deadline. The issue's case: 60 business minutes from Mon
     # 09:00 is Mon 10:00; pending and back to open on Tue 09:00 keeps Mon 10:00 (not Tue 02:00).
     ("breached-deadline-kept-through-zero-pause", BIZ_RESOLUTION_60, [created(mon(9)), status(tue(9), "pending"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(10), due=mon(10))),
     # the same with the deadline at closing time and the pause at night: Mon 17:00 stays
     ("breached-at-close-kept-through-night-pause", BIZ_RESOLUTION_60, [created(mon(16)), status(mon(18), "pending"), status(mon(18), "open")], mon(19), breached("resolution", mon(17), due=mon(17))),
-    # a real pause Mon 12:00 -> Tue 09:00 after the breach: 3 business hours ran (2 h over), so
-    # the deadline is 2 business hours before Tue 09:00, Mon 15:00 (not Tue 07:00)
-    ("breached-overrun-in-business-time", BIZ_RESOLUTION_60, [created(mon(9)), status(mon(12), "pending"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(10), due=mon(15))),
+    # a real pause Mon 12:00 -> Tue 09:00 after the breach: 3 business hours ran (2 h over), and
+    # the deadline stays Mon 10:00, when it breached (issue 19: a breached deadline never moves,
+    # also through a real pause; it was the overrun before the resume, Mon 15:00, so at Tue
+    # 09:30 the countdown read -18h 30m instead of -23h 30m)
+    ("breached-overrun-in-business-time", BIZ_RESOLUTION_60, [created(mon(9)), status(mon(12), "pending"), status(tue(9), "open")], tue(9, 30), breached("resolution", mon(10), due=mon(10))),
     # events before creation and out of order are sorted and clamped to creation
     ("unsorted-events", WALL, [status(mon(13), "open"), created(mon(10)), status(mon(11), "pending")], mon(13), active("resolution", mon(20))),
 ]
