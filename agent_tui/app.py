@@ -25,6 +25,7 @@ from agent_tui.messages import (
     RejectionDone,
     RejectionsRead,
     SyncFinished,
+    ViewsRead,
 )
 from agent_tui.palette import ScreenActions
 from agent_tui.render_boundary import InertFilter
@@ -293,9 +294,17 @@ class AgentApp(App):
                 bar.last_sync = self.engine.last_sync_at or 0.0
 
     def refresh_lists(self) -> None:
+        """After a sync or a change: the views (queues may come and go) are read in a thread, then
+        every queue screen reads its rows in the background and the open ticket reads itself again."""
+        def read() -> None:
+            self.post_message(ViewsRead(self._views()))
+
+        self.run_worker(read, thread=True, exclusive=True, group="views", exit_on_error=False)
+
+    def on_views_read(self, msg: ViewsRead) -> None:
         from textual.css.query import NoMatches
 
-        views = self._views()
+        views = msg.views
         rebuild = [v.key for v in views] != [v.key for v in self.views]
         if rebuild:
             self.views = views

@@ -88,3 +88,11 @@ class DraftRead(Message):
     def __init__(self, draft: Optional[dict], focus: bool = False) -> None:
         super().__init__()
         self.draft, self.focus = draft, focus
+
+
+class ViewsRead(Message):
+    """The sidebar's views (built-in, one per queue, the config's), read in a thread."""
+
+    def __init__(self, views: list) -> None:
+        super().__init__()
+        self.views = views

@@ -193,9 +193,11 @@ def _fit(text: str, width: int, align: str = "left") -> str:
 class QueueList(ScrollView, can_focus=True):
     """A virtual, keyboard-driven ticket queue.
 
-    The source is read on the UI thread while painting (`page()` for a page not yet cached,
-    `count()` on mount / `refresh_rows` / `set_source`), so both must be quick indexed reads;
-    neither is called by `tick`. A source may also offer `index_of(ticket_id) -> int | None`,
+    The source is asked on the UI thread while painting (`page()` for a page not yet cached,
+    `count()` on mount / `refresh_rows` / `set_source`), so both must answer at once: a source
+    over a database reads in a thread beforehand, and `page()` may answer None for a page it is
+    still reading; those rows draw blank until the screen calls `rows_arrived()`. Neither is
+    called by `tick`. A source may also offer `index_of(ticket_id) -> int | None`,
     used by `refresh_rows` when the cursor's ticket moved more than a page away.
 
     Messages: `Highlighted(ticket_id)` on every change of the ticket under the cursor (also
@@ -404,12 +406,20 @@ class QueueList(ScrollView, can_focus=True):
         page = self._pages.get(page_no)
         if page is None:
             page = self._source.page(page_no * self.page_size, self.page_size)
+            if page is None:  # the source is still reading it: drawn blank until rows_arrived()
+                return None
             self._pages[page_no] = page
             while len(self._pages) > self.max_pages:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(page_no)
         return page[within] if within < len(page) else None
+
+    def rows_arrived(self) -> None:
+        """A page the source was still reading has arrived: draw it, and tell the screen which ticket
+        the cursor is on if it was on that page."""
+        self.refresh()
+        self._post_highlight()
 
     def move_cursor(self, index: int, *, scroll: bool = True) -> None:
         """Put the cursor on row `index` (clamped) and, with `scroll`, bring it into view."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections import OrderedDict
+from typing import Any, Callable, Optional
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,17 +24,37 @@ from widgets.view_item import ViewItem
 
 
 class _Prefetched:
-    """A row source whose count and first pages were read in a worker; other pages read through."""
+    """A row source whose count and first pages were read in a worker. A page it does not have yet
+    is asked for (`want`, which reads it in a thread) and is None until it arrives (`add`); the
+    list draws those rows blank meanwhile, so scrolling never waits on SQLite."""
 
-    def __init__(self, source: Any, count: int, pages: dict) -> None:
-        self._source, self._count, self._pages = source, count, pages
+    KEEP = 32  # pages held; the list keeps its own cache of what it draws
+
+    def __init__(self, source: Any, count: int, pages: dict, want: Optional[Callable[[int, int], None]] = None) -> None:
+        self.source, self._count, self._want = source, count, want
+        self._pages: OrderedDict[tuple[int, int], list] = OrderedDict(pages)
+        self._asked: set[tuple[int, int]] = set()
 
     def count(self) -> int:
         return self._count
 
     def page(self, offset: int, limit: int):
-        got = self._pages.get((offset, limit))
-        return got if got is not None else self._source.page(offset, limit)
+        key = (offset, limit)
+        got = self._pages.get(key)
+        if got is not None:
+            return got
+        if self._want is None:  # nobody to read it in the background: read it here
+            return self.source.page(offset, limit)
+        if key not in self._asked:
+            self._asked.add(key)
+            self._want(offset, limit)
+        return None
+
+    def add(self, offset: int, limit: int, rows: list) -> None:
+        self._asked.discard((offset, limit))
+        self._pages[(offset, limit)] = rows
+        while len(self._pages) > self.KEEP:
+            self._pages.popitem(last=False)
 
 
 class QueueScreen(Screen):
@@ -98,35 +119,54 @@ class QueueScreen(Screen):
     def current_view(self) -> Any:
         return next(v for v in self.app.views if v.key == self.view_key)
 
-    def show_view(self, keep_cursor: bool = False, background: bool = False) -> None:
-        """Show the current view's rows. `background`: count and read the pages the list will draw
-        first in a thread (a filter over 100,000 tickets, a refresh after a sync), and show them when
-        they are ready (RowsReady); the keys typed meanwhile are never kept waiting."""
+    def show_view(self, keep_cursor: bool = False, background: bool = True) -> None:
+        """Show the current view's rows: they are counted and the pages the list draws first are read
+        in a thread (a view of 100,000 tickets, a filter, a refresh after a sync) and shown when they
+        are ready (RowsReady); the keys typed meanwhile are never kept waiting. Later pages are read
+        the same way as the list scrolls to them (PageRead). `background` is kept for callers; the
+        rows are always read off the event loop."""
         app: DeskApp = self.app  # type: ignore[assignment]
         text = self.query_one("#filter", Input).value
         src = app.cache.rows(self.current_view(), me=app.me_id, now=app.clock(), text=text, sort=self.sort, at_risk=app.at_risk)
         self._generation += 1
-        if not background:
-            self._show_rows(src, keep_cursor, text)
-            return
         generation, size = self._generation, self.queue.page_size
         around = self.queue.cursor_row // size if keep_cursor else 0
         offsets = sorted({0, *(max(0, p) * size for p in (around - 1, around, around + 1))})
 
+        def want(offset: int, limit: int) -> None:
+            self._read_page(generation, src, offset, limit)
+
         def read() -> None:
             pages = {(o, size): list(src.page(o, size)) for o in offsets}
-            self.post_message(self.RowsReady(_Prefetched(src, src.count(), pages), keep_cursor, text, generation))
+            self.post_message(self.RowsReady(_Prefetched(src, src.count(), pages, want), keep_cursor, text, generation))
 
         self.run_worker(read, thread=True, exclusive=True, group="queue-rows", exit_on_error=False)
+
+    def _read_page(self, generation: int, src: Any, offset: int, limit: int) -> None:
+        def read() -> None:
+            self.post_message(self.PageRead(generation, offset, limit, list(src.page(offset, limit))))
+
+        self.run_worker(read, thread=True, group="queue-pages", exit_on_error=False)
 
     class RowsReady(Message):
         def __init__(self, source: Any, keep_cursor: bool, text: str, generation: int) -> None:
             super().__init__()
             self.source, self.keep_cursor, self.text, self.generation = source, keep_cursor, text, generation
 
+    class PageRead(Message):
+        def __init__(self, generation: int, offset: int, limit: int, rows: list) -> None:
+            super().__init__()
+            self.generation, self.offset, self.limit, self.rows = generation, offset, limit, rows
+
     def on_queue_screen_rows_ready(self, msg: "QueueScreen.RowsReady") -> None:
         if msg.generation == self._generation:  # not overtaken by a later keystroke or view
             self._show_rows(msg.source, msg.keep_cursor, msg.text)
+
+    def on_queue_screen_page_read(self, msg: "QueueScreen.PageRead") -> None:
+        src = self.queue.source
+        if msg.generation == self._generation and isinstance(src, _Prefetched):
+            src.add(msg.offset, msg.limit, msg.rows)
+            self.queue.rows_arrived()
 
     def _show_rows(self, src: Any, keep_cursor: bool, text: str) -> None:
         app: DeskApp = self.app  # type: ignore[assignment]

@@ -149,11 +149,26 @@ class RecoveryScreen(Screen):
         self.query_one("#recovery-error", Static).update(Text(self.error))
 
     def load_history(self) -> None:
-        try:
-            self.history = recent_lookups(self.app.cache)
-        except Exception as e:  # an unreadable table must not take the desk down
-            self.history = []
-            self.error = "Could not read the look-up history: " + one_line(str(e) or e.__class__.__name__, 200)
+        """The look-up history, read in a thread; `on_recovery_screen_history_read` shows it."""
+        cache = self.app.cache
+
+        def read() -> None:
+            try:
+                self.post_message(self.HistoryRead(recent_lookups(cache), ""))
+            except Exception as e:  # an unreadable table must not take the desk down
+                self.post_message(self.HistoryRead([], "Could not read the look-up history: " + one_line(str(e) or e.__class__.__name__, 200)))
+
+        self.run_worker(read, thread=True, exclusive=True, group="recovery-history", exit_on_error=False)
+
+    class HistoryRead(Message):
+        def __init__(self, history: list[dict], error: str) -> None:
+            super().__init__()
+            self.history, self.error = history, error
+
+    def on_recovery_screen_history_read(self, msg: "RecoveryScreen.HistoryRead") -> None:
+        self.history = msg.history
+        if msg.error:
+            self.error = msg.error
         table = self.query_one("#recovery-history", DataTable)
         table.clear()
         for i, h in enumerate(self.history):
