@@ -19,10 +19,19 @@ def _keyring():
     return keyring, KeyringError
 
 
-def _no_backend(exc: Exception) -> AuthError:
-    return AuthError(
+class NoKeyring(AuthError):
+    """No OS keyring to keep the token in; `cause` names what the keyring library raised."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+def _no_backend(exc: Exception) -> NoKeyring:
+    return NoKeyring(
         "No OS keyring is available to store the token (" + type(exc).__name__ + "); "
-        "set AGENT_TUI_TOKEN in the environment instead, or start a Secret Service (e.g. gnome-keyring)."
+        "set AGENT_TUI_TOKEN in the environment instead, or start a Secret Service (e.g. gnome-keyring).",
+        type(exc).__name__,
     )
 
 

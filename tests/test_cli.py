@@ -69,6 +69,16 @@ def test_login_without_a_keyring_says_what_to_do(sqlite_backend):
     assert "No OS keyring" in line and "AGENT_TUI_TOKEN" in line
 
 
+def test_login_without_a_keyring_saves_the_url_and_agent_tui_token_then_works(sqlite_backend, tmp_path):
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    line = one_clear_line(run("login", sqlite_backend.url, "--token-stdin", stdin="demo-agent\n", env=no_keyring))
+    assert "AGENT_TUI_TOKEN" in line and f"AGENT_TUI_SERVER_URL={sqlite_backend.url}" in line and "saved" in line
+    config = (tmp_path / "config" / "config.toml").read_text()
+    assert sqlite_backend.url in config and "demo-agent" not in config
+    p = run("sync", env={**no_keyring, "AGENT_TUI_TOKEN": "demo-agent", "AGENT_TUI_CACHE": str(tmp_path / "c.db")})
+    assert p.returncode == 0 and "pulled 300 tickets" in p.stdout, p.stderr
+
+
 def _secret_service_available() -> bool:
     p = subprocess.run([sys.executable, "-c", "import keyring; print(type(keyring.get_keyring()).__module__)"],
                        capture_output=True, text=True, timeout=60)

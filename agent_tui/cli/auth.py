@@ -20,7 +20,7 @@ def login(url: str, token_stdin: bool) -> None:
     import httpx
 
     from agent_tui import config
-    from agent_tui.auth import store_token
+    from agent_tui.auth import NoKeyring, store_token
 
     url = url.rstrip("/")
     if not url.startswith(("http://", "https://")):
@@ -40,8 +40,18 @@ def login(url: str, token_stdin: bool) -> None:
     if resp.status_code != 200:
         raise UserError(f"{url} answered HTTP {resp.status_code}; is it an agent-tui helpdesk?")
     me = resp.json()
-    store_token(url, token)
-    config.save_server_url(url)
+    # the URL first: without a keyring the token can still come from AGENT_TUI_TOKEN, and then the
+    # next command needs to know which server it belongs to
+    path = config.save_server_url(url)
+    try:
+        store_token(url, token)
+    except NoKeyring as exc:
+        raise UserError(
+            f"No OS keyring is available to store the token ({exc.cause}); the server URL is saved in {path}, "
+            f"so set AGENT_TUI_TOKEN to the token in the environment (and AGENT_TUI_SERVER_URL={url} "
+            "where that config is not), "
+            "or start a Secret Service (e.g. gnome-keyring) and log in again"
+        ) from None
     click.echo(f"Signed in to {url} as {me.get('name')} ({me.get('role')}). The token is in the OS keyring.")
 
 
