@@ -79,6 +79,21 @@ def test_login_without_a_keyring_saves_the_url_and_agent_tui_token_then_works(sq
     assert p.returncode == 0 and "pulled 300 tickets" in p.stdout, p.stderr
 
 
+def test_macro_render_with_agent_tui_token_signs_as_the_token_s_agent(sqlite_backend, tmp_path):
+    env = {"AGENT_TUI_SERVER_URL": sqlite_backend.url, "AGENT_TUI_TOKEN": "demo-agent", "AGENT_TUI_CACHE": str(tmp_path / "c.db")}
+    assert run("sync", env=env).returncode == 0
+    cache = Cache.open(tmp_path / "c.db")
+    with cache.engine.connect() as c:
+        tid = c.exec_driver_sql("SELECT id FROM tickets WHERE assignee_id IS NULL LIMIT 1").scalar()
+    cache.close()
+    p = run("macro", "render", "close_solved", "--ticket", str(tid), env=env)
+    assert "Alex Morgan" in p.stdout and "agent.name" not in p.stdout, p.stdout + p.stderr
+    p = run("macro", "render", "close_solved", "--ticket", str(tid),
+            env={**env, "AGENT_TUI_SERVER_URL": "http://127.0.0.1:9"})  # offline: renders, and says why unsigned
+    assert "Traceback" not in p.stderr and "cannot ask http://127.0.0.1:9 who signs the reply" in p.stderr
+    assert "agent.name" in p.stdout
+
+
 def _secret_service_available() -> bool:
     p = subprocess.run([sys.executable, "-c", "import keyring; print(type(keyring.get_keyring()).__module__)"],
                        capture_output=True, text=True, timeout=60)

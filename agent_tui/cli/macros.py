@@ -8,7 +8,9 @@
 placeholders, its actions, the ticket changes they would queue, and the guard's findings. The
 deposit fields come from `--verdict FILE` (the JSON of `agent-tui lookup --json`) or else from the
 newest cached look-up of a txid quoted in the ticket. `--agent` (or AGENT_TUI_AGENT) names the
-signing agent for `{{ agent.name }}`: an agent id or a name from the cache.
+signing agent for `{{ agent.name }}`: an agent id or a name from the cache; without it, `macro render`
+asks the configured server who the token (keyring or AGENT_TUI_TOKEN) belongs to (GET /me), and
+says on stderr why when it cannot.
 
 Exit status: as `agent-tui check-reply` (agent_tui.cli.check_reply): 0 ok, 1 blocked, 3 warnings, 2 error.
 
@@ -57,16 +59,26 @@ def make_macro_commands(
     return make_macro_group(cache_factory, settings_factory), make_check_reply_command(cache_factory, settings_factory)
 
 
-def make_macro_group(cache_factory: Callable[[], Any], settings_factory: Callable[[], Any]) -> click.Group:
+def make_macro_group(cache_factory: Callable[[], Any], settings_factory: Callable[[], Any],
+                     identity_factory: Optional[Callable[[], dict]] = None) -> click.Group:
     """The `macro` group, reading the cache and settings through the hooks.
 
     `cache_factory()` returns a storage.cache.Cache (opened lazily, only when a command runs);
     `settings_factory()` returns agent_tui.config.Settings (for `allowed_domains`; optional
     `guard_lexicon` and `guard_lexicon_paths` attributes extend the guard's lexicon, read by
-    guard.settings_lexicon as the app does)."""
+    guard.settings_lexicon as the app does). `identity_factory()`, when given, says who is signed in
+    (the server's /me: {"id", "name"}) for a render without `--agent`; when it raises Fail, the render
+    goes on without a signing agent and the reason is a warning on stderr."""
 
-    def resolve_agent(cache: Any, agent: Optional[str]) -> dict:
+    def resolve_agent(cache: Any, agent: Optional[str], *, signed_in: bool = False) -> dict:
         if not agent or not agent.strip():
+            if signed_in and identity_factory is not None:
+                try:
+                    me = identity_factory()
+                except Fail as exc:  # offline renders still work; {{ agent.name }} is then reported missing
+                    click.echo(f"warning: {one_line(str(exc))}", err=True)
+                    return {"id": None, "name": None}
+                return {"id": me.get("id"), "name": me.get("name")}
             return {"id": None, "name": None}
         agent = agent.strip()
         agents = cache.agents()
@@ -161,7 +173,7 @@ def make_macro_group(cache_factory: Callable[[], Any], settings_factory: Callabl
             allowed, lexicon = guard_settings(settings_factory)
             cache = open_cache(cache_factory)
             ticket = ticket_or_fail(cache, ticket_id)
-            who = resolve_agent(cache, agent)
+            who = resolve_agent(cache, agent, signed_in=True)
             macro = find_macro(load_macros(cache, who["id"]), key)
             if deposit is None:
                 deposit = last_lookup(cache, ticket_id)
@@ -214,5 +226,27 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def signed_in_identity() -> dict:
+    """Who the configured server says the token is (GET /me), or Fail saying why it cannot tell."""
+    import httpx
+
+    from agent_tui.auth import AuthError, server_and_token
+
+    try:
+        url, token = server_and_token(root._settings())
+    except AuthError as exc:
+        raise Fail(f"cannot tell who signs the reply: {exc}; or pass --agent NAME|ID") from None
+    try:
+        resp = httpx.get(f"{url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    except httpx.HTTPError as exc:
+        raise Fail(f"cannot ask {url} who signs the reply ({type(exc).__name__}); pass --agent NAME|ID") from None
+    if resp.status_code != 200:
+        raise Fail(f"{url} answered HTTP {resp.status_code} asked who you are; check the token or pass --agent NAME|ID")
+    me = resp.json()
+    if not isinstance(me, dict) or not me.get("name"):
+        raise Fail(f"{url} did not say who you are; pass --agent NAME|ID")
+    return me
+
+
 def commands() -> list[click.Command]:
-    return [make_macro_group(lambda: root._cache(), lambda: root._settings())]
+    return [make_macro_group(lambda: root._cache(), lambda: root._settings(), signed_in_identity)]
