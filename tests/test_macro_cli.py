@@ -56,6 +56,12 @@ def test_list_shows_every_shared_macro(cache):
     assert "greeting_ack" in r.output and "::ack" in r.output and "19 macro(s)" in r.output
 
 
+def test_list_has_a_header_row(cache):
+    r = run(cache, "macro", "list")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0].split() == ["KEY", "SHORTCUT", "LANGUAGES", "USES", "TITLE"]
+
+
 def test_list_json(cache):
     r = run(cache, "macro", "list", "--json")
     data = json.loads(r.output)

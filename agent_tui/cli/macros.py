@@ -127,6 +127,7 @@ def make_macro_group(cache_factory: Callable[[], Any], settings_factory: Callabl
                 click.echo(json_text([m.to_dict() for m in macros]))
             else:
                 width = max((len(m.key) for m in macros), default=3)
+                click.echo(f"{'KEY':<{width}}  {'SHORTCUT':<13} {'LANGUAGES':<15} {'USES':>5}  TITLE")
                 for m in macros:
                     short = f"::{m.shortcut}" if m.shortcut else ""
                     click.echo(f"{m.key:<{width}}  {short:<13} {','.join(m.languages):<15} {m.usage_count:>5}  "
