@@ -133,6 +133,19 @@ def test_demo_on_a_port_in_use_is_one_line():
     assert len(errors) == 1 and "cannot start the demo backend" in errors[0] and "--port 0" in errors[0]
 
 
+def test_the_demo_says_where_its_files_are_and_removes_them_after_an_error(tmp_path):
+    import socket
+
+    (tmp_path / "tmp").mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        p = run("demo", "--tickets", "100", "--rate", "0", "--port", str(s.getsockname()[1]),
+                env={"TMPDIR": str(tmp_path / "tmp")})
+    assert p.returncode != 0 and f"{tmp_path / 'tmp'}/agent-tui-demo-" in p.stderr
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 def test_an_unexpected_cli_error_is_one_inert_line_and_logged(tmp_path, monkeypatch):
     from click.testing import CliRunner
 

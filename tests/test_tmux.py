@@ -42,7 +42,9 @@ def demo(tmp_path):
     exe = Path(sys.executable).with_name("agent-tui")
     cmd = f"{exe} demo --tickets 400 --rate 60; echo EXITED $?; sleep 60"
     # pytest exports COLUMNS/LINES, and Textual would take them over the real terminal size
-    env = f"AGENT_TUI_CONFIG_DIR={tmp_path}/cfg AGENT_TUI_DATA_DIR={tmp_path}/data AGENT_TUI_LOG_DIR={tmp_path}/log"
+    (tmp_path / "tmp").mkdir()
+    env = (f"AGENT_TUI_CONFIG_DIR={tmp_path}/cfg AGENT_TUI_DATA_DIR={tmp_path}/data AGENT_TUI_LOG_DIR={tmp_path}/log "
+           f"TMPDIR={tmp_path}/tmp PYTHONPATH={REPO}")  # this checkout, whichever one the console script was installed from
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "45", f"cd {REPO} && env -u COLUMNS -u LINES {env} {cmd}")
     tmux("set-option", "-t", session, "window-size", "manual")
     tmux("resize-window", "-t", session, "-x", "160", "-y", "45")
@@ -75,3 +77,11 @@ def test_an_agent_works_the_demo_in_a_real_terminal(demo):
     tmux("send-keys", "-t", s, "Escape")
     tmux("send-keys", "-t", s, "C-q")
     wait_for(s, "EXITED 0")
+
+
+def test_the_demo_removes_its_temporary_folder_after_a_clean_quit(demo, tmp_path):
+    wait_for(demo, "● online")
+    assert [p.name.startswith("agent-tui-demo-") for p in (tmp_path / "tmp").iterdir()] == [True]  # there while it runs
+    tmux("send-keys", "-t", demo, "C-q")
+    wait_for(demo, "EXITED 0")
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -4,6 +4,7 @@ chain for the look-ups, live traffic, and the app signed in with a demo token.""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,15 @@ from agent_tui.vocabulary import ROLES
 @friendly
 def demo(role: str, tickets: int, rate: float, port: int) -> None:
     """Start the backend in-process on 127.0.0.1 with a seeded desk and live traffic, and open the app."""
+    work = Path(tempfile.mkdtemp(prefix="agent-tui-demo-"))
+    click.echo(f"Demo files (database, cache) in {work}; removed when the demo ends.", err=True)
+    try:
+        _run(work, role, tickets, rate, port)
+    finally:  # a clean quit, an error or ctrl-c: the ~9 MB folder never outlives the demo
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, role: str, tickets: int, rate: float, port: int) -> None:
     from agent_tui import config
     from backend.app import create_app
     from backend.demo_chain import DemoChain, endpoint_env
@@ -31,7 +41,6 @@ def demo(role: str, tickets: int, rate: float, port: int) -> None:
     from backend.simulator import Simulator
     from storage.cache import Cache
 
-    work = Path(tempfile.mkdtemp(prefix="agent-tui-demo-"))
     db_url = f"sqlite:///{work / 'backend.db'}"
     click.echo(f"Seeding a demo desk with {tickets} tickets…", err=True)
     chain = DemoChain()
@@ -51,7 +60,10 @@ def demo(role: str, tickets: int, rate: float, port: int) -> None:
     try:
         settings = config.load().model_copy(update={"server_url": server.url, "rpc": {}})
         cache = Cache.open(work / "cache.db")
-        root.run_app(settings=settings, cache=cache, server_url=server.url, token=token_for(role), role=role, demo=True)
+        try:
+            root.run_app(settings=settings, cache=cache, server_url=server.url, token=token_for(role), role=role, demo=True)
+        finally:
+            cache.close()
     finally:
         server.stop()
         chain_server.stop()
