@@ -102,6 +102,7 @@ class RecoveryScreen(Screen):
         self.history: list[dict] = []
         self.batch = 0  # which run the rows belong to (a result of a cancelled run is dropped)
         self.running = False
+        self._finishing = False
         self.error = ""
         self.note = ""
         self._dirty: list[int] = []  # rows answered but not drawn yet
@@ -167,6 +168,8 @@ class RecoveryScreen(Screen):
 
     def on_recovery_screen_history_read(self, msg: "RecoveryScreen.HistoryRead") -> None:
         self.history = msg.history
+        if self._finishing:
+            self.running, self._finishing = False, False
         if msg.error:
             self.error = msg.error
         table = self.query_one("#recovery-history", DataTable)
@@ -208,7 +211,7 @@ class RecoveryScreen(Screen):
                 self.results[i] = (None, it.error)
             else:
                 todo.append((i, it))
-        self.running = bool(todo)
+        self.running, self._finishing = bool(todo), False
         self._render_head()
         if todo:
             self.run_batch(self.batch, todo)
@@ -291,7 +294,7 @@ class RecoveryScreen(Screen):
     def _batch_done(self, msg: BatchDone) -> None:
         if msg.batch != self.batch:
             return
-        self.running = False
+        self._finishing = True  # the batch is done once its look-ups show in the history (read in a thread)
         if msg.error:
             self.error = msg.error
         self._flush()
