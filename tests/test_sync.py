@@ -437,6 +437,13 @@ class Ceiling(random.Random):
         return b
 
 
+class Floor(random.Random):
+    """Full jitter at its floor: every wait is zero, so a deferred change is due again at once."""
+
+    def uniform(self, a, b):
+        return a
+
+
 async def test_a_changes_retry_wait_grows_while_the_server_is_unavailable(sqlite_backend, cache):
     await sync(cache, sqlite_backend)
     a, _b = two_open_tickets(cache)
@@ -446,7 +453,7 @@ async def test_a_changes_retry_wait_grows_while_the_server_is_unavailable(sqlite
     for _round in range(4):
         before = time.time()
         with pytest.raises(SyncError, match="busy or failing"):
-            await sync(cache, sqlite_backend, attempts=1, backoff=Backoff(base=1.0, cap=1000.0, rng=Ceiling()))
+            await sync(cache, sqlite_backend, attempts=1, backoff=Backoff(base=1.0, cap=1000.0, rng=Floor()))
         waits.append(cache.outbox()[0]["next_attempt_at"] - before)
         with cache.engine.begin() as c:
             c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
@@ -532,8 +539,8 @@ async def test_an_answer_to_a_change_that_cannot_be_stored_keeps_it_queued(sqlit
     else:
         change = cache.queue_claim(t["id"], 1)
     sqlite_backend.fault(f"/api/v1/tickets/{t['id']}", "answer", status=status, body=body)
-    with pytest.raises(SyncError) as err:
-        await sync(cache, sqlite_backend)
+    with pytest.raises(SyncError) as err:  # its retry wait is the jitter's floor (none), so the next sync may send it
+        await sync(cache, sqlite_backend, backoff=Backoff(base=0.02, cap=0.1, rng=Floor()))
     assert "\n" not in str(err.value) and needle in str(err.value), str(err.value)
     assert [r["change_id"] for r in cache.outbox()] == [change] and not cache.rejections()
     assert (await sync(cache, sqlite_backend)).pushed == 1  # the server was never reached: it goes out now
