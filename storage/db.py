@@ -26,42 +26,27 @@ from storage.paths import default_cache_path, resolve_cache_path  # noqa: F401  
 # Tables whose rows exist only here until the server confirms them: never thrown away.
 LOCAL_ONLY = ("outbox", "drafts", "rejections")
 
+
+def _add_column(table: str, column: str, ddl: str) -> Callable[[Connection], None]:
+    """A migration that adds one column (unless a half-done upgrade already added it)."""
+    def step(conn: Connection) -> None:
+        if column not in {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({table})")}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+    step.__name__ = f"add_{table}_{column}"
+    return step
+
+
 # MIGRATIONS[n] upgrades a cache at schema version n to n + 1, inside one transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
-
-
-def _v1_to_v2(conn: Connection) -> None:
-    """drafts.macro_id: which macro the draft's text came from (counted as a use when sent)."""
-    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(drafts)")}
-    if "macro_id" not in cols:
-        conn.exec_driver_sql("ALTER TABLE drafts ADD COLUMN macro_id VARCHAR")
-
-
-def _v2_to_v3(conn: Connection) -> None:
-    """drafts.actions: a macro's ticket actions wait with the draft and go out only with the reply."""
-    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(drafts)")}
-    if "actions" not in cols:
-        conn.exec_driver_sql("ALTER TABLE drafts ADD COLUMN actions TEXT NOT NULL DEFAULT ''")
-
-
-def _v3_to_v4(conn: Connection) -> None:
-    """outbox.last_failure: the server's last failing answer to a change, kept across sync rounds."""
-    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(outbox)")}
-    if "last_failure" not in cols:
-        conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN last_failure TEXT NOT NULL DEFAULT ''")
-
-
-def _v4_to_v5(conn: Connection) -> None:
-    """outbox.tries: the rounds a change was deferred in, so its retry wait grows while the server is down."""
-    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(outbox)")}
-    if "tries" not in cols:
-        conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN tries INTEGER NOT NULL DEFAULT 0")
-
-
-MIGRATIONS[1] = _v1_to_v2
-MIGRATIONS[2] = _v2_to_v3
-MIGRATIONS[3] = _v3_to_v4
-MIGRATIONS[4] = _v4_to_v5
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    # drafts.macro_id: which macro the draft's text came from (counted as a use when sent)
+    1: _add_column("drafts", "macro_id", "VARCHAR"),
+    # drafts.actions: a macro's ticket actions wait with the draft and go out only with the reply
+    2: _add_column("drafts", "actions", "TEXT NOT NULL DEFAULT ''"),
+    # outbox.last_failure: the server's last failing answer to a change, kept across sync rounds
+    3: _add_column("outbox", "last_failure", "TEXT NOT NULL DEFAULT ''"),
+    # outbox.tries: the rounds a change was deferred in, so its retry wait grows while the server is down
+    4: _add_column("outbox", "tries", "INTEGER NOT NULL DEFAULT 0"),
+}
 
 
 def write_tx(engine: Engine, durable: bool = True):

@@ -89,18 +89,24 @@ def test_upgrade_runs_migrations_in_order_and_keeps_data(tmp_path, monkeypatch):
     assert any("upgraded" in n for n in c.notes)
 
 
-def test_a_schema_3_outbox_gains_last_failure_and_keeps_its_changes(tmp_path):
+def _outbox_from_before(tmp_path, version: int, column: str) -> tuple[Cache, str]:
+    """A cache with one queued reply, taken back to schema `version` (the outbox without `column`),
+    then opened again: (the upgraded cache, the reply's change id)."""
     p = tmp_path / "c.db"
     c = Cache.open(p)
     c.apply_page({"tickets": [_ticket(1)]}, "3")
     change = c.queue_reply(1, "queued before the upgrade", internal=False, agent_id=1, agent_name="A")
     c.close()
     con = sqlite3.connect(p)
-    con.execute("ALTER TABLE outbox DROP COLUMN last_failure")
-    con.execute("PRAGMA user_version=3")
+    con.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
+    con.execute(f"PRAGMA user_version={version}")
     con.commit()
     con.close()
-    c = Cache.open(p)
+    return Cache.open(p), change
+
+
+def test_a_schema_3_outbox_gains_last_failure_and_keeps_its_changes(tmp_path):
+    c, change = _outbox_from_before(tmp_path, 3, "last_failure")
     [row] = c.outbox()
     assert (row["change_id"], row["last_failure"]) == (change, "")
     c.defer(row, "the server is busy or failing (HTTP 500)", 0.0, 1, "ab" * 16)
@@ -109,22 +115,30 @@ def test_a_schema_3_outbox_gains_last_failure_and_keeps_its_changes(tmp_path):
 
 
 def test_a_schema_4_outbox_gains_tries_and_keeps_its_changes(tmp_path):
+    c, change = _outbox_from_before(tmp_path, 4, "tries")
+    [row] = c.outbox()
+    assert (row["change_id"], row["tries"]) == (change, 0)
+    c.defer(row, "cannot connect to the server", 0.0, 0)
+    c.defer(c.outbox()[0], "cannot connect to the server", 0.0, 0)
+    assert (c.outbox()[0]["tries"], c.outbox()[0]["attempts"]) == (2, 0)
+    c.close()
+
+
+def test_an_upgrade_whose_columns_are_already_there_runs_again_harmlessly(tmp_path):
+    """A cache at schema 5 that says 1 (an upgrade that added its columns, then lost the version
+    bump): every step runs again, finds its column and keeps the queued change."""
     p = tmp_path / "c.db"
     c = Cache.open(p)
     c.apply_page({"tickets": [_ticket(1)]}, "3")
     change = c.queue_reply(1, "queued before the upgrade", internal=False, agent_id=1, agent_name="A")
     c.close()
     con = sqlite3.connect(p)
-    con.execute("ALTER TABLE outbox DROP COLUMN tries")
-    con.execute("PRAGMA user_version=4")
+    con.execute("PRAGMA user_version=1")
     con.commit()
     con.close()
     c = Cache.open(p)
-    [row] = c.outbox()
-    assert (row["change_id"], row["tries"]) == (change, 0)
-    c.defer(row, "cannot connect to the server", 0.0, 0)
-    c.defer(c.outbox()[0], "cannot connect to the server", 0.0, 0)
-    assert (c.outbox()[0]["tries"], c.outbox()[0]["attempts"]) == (2, 0)
+    assert any("upgraded from schema 1" in n for n in c.notes), c.notes
+    assert [o["change_id"] for o in c.outbox()] == [change]
     c.close()
 
 
