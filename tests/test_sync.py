@@ -453,7 +453,7 @@ async def test_a_changes_retry_wait_grows_while_the_server_is_unavailable(sqlite
     for _round in range(4):
         before = time.time()
         with pytest.raises(SyncError, match="busy or failing"):
-            await sync(cache, sqlite_backend, attempts=1, backoff=Backoff(base=1.0, cap=1000.0, rng=Floor()))
+            await sync(cache, sqlite_backend, attempts=1, backoff=Backoff(base=1.0, cap=1000.0, rng=Ceiling()))
         waits.append(cache.outbox()[0]["next_attempt_at"] - before)
         with cache.engine.begin() as c:
             c.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
